@@ -1,0 +1,89 @@
+#include "base/clock.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "base/check.h"
+
+namespace vap {
+
+namespace {
+
+// How long a ManualClock WaitUntil waits in real time between looks at
+// model time, and how long an auto-advancing one grants a signal before
+// jumping to the deadline.
+constexpr Nanos kManualPollSlice = std::chrono::milliseconds(1);
+
+}  // namespace
+
+RealClock::RealClock(double time_scale)
+    : time_scale_(time_scale), epoch_(std::chrono::steady_clock::now()) {
+  VAP_CHECK_MSG(time_scale > 0, "time scale must be positive");
+}
+
+Nanos RealClock::Now() const {
+  const auto real = std::chrono::duration_cast<Nanos>(
+      std::chrono::steady_clock::now() - epoch_);
+  return Nanos(static_cast<int64_t>(static_cast<double>(real.count()) /
+                                    time_scale_));
+}
+
+Nanos RealClock::ToReal(Nanos model) const {
+  return Nanos(
+      static_cast<int64_t>(static_cast<double>(model.count()) * time_scale_));
+}
+
+void RealClock::SleepFor(Nanos duration) {
+  if (duration > Nanos::zero()) std::this_thread::sleep_for(ToReal(duration));
+}
+
+bool RealClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) {
+  const Nanos left = deadline - Now();
+  if (left <= Nanos::zero()) return false;
+  return cv.WaitFor(mu, ToReal(left));
+}
+
+void ManualClock::SleepFor(Nanos duration) {
+  const Nanos deadline = Now() + duration;
+  if (auto_advance_) {
+    AdvanceTo(deadline);
+    return;
+  }
+  MutexLock lock(mu_);
+  ++sleepers_;
+  while (Now() < deadline) advanced_.Wait(mu_);
+  --sleepers_;
+}
+
+bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) {
+  while (Now() < deadline) {
+    if (cv.WaitFor(mu, kManualPollSlice)) return true;
+    if (auto_advance_) {
+      AdvanceTo(deadline);
+      return false;
+    }
+  }
+  return false;
+}
+
+void ManualClock::Advance(Nanos delta) {
+  VAP_CHECK_MSG(delta >= Nanos::zero(), "time cannot go backwards");
+  AdvanceTo(Now() + delta);
+}
+
+void ManualClock::AdvanceTo(Nanos t) {
+  int64_t current = now_ns_.load();
+  while (current < t.count() &&
+         !now_ns_.compare_exchange_weak(current, t.count())) {
+  }
+  // Taking mu_ orders the store before any sleeper's re-check.
+  { MutexLock lock(mu_); }
+  advanced_.SignalAll();
+}
+
+int ManualClock::sleepers() const {
+  MutexLock lock(mu_);
+  return sleepers_;
+}
+
+}  // namespace vap

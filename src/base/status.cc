@@ -1,0 +1,32 @@
+#include "base/status.h"
+
+#include <string.h>
+
+#include "base/check.h"
+
+namespace vap {
+
+Status Status::Error(int errno_value, std::string message) {
+  VAP_CHECK_MSG(errno_value > 0, "Status::Error needs a positive errno");
+  return Status(errno_value, std::move(message));
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return ErrnoName(errno_) + ": " +
+         (message_.empty() ? ErrnoDescription(errno_) : message_);
+}
+
+std::string ErrnoName(int errno_value) {
+  const char* name = strerrorname_np(errno_value);
+  if (name == nullptr) return "E" + std::to_string(errno_value);
+  return name;
+}
+
+std::string ErrnoDescription(int errno_value) {
+  const char* text = strerrordesc_np(errno_value);
+  if (text == nullptr) return "Unknown error " + std::to_string(errno_value);
+  return text;
+}
+
+}  // namespace vap
