@@ -1,0 +1,359 @@
+#include "sysfs/tree.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <utility>
+
+#include "base/check.h"
+
+namespace vap::sysfs {
+
+// One directory, attribute or symlink.
+//
+// Lock rule (docs/locking.md S2): `parent`, `children`, `removed` and
+// `active` are guarded by the owning Tree's mu_. clang cannot name another
+// object's lock in VAP_GUARDED_BY, so the rule is kept by construction:
+// Node is private to this file and those fields are touched only by Tree
+// methods holding mu_ (the ...Locked helpers and MutexLock scopes). The
+// other fields are immutable after creation.
+struct Node {
+  Node(NodeType type_in, std::string name_in, uint32_t mode_in)
+      : type(type_in), name(std::move(name_in)), mode(mode_in) {}
+
+  const NodeType type;
+  const std::string name;
+  const uint32_t mode;
+  ShowFn show;         // attributes; set before the node is published
+  StoreFn store;       // attributes; set before the node is published
+  std::string target;  // symlinks; set before the node is published
+
+  std::weak_ptr<Node> parent;  // empty for the root
+  std::map<std::string, NodeRef, std::less<>> children;  // directories
+  bool removed = false;
+  int active = 0;  // callbacks running on this node
+};
+
+namespace {
+
+// Callbacks this thread is running, innermost last. Removal never waits
+// for these: a store may remove the directory it lives in.
+thread_local std::vector<const Node*> t_running;
+
+constexpr int kMaxSymlinkFollows = 40;  // the kernel's MAXSYMLINKS
+constexpr uint32_t kReadBits = 0444;
+constexpr uint32_t kWriteBits = 0222;
+
+Status Error(int errno_value, std::string message) {
+  return Status::Error(errno_value, std::move(message));
+}
+
+// Splits "a//b/c/" into {"a", "b", "c"}.
+std::vector<std::string_view> Components(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    const size_t slash = path.find('/', i);
+    const size_t end = slash == std::string_view::npos ? path.size() : slash;
+    if (end > i) out.push_back(path.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+
+bool ValidName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+}  // namespace
+
+// Counts a callback as running on `node` for its lifetime; the tree's lock
+// is held only to count, never while the callback runs.
+class Tree::ActiveRef {
+ public:
+  ActiveRef(const Tree& tree, Node* node) : tree_(tree), node_(node) {}
+  ~ActiveRef() {
+    if (!ok_) return;
+    t_running.pop_back();
+    MutexLock lock(tree_.mu_);
+    --node_->active;
+    --tree_.active_total_;
+    if (node_->removed) tree_.drained_.SignalAll();
+  }
+  ActiveRef(const ActiveRef&) = delete;
+  ActiveRef& operator=(const ActiveRef&) = delete;
+
+  // ENODEV if the node is gone (kernfs_get_active failing).
+  Status Acquire() VAP_EXCLUDES(tree_.mu_) {
+    MutexLock lock(tree_.mu_);
+    if (node_->removed) return Error(ENODEV, "node was removed");
+    ++node_->active;
+    ++tree_.active_total_;
+    ok_ = true;
+    t_running.push_back(node_);
+    return Status::Ok();
+  }
+
+ private:
+  const Tree& tree_;
+  Node* const node_;
+  bool ok_ = false;
+};
+
+Tree::Tree() : root_(std::make_shared<Node>(NodeType::kDir, "", 0755)) {}
+
+Tree::~Tree() {
+  MutexLock lock(mu_);
+  VAP_CHECK_MSG(active_total_ == 0, "sysfs tree destroyed with callbacks running");
+}
+
+Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
+  if (!ValidName(child->name)) {
+    return Error(EINVAL, "bad sysfs name '" + child->name + "'");
+  }
+  if (parent->type != NodeType::kDir) {
+    return Error(ENOTDIR, PathOfLocked(parent.get()) + " is not a directory");
+  }
+  if (parent->removed) return Error(ENOENT, "parent directory was removed");
+  auto [it, inserted] = parent->children.try_emplace(child->name, child);
+  if (!inserted) {
+    return Error(EEXIST, PathOfLocked(parent.get()) + "/" + child->name +
+                             " exists");
+  }
+  child->parent = parent;
+  return child;
+}
+
+Result<NodeRef> Tree::MakeDir(const NodeRef& parent, std::string_view name,
+                              uint32_t mode) {
+  auto node = std::make_shared<Node>(NodeType::kDir, std::string(name), mode);
+  MutexLock lock(mu_);
+  return AddChildLocked(parent, std::move(node));
+}
+
+Result<NodeRef> Tree::MakeDirs(std::string_view path) {
+  MutexLock lock(mu_);
+  NodeRef dir = root_;
+  for (std::string_view name : Components(path)) {
+    if (dir->type != NodeType::kDir) return Error(ENOTDIR, std::string(path));
+    auto it = dir->children.find(name);
+    if (it != dir->children.end()) {
+      dir = it->second;
+      continue;
+    }
+    VAP_ASSIGN_OR_RETURN(
+        dir, AddChildLocked(dir, std::make_shared<Node>(
+                                     NodeType::kDir, std::string(name), 0755)));
+  }
+  if (dir->type != NodeType::kDir) return Error(ENOTDIR, std::string(path));
+  return dir;
+}
+
+Result<NodeRef> Tree::AddAttribute(const NodeRef& parent, std::string_view name,
+                                   uint32_t mode, ShowFn show, StoreFn store) {
+  auto node =
+      std::make_shared<Node>(NodeType::kAttribute, std::string(name), mode & 0777);
+  node->show = std::move(show);
+  node->store = std::move(store);
+  MutexLock lock(mu_);
+  return AddChildLocked(parent, std::move(node));
+}
+
+Result<NodeRef> Tree::AddSymlink(const NodeRef& parent, std::string_view name,
+                                 std::string_view target) {
+  auto node = std::make_shared<Node>(NodeType::kSymlink, std::string(name), 0777);
+  node->target = std::string(target);
+  MutexLock lock(mu_);
+  return AddChildLocked(parent, std::move(node));
+}
+
+void Tree::DetachSubtreeLocked(const NodeRef& node, std::vector<NodeRef>* out) {
+  node->removed = true;
+  out->push_back(node);
+  for (auto& [name, child] : node->children) DetachSubtreeLocked(child, out);
+}
+
+bool Tree::DrainedLocked(const std::vector<NodeRef>& nodes) const {
+  for (const NodeRef& node : nodes) {
+    const auto own = std::count(t_running.begin(), t_running.end(), node.get());
+    if (node->active > own) return false;
+  }
+  return true;
+}
+
+Status Tree::Remove(const NodeRef& node) {
+  MutexLock lock(mu_);
+  if (node == root_) return Error(EINVAL, "cannot remove the root");
+  if (node->removed) return Error(ENOENT, "already removed");
+  std::vector<NodeRef> removed;
+  DetachSubtreeLocked(node, &removed);
+  if (NodeRef parent = node->parent.lock()) parent->children.erase(node->name);
+  while (!DrainedLocked(removed)) drained_.Wait(mu_);
+  return Status::Ok();
+}
+
+Status Tree::Remove(std::string_view path) {
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Lookup(path, /*follow_last=*/false));
+  return Remove(node);
+}
+
+bool Tree::RemoveSelf(const NodeRef& node) {
+  MutexLock lock(mu_);
+  if (node->removed || node == root_) return false;
+  node->removed = true;
+  if (NodeRef parent = node->parent.lock()) parent->children.erase(node->name);
+  return true;
+}
+
+Result<NodeRef> Tree::LookupLocked(std::string_view path,
+                                   bool follow_last) const {
+  // Components still to walk, last first, so symlink targets can be
+  // spliced in front.
+  std::vector<std::string> todo;
+  for (std::string_view c : Components(path)) todo.emplace(todo.begin(), c);
+  NodeRef cur = root_;
+  int follows = 0;
+  while (!todo.empty()) {
+    const std::string name = std::move(todo.back());
+    todo.pop_back();
+    if (cur->type != NodeType::kDir) {
+      return Error(ENOTDIR, std::string(path) + ": not a directory");
+    }
+    if (name == ".") continue;
+    if (name == "..") {
+      if (NodeRef parent = cur->parent.lock()) cur = std::move(parent);
+      continue;
+    }
+    auto it = cur->children.find(name);
+    if (it == cur->children.end()) {
+      return Error(ENOENT, std::string(path) + ": no such file or directory");
+    }
+    const NodeRef& next = it->second;
+    if (next->type == NodeType::kSymlink && (!todo.empty() || follow_last)) {
+      if (++follows > kMaxSymlinkFollows) {
+        return Error(ELOOP, std::string(path) + ": too many symlinks");
+      }
+      const std::vector<std::string_view> target = Components(next->target);
+      for (auto t = target.rbegin(); t != target.rend(); ++t) {
+        todo.emplace_back(*t);
+      }
+      if (!next->target.empty() && next->target[0] == '/') cur = root_;
+      continue;  // resolve the target relative to `cur`, the link's dir
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+Result<NodeRef> Tree::Lookup(std::string_view path, bool follow_last) const {
+  MutexLock lock(mu_);
+  return LookupLocked(path, follow_last);
+}
+
+Result<NodeStat> Tree::GetAttr(std::string_view path) const {
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Lookup(path, /*follow_last=*/false));
+  return NodeStat{node->type, node->mode,
+                  node->type == NodeType::kAttribute ? kPageSize : 0};
+}
+
+Result<std::vector<DirEntry>> Tree::List(std::string_view path) const {
+  MutexLock lock(mu_);
+  VAP_ASSIGN_OR_RETURN(NodeRef node, LookupLocked(path, /*follow_last=*/true));
+  if (node->type != NodeType::kDir) {
+    return Error(ENOTDIR, std::string(path) + ": not a directory");
+  }
+  std::vector<DirEntry> out;
+  out.reserve(node->children.size());
+  for (const auto& [name, child] : node->children) {
+    out.push_back(DirEntry{name, child->type});
+  }
+  return out;
+}
+
+Result<std::string> Tree::ReadLink(std::string_view path) const {
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Lookup(path, /*follow_last=*/false));
+  if (node->type != NodeType::kSymlink) {
+    return Error(EINVAL, std::string(path) + ": not a symlink");
+  }
+  return node->target;
+}
+
+std::string Tree::PathOfLocked(const Node* node) const {
+  std::vector<std::string> names;
+  NodeRef keep;  // keeps the current ancestor alive while we read it
+  for (const Node* n = node; n != nullptr && n != root_.get(); n = keep.get()) {
+    names.push_back(n->name);
+    keep = n->parent.lock();
+  }
+  std::string out;
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    out += "/";
+    out += *it;
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::string Tree::PathOf(const NodeRef& node) const {
+  MutexLock lock(mu_);
+  return PathOfLocked(node.get());
+}
+
+Result<NodeRef> Tree::Open(std::string_view path, bool read, bool write) const {
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Lookup(path, /*follow_last=*/true));
+  if (node->type == NodeType::kDir) {
+    if (write) return Error(EISDIR, std::string(path) + ": is a directory");
+    return node;
+  }
+  if ((read && (node->mode & kReadBits) == 0) ||
+      (write && (node->mode & kWriteBits) == 0)) {
+    return Error(EACCES, std::string(path) + ": permission denied");
+  }
+  return node;
+}
+
+Result<std::string> Tree::Read(const NodeRef& node) const {
+  if (node->type == NodeType::kDir) return Error(EISDIR, "is a directory");
+  ActiveRef active(*this, node.get());
+  VAP_RETURN_IF_ERROR(active.Acquire());
+  if (!node->show) return Error(EIO, "attribute has no show");
+  std::string buf;
+  const ssize_t n = node->show(&buf);
+  if (n < 0) return Error(static_cast<int>(-n), "show failed");
+  VAP_CHECK_MSG(static_cast<size_t>(n) == buf.size(),
+                "show must return the length of what it wrote");
+  if (buf.size() >= kPageSize) buf.resize(kPageSize - 1);
+  return buf;
+}
+
+Result<size_t> Tree::Write(const NodeRef& node, std::string_view data) const {
+  if (node->type == NodeType::kDir) return Error(EISDIR, "is a directory");
+  if (data.empty()) return size_t{0};
+  ActiveRef active(*this, node.get());
+  VAP_RETURN_IF_ERROR(active.Acquire());
+  if (!node->store) return Error(EIO, "attribute has no store");
+  const std::string_view chunk = data.substr(0, kPageSize);
+  const ssize_t n = node->store(chunk);
+  if (n < 0) return Error(static_cast<int>(-n), "store failed");
+  VAP_CHECK_MSG(static_cast<size_t>(n) <= chunk.size(),
+                "store consumed more than it was given");
+  return static_cast<size_t>(n);
+}
+
+Result<std::string> Tree::Read(std::string_view path) const {
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Open(path, /*read=*/true, /*write=*/false));
+  return Read(node);
+}
+
+Result<size_t> Tree::Write(std::string_view path, std::string_view data) const {
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Open(path, /*read=*/false, /*write=*/true));
+  return Write(node, data);
+}
+
+int Tree::TEST_active_callbacks() const {
+  MutexLock lock(mu_);
+  return active_total_;
+}
+
+}  // namespace vap::sysfs

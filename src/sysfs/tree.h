@@ -1,0 +1,165 @@
+// The attribute tree that vap serves as /sys (DESIGN.md "Tree under the
+// mount"): directories, attributes with show/store callbacks, and relative
+// symlinks, with kernfs semantics. The FUSE front end and the RPC server
+// both serve this tree; it knows nothing of either.
+//
+// kernfs rules reproduced (docs/sysfs-abi.md):
+// - Opening an attribute for writing when its mode has no write bit gives
+//   EACCES, even for root; likewise reading without a read bit. An
+//   attribute whose mode allows an access but has no callback for it gives
+//   EIO (the device-attribute default).
+// - Every attribute reports size 4096. A show fills at most one page
+//   (4095 bytes are kept, as the kernel keeps them). A write passes at
+//   most 4096 bytes to the store; a zero-length write returns 0 without
+//   calling it. Stores see the bytes as written (NUL bytes included; the
+//   kernel parsers stop at the first NUL, and vap's do too).
+// - Callbacks never run with the tree's lock held, so a store may take
+//   driver locks and change the tree.
+// - Removing a node waits until callbacks already running on it (or below
+//   it) have returned ("drain"); new callbacks on it fail with ENODEV, new
+//   lookups with ENOENT. A thread never waits for its own callbacks, so a
+//   store may remove the directory it lives in; RemoveSelf() lets exactly
+//   one of several concurrent writers win, as kernfs_remove_self does.
+//
+// Paths are relative to the tree's root ("bus/ap/apmask"); a leading '/',
+// repeated '/', "." and ".." are accepted. Symlinks are followed in every
+// component but the last for GetAttr and ReadLink, and in all for the rest.
+//
+// Thread safety: every method may be called from any thread. The tree's
+// lock is a leaf (docs/locking.md): callbacks may take any lock.
+// Lock order note (docs/locking.md S1): Remove() waits for callbacks, so it
+// must not be called holding a lock that a callback of a removed node takes.
+#ifndef VAP_SYSFS_TREE_H_
+#define VAP_SYSFS_TREE_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/mutex.h"
+#include "base/result.h"
+#include "base/thread_annotations.h"
+
+namespace vap::sysfs {
+
+// The kernel's PAGE_SIZE: what an attribute reports as its size and the
+// most a write hands to a store.
+inline constexpr size_t kPageSize = 4096;
+
+// Fills *buf with the attribute's text; returns buf->size(), or -errno.
+using ShowFn = std::function<ssize_t(std::string* buf)>;
+// Consumes `buf` (1..kPageSize bytes); returns the bytes consumed
+// (normally buf.size()), or -errno. Must not throw.
+using StoreFn = std::function<ssize_t(std::string_view buf)>;
+
+enum class NodeType : uint8_t { kDir, kAttribute, kSymlink };
+
+struct Node;  // opaque; defined in tree.cc
+// A reference to a node; stays valid after the node is removed (like an
+// open file), though reads and writes through it then fail with ENODEV.
+using NodeRef = std::shared_ptr<Node>;
+
+struct NodeStat {
+  NodeType type;
+  uint32_t mode;  // permission bits only (0755, 0644, 0200, 0777, ...)
+  uint64_t size;  // 4096 for attributes, 0 for directories and symlinks
+};
+
+struct DirEntry {
+  std::string name;
+  NodeType type;
+};
+
+class Tree {
+ public:
+  Tree();
+  ~Tree();
+  Tree(const Tree&) = delete;
+  Tree& operator=(const Tree&) = delete;
+
+  NodeRef root() const { return root_; }
+
+  // --- Building. Errors: ENOENT (parent missing or removed), ENOTDIR,
+  // EEXIST (name taken), EINVAL (empty or bad name).
+  Result<NodeRef> MakeDir(const NodeRef& parent, std::string_view name,
+                          uint32_t mode = 0755) VAP_EXCLUDES(mu_);
+  // mkdir -p from the root; returns the last directory.
+  Result<NodeRef> MakeDirs(std::string_view path) VAP_EXCLUDES(mu_);
+  Result<NodeRef> AddAttribute(const NodeRef& parent, std::string_view name,
+                               uint32_t mode, ShowFn show, StoreFn store)
+      VAP_EXCLUDES(mu_);
+  // `target` is relative to `parent`, as sysfs links are
+  // ("../../../bus/ap").
+  Result<NodeRef> AddSymlink(const NodeRef& parent, std::string_view name,
+                             std::string_view target) VAP_EXCLUDES(mu_);
+
+  // Removes `node` and everything below it, then waits for callbacks
+  // running on them in other threads. ENOENT if already removed.
+  Status Remove(const NodeRef& node) VAP_EXCLUDES(mu_);
+  Status Remove(std::string_view path) VAP_EXCLUDES(mu_);
+  // For a store removing its own attribute: true for the one caller that
+  // removed it, false if it was already removed. Does not wait.
+  bool RemoveSelf(const NodeRef& node) VAP_EXCLUDES(mu_);
+
+  // --- Lookup. ENOENT, ENOTDIR, ELOOP (more than 40 symlinks).
+  Result<NodeRef> Lookup(std::string_view path, bool follow_last = true) const
+      VAP_EXCLUDES(mu_);
+  // lstat(): the last component is not followed.
+  Result<NodeStat> GetAttr(std::string_view path) const VAP_EXCLUDES(mu_);
+  // Entries sorted by name. ENOTDIR for a non-directory.
+  Result<std::vector<DirEntry>> List(std::string_view path) const
+      VAP_EXCLUDES(mu_);
+  // EINVAL if the last component is not a symlink.
+  Result<std::string> ReadLink(std::string_view path) const VAP_EXCLUDES(mu_);
+  // "/devices/ap/card05" for a node in the tree; the removed node's last
+  // path if removed.
+  std::string PathOf(const NodeRef& node) const VAP_EXCLUDES(mu_);
+
+  // --- Access. Open() does the checks of open(2): EISDIR for a directory
+  // opened for writing, EACCES by mode. The node-based Read/Write do the
+  // rest: ENODEV once removed, EIO without a callback, the callback's
+  // errno.
+  Result<NodeRef> Open(std::string_view path, bool read, bool write) const
+      VAP_EXCLUDES(mu_);
+  Result<std::string> Read(const NodeRef& node) const VAP_EXCLUDES(mu_);
+  Result<size_t> Write(const NodeRef& node, std::string_view data) const
+      VAP_EXCLUDES(mu_);
+  // Open + Read / Open + Write, as `cat` and `echo >` do.
+  Result<std::string> Read(std::string_view path) const VAP_EXCLUDES(mu_);
+  Result<size_t> Write(std::string_view path, std::string_view data) const
+      VAP_EXCLUDES(mu_);
+
+  // Callbacks running now, over the whole tree (tests).
+  int TEST_active_callbacks() const VAP_EXCLUDES(mu_);
+
+ private:
+  class ActiveRef;
+
+  Result<NodeRef> AddChildLocked(const NodeRef& parent, NodeRef child)
+      VAP_REQUIRES(mu_);
+  Result<NodeRef> LookupLocked(std::string_view path, bool follow_last) const
+      VAP_REQUIRES(mu_);
+  void DetachSubtreeLocked(const NodeRef& node, std::vector<NodeRef>* out)
+      VAP_REQUIRES(mu_);
+  bool DrainedLocked(const std::vector<NodeRef>& nodes) const
+      VAP_REQUIRES(mu_);
+  std::string PathOfLocked(const Node* node) const VAP_REQUIRES(mu_);
+
+  NodeRef root_;
+  // Guards every node's links (parent, children), `removed` and `active`;
+  // rank kLeaf. Never held while a callback runs.
+  mutable Mutex mu_{LockRank::kLeaf, "sysfs_tree"};
+  // Signalled when a callback on a removed node returns.
+  mutable CondVar drained_;
+  mutable int active_total_ VAP_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace vap::sysfs
+
+#endif  // VAP_SYSFS_TREE_H_

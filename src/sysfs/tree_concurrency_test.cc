@@ -1,0 +1,199 @@
+// Concurrent reads, writes and removals (kernfs "drain" semantics).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sysfs/tree.h"
+
+namespace vap::sysfs {
+namespace {
+
+// A gate a callback waits at until the test opens it.
+class Gate {
+ public:
+  void Open() {
+    MutexLock lock(mu_);
+    open_ = true;
+    cv_.SignalAll();
+  }
+  void Wait() {
+    MutexLock lock(mu_);
+    while (!open_) cv_.Wait(mu_);
+  }
+
+ private:
+  Mutex mu_{LockRank::kMdevs, "gate"};
+  CondVar cv_;
+  bool open_ VAP_GUARDED_BY(mu_) = false;
+};
+
+TEST(TreeConcurrencyTest, RemoveWaitsForARunningStore) {
+  Tree tree;
+  const NodeRef dir = *tree.MakeDirs("devices/mdev");
+  Gate gate;
+  std::atomic<bool> store_entered{false};
+  std::atomic<bool> store_returned{false};
+  ASSERT_TRUE(tree.AddAttribute(dir, "slow", 0200, nullptr,
+                                [&](std::string_view buf) {
+                                  store_entered = true;
+                                  gate.Wait();
+                                  store_returned = true;
+                                  return static_cast<ssize_t>(buf.size());
+                                })
+                  .ok());
+  std::thread writer([&] { EXPECT_TRUE(tree.Write("devices/mdev/slow", "1").ok()); });
+  while (!store_entered) std::this_thread::yield();
+
+  std::atomic<bool> removed{false};
+  std::thread remover([&] {
+    EXPECT_TRUE(tree.Remove("devices/mdev").ok());
+    removed = true;
+    // Removal returned only after the store had.
+    EXPECT_TRUE(store_returned.load());
+  });
+  // Once the node is detached, lookups fail while the store still runs.
+  while (tree.Lookup("devices/mdev").ok()) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // chance to fail
+  EXPECT_FALSE(removed.load());
+  gate.Open();
+  writer.join();
+  remover.join();
+  EXPECT_TRUE(removed.load());
+  EXPECT_EQ(tree.TEST_active_callbacks(), 0);
+}
+
+TEST(TreeConcurrencyTest, StoreMayRemoveItsOwnDirectory) {
+  // The mdev `remove` attribute: removes itself, then its directory.
+  Tree tree;
+  const NodeRef dir = *tree.MakeDirs("devices/vfio_ap/matrix/u1");
+  ASSERT_TRUE(tree.AddAttribute(dir, "matrix", 0444,
+                                [](std::string* b) {
+                                  *b = "";
+                                  return ssize_t{0};
+                                },
+                                nullptr)
+                  .ok());
+  NodeRef remove_node;
+  ASSERT_TRUE(tree.AddAttribute(dir, "remove", 0200, nullptr,
+                                [&](std::string_view buf) -> ssize_t {
+                                  if (!tree.RemoveSelf(remove_node)) {
+                                    return static_cast<ssize_t>(buf.size());
+                                  }
+                                  if (!tree.Remove(dir).ok()) return -EIO;
+                                  return static_cast<ssize_t>(buf.size());
+                                })
+                  .ok());
+  remove_node = *tree.Lookup("devices/vfio_ap/matrix/u1/remove");
+  EXPECT_EQ(*tree.Write("devices/vfio_ap/matrix/u1/remove", "1\n"), 2u);
+  EXPECT_FALSE(tree.Lookup("devices/vfio_ap/matrix/u1").ok());
+  // A writer that opened the file before the removal sees ENODEV.
+  EXPECT_EQ(tree.Write(remove_node, "1\n").status().errno_value(), ENODEV);
+}
+
+TEST(TreeConcurrencyTest, ConcurrentSelfRemovalHasOneWinner) {
+  Tree tree;
+  const NodeRef dir = *tree.MakeDirs("devices/u1");
+  std::atomic<int> winners{0};
+  std::atomic<int> in_store{0};
+  NodeRef remove_node;
+  ASSERT_TRUE(tree.AddAttribute(dir, "remove", 0200, nullptr,
+                                [&](std::string_view buf) -> ssize_t {
+                                  ++in_store;
+                                  // Both writers are inside before either
+                                  // removes anything.
+                                  while (in_store.load() < 2) {
+                                    std::this_thread::yield();
+                                  }
+                                  if (tree.RemoveSelf(remove_node)) {
+                                    ++winners;
+                                    EXPECT_TRUE(tree.Remove(dir).ok());
+                                  }
+                                  return static_cast<ssize_t>(buf.size());
+                                })
+                  .ok());
+  remove_node = *tree.Lookup("devices/u1/remove");
+  const NodeRef a = *tree.Open("devices/u1/remove", false, true);
+  const NodeRef b = *tree.Open("devices/u1/remove", false, true);
+  std::thread t1([&] { EXPECT_EQ(*tree.Write(a, "1"), 1u); });
+  std::thread t2([&] { EXPECT_EQ(*tree.Write(b, "1"), 1u); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_FALSE(tree.Lookup("devices/u1").ok());
+}
+
+TEST(TreeConcurrencyTest, ReadersWritersAndRemoversRace) {
+  // Directories come and go while other threads read, write, list and look
+  // up in them. Nothing may crash, hang or report anything but the errors
+  // a vanishing node gives.
+  Tree tree;
+  const NodeRef base = *tree.MakeDirs("devices/ap");
+  std::atomic<bool> stop{false};
+  std::atomic<long> calls{0};
+  auto make = [&](int i) {
+    const std::string name = "card" + std::to_string(i);
+    auto dir = tree.MakeDir(base, name);
+    if (!dir.ok()) return;
+    (void)tree.AddAttribute(*dir, "type", 0444,
+                            [&calls](std::string* b) {
+                              ++calls;
+                              *b = "CEX8C\n";
+                              return static_cast<ssize_t>(b->size());
+                            },
+                            nullptr);
+    (void)tree.AddAttribute(*dir, "online", 0644,
+                            [](std::string* b) {
+                              *b = "1\n";
+                              return static_cast<ssize_t>(b->size());
+                            },
+                            [&calls](std::string_view v) {
+                              ++calls;
+                              return static_cast<ssize_t>(v.size());
+                            });
+  };
+  for (int i = 0; i < 8; ++i) make(i);
+
+  auto ok_error = [](int e) { return e == ENOENT || e == ENODEV; };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      unsigned x = static_cast<unsigned>(t) + 1;
+      while (!stop) {
+        x = x * 1103515245u + 12345u;
+        const std::string card = "devices/ap/card" + std::to_string(x % 8);
+        if (x % 3 == 0) {
+          auto r = tree.Read(card + "/type");
+          if (r.ok()) {
+            EXPECT_EQ(*r, "CEX8C\n");
+          } else {
+            EXPECT_TRUE(ok_error(r.status().errno_value()))
+                << r.status().ToString();
+          }
+        } else if (x % 3 == 1) {
+          auto r = tree.Write(card + "/online", "0\n");
+          if (!r.ok()) EXPECT_TRUE(ok_error(r.status().errno_value()));
+        } else {
+          auto r = tree.List(card);
+          if (!r.ok()) EXPECT_TRUE(ok_error(r.status().errno_value()));
+        }
+      }
+    });
+  }
+  for (int round = 0; round < 300; ++round) {
+    const int i = round % 8;
+    const Status s = tree.Remove("devices/ap/card" + std::to_string(i));
+    EXPECT_TRUE(s.ok() || s.errno_value() == ENOENT);
+    make(i);
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(tree.TEST_active_callbacks(), 0);
+  EXPECT_GT(calls.load(), 0);
+}
+
+}  // namespace
+}  // namespace vap::sysfs
