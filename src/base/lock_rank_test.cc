@@ -84,7 +84,9 @@ TEST(LockRankTest, DocumentedOrderIsAccepted) {
     MutexLock l5(mdevs);
     MutexLock l6(leaf);
     mdevs.AssertHeld();
-    if (VAP_LOCK_RANK_CHECKS) EXPECT_EQ(lock_rank_internal::HeldCount(), 6);
+    if (VAP_LOCK_RANK_CHECKS) {
+      EXPECT_EQ(lock_rank_internal::HeldCount(), 6);
+    }
   }
   EXPECT_EQ(lock_rank_internal::HeldCount(), 0);
 }

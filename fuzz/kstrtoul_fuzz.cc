@@ -1,0 +1,24 @@
+// Fuzzes ParseKstrtoul: never crashes; a parsed value prints and parses
+// back to itself.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/check.h"
+#include "matrix/kernel_number.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const vap::Result<uint64_t> r = vap::ParseKstrtoul(input);
+  if (!r.ok()) {
+    const int e = r.status().errno_value();
+    VAP_CHECK(e == EINVAL || e == ERANGE);
+    return 0;
+  }
+  VAP_CHECK(*vap::ParseKstrtoul(std::to_string(*r) + "\n") == *r);
+  size_t used = 0;
+  (void)vap::SimpleStrtoul(input, &used);
+  VAP_CHECK(used <= input.size());
+  return 0;
+}
