@@ -29,8 +29,12 @@ Nanos RealClock::Now() const {
 }
 
 Nanos RealClock::ToReal(Nanos model) const {
-  return Nanos(
-      static_cast<int64_t>(static_cast<double>(model.count()) * time_scale_));
+  // Waits longer than a year are as good as forever, and keep the double
+  // conversion and steady_clock::now() + timeout from overflowing.
+  constexpr Nanos kForever = std::chrono::hours(24 * 365);
+  const double real = static_cast<double>(model.count()) * time_scale_;
+  if (real >= static_cast<double>(kForever.count())) return kForever;
+  return Nanos(static_cast<int64_t>(real));
 }
 
 void RealClock::SleepFor(Nanos duration) {

@@ -28,6 +28,24 @@ TEST(RealClockTest, WaitUntilTimesOut) {
   EXPECT_GE(clock.Now(), deadline);
 }
 
+TEST(RealClockTest, WaitUntilForeverWakesOnSignal) {
+  RealClock clock(1000.0);  // slow model time: the deadline is far away
+  Mutex mu(LockRank::kMdevs, "mu");
+  CondVar cv;
+  bool done = false;
+  std::thread signaller([&] {
+    MutexLock lock(mu);
+    done = true;
+    cv.SignalAll();
+  });
+  {
+    MutexLock lock(mu);
+    while (!done) (void)clock.WaitUntil(cv, mu, Nanos::max());
+  }
+  signaller.join();
+  EXPECT_TRUE(done);
+}
+
 TEST(ManualClockTest, MovesOnlyWhenAdvanced) {
   ManualClock clock;
   EXPECT_EQ(clock.Now(), Nanos(0));
