@@ -118,8 +118,10 @@ int Run() {
         "0xf9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
   s.Cat("bus/ap/aqmask",
         "0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe\n");
-  s.Echo("0x41zz", "bus/ap/apmask", "bash: echo: write error: Invalid argument\n");
-  s.Echo("+256", "bus/ap/apmask", "bash: echo: write error: Invalid argument\n");
+  s.Echo("0x41zz", "bus/ap/apmask",
+         "bash: echo: write error: Invalid argument\n");
+  s.Echo("+256", "bus/ap/apmask",
+         "bash: echo: write error: Invalid argument\n");
   s.Cat("bus/ap/apmask",
         "0xf9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
 

@@ -9,17 +9,17 @@ namespace vap::check_internal {
                               const char* message);
 }  // namespace vap::check_internal
 
-#define VAP_CHECK(cond)                                                   \
-  do {                                                                    \
-    if (!(cond)) [[unlikely]]                                             \
+#define VAP_CHECK(cond)                                                  \
+  do {                                                                   \
+    if (!(cond)) [[unlikely]]                                            \
       ::vap::check_internal::CheckFailed(__FILE__, __LINE__, #cond, ""); \
   } while (false)
 
-#define VAP_CHECK_MSG(cond, message)                                      \
-  do {                                                                    \
-    if (!(cond)) [[unlikely]]                                             \
-      ::vap::check_internal::CheckFailed(__FILE__, __LINE__, #cond,       \
-                                         (message));                      \
+#define VAP_CHECK_MSG(cond, message)                                \
+  do {                                                              \
+    if (!(cond)) [[unlikely]]                                       \
+      ::vap::check_internal::CheckFailed(__FILE__, __LINE__, #cond, \
+                                         (message));                \
   } while (false)
 
 #ifdef NDEBUG

@@ -24,8 +24,8 @@ RealClock::RealClock(double time_scale)
 Nanos RealClock::Now() const {
   const auto real = std::chrono::duration_cast<Nanos>(
       std::chrono::steady_clock::now() - epoch_);
-  return Nanos(static_cast<int64_t>(static_cast<double>(real.count()) /
-                                    time_scale_));
+  return Nanos(
+      static_cast<int64_t>(static_cast<double>(real.count()) / time_scale_));
 }
 
 Nanos RealClock::ToReal(Nanos model) const {

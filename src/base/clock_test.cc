@@ -10,6 +10,15 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// Sets `done` under `mu` and signals `cv` from another thread.
+std::thread SignalLater(Mutex& mu, CondVar& cv, bool& done) {
+  return std::thread([&mu, &cv, &done] {
+    MutexLock lock(mu);
+    done = true;
+    cv.SignalAll();
+  });
+}
+
 TEST(RealClockTest, ScaleSpeedsUpModelTime) {
   RealClock fast(0.001);  // 1 ms of model time takes 1 us
   const Nanos start = fast.Now();
@@ -33,11 +42,7 @@ TEST(RealClockTest, WaitUntilForeverWakesOnSignal) {
   Mutex mu(LockRank::kMdevs, "mu");
   CondVar cv;
   bool done = false;
-  std::thread signaller([&] {
-    MutexLock lock(mu);
-    done = true;
-    cv.SignalAll();
-  });
+  std::thread signaller = SignalLater(mu, cv, done);
   {
     MutexLock lock(mu);
     while (!done) (void)clock.WaitUntil(cv, mu, Nanos::max());
@@ -88,11 +93,7 @@ TEST(ManualClockTest, WaitUntilReturnsOnSignal) {
   Mutex mu(LockRank::kMdevs, "mu");
   CondVar cv;
   bool done = false;
-  std::thread signaller([&] {
-    MutexLock lock(mu);
-    done = true;
-    cv.SignalAll();
-  });
+  std::thread signaller = SignalLater(mu, cv, done);
   {
     MutexLock lock(mu);
     while (!done) {

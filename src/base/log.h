@@ -22,15 +22,20 @@
 namespace vap {
 
 // printk levels that vfio_ap and the AP bus use.
-enum class LogLevel : uint8_t { kErr = 3, kWarning = 4, kNotice = 5, kInfo = 6,
-                                kDebug = 7 };
+enum class LogLevel : uint8_t {
+  kErr = 3,
+  kWarning = 4,
+  kNotice = 5,
+  kInfo = 6,
+  kDebug = 7
+};
 
 // "err", "warn", "notice", "info", "debug" (dmesg's names).
 const char* LogLevelName(LogLevel level);
 
 struct LogLine {
-  uint64_t seq;   // 1, 2, ... in order of logging; never reused
-  Nanos time;     // model time from the logger's clock
+  uint64_t seq;  // 1, 2, ... in order of logging; never reused
+  Nanos time;    // model time from the logger's clock
   LogLevel level;
   std::string text;  // without a trailing newline
 };

@@ -109,7 +109,8 @@ void CondVar::Wait(Mutex& mu) {
 
 bool CondVar::WaitFor(Mutex& mu, std::chrono::nanoseconds timeout) {
   std::unique_lock<std::mutex> lock(mu.mu_, std::adopt_lock);
-  const bool signalled = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
+  const bool signalled =
+      cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
   lock.release();
   return signalled;
 }

@@ -77,8 +77,8 @@ class VAP_CAPABILITY("rw_semaphore") RwSemaphore {
   RwSemaphore(const RwSemaphore&) = delete;
   RwSemaphore& operator=(const RwSemaphore&) = delete;
 
-  void Lock() VAP_ACQUIRE();    // down_write
-  void Unlock() VAP_RELEASE();  // up_write
+  void Lock() VAP_ACQUIRE();                 // down_write
+  void Unlock() VAP_RELEASE();               // up_write
   void LockShared() VAP_ACQUIRE_SHARED();    // down_read
   void UnlockShared() VAP_RELEASE_SHARED();  // up_read
 

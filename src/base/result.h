@@ -50,8 +50,9 @@ class [[nodiscard]] Result {
 #define VAP_RESULT_CONCAT_(a, b) VAP_RESULT_CONCAT_INNER_(a, b)
 
 // VAP_ASSIGN_OR_RETURN(auto x, Foo()); returns Foo()'s Status on error.
-#define VAP_ASSIGN_OR_RETURN(lhs, expr) \
-  VAP_ASSIGN_OR_RETURN_IMPL_(VAP_RESULT_CONCAT_(vap_result_, __LINE__), lhs, expr)
+#define VAP_ASSIGN_OR_RETURN(lhs, expr)                                      \
+  VAP_ASSIGN_OR_RETURN_IMPL_(VAP_RESULT_CONCAT_(vap_result_, __LINE__), lhs, \
+                             expr)
 #define VAP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                               \
   if (!tmp.ok()) return tmp.status();              \

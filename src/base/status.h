@@ -48,10 +48,10 @@ std::string ErrnoDescription(int errno_value);
 }  // namespace vap
 
 // Returns from the enclosing function if `expr` is an error Status.
-#define VAP_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
-    ::vap::Status vap_status_ = (expr);               \
-    if (!vap_status_.ok()) return vap_status_;        \
+#define VAP_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::vap::Status vap_status_ = (expr);        \
+    if (!vap_status_.ok()) return vap_status_; \
   } while (false)
 
 #endif  // VAP_BASE_STATUS_H_

@@ -33,12 +33,10 @@
   VAP_THREAD_ANNOTATION_(requires_capability(__VA_ARGS__))
 #define VAP_REQUIRES_SHARED(...) \
   VAP_THREAD_ANNOTATION_(requires_shared_capability(__VA_ARGS__))
-#define VAP_ACQUIRE(...) \
-  VAP_THREAD_ANNOTATION_(acquire_capability(__VA_ARGS__))
+#define VAP_ACQUIRE(...) VAP_THREAD_ANNOTATION_(acquire_capability(__VA_ARGS__))
 #define VAP_ACQUIRE_SHARED(...) \
   VAP_THREAD_ANNOTATION_(acquire_shared_capability(__VA_ARGS__))
-#define VAP_RELEASE(...) \
-  VAP_THREAD_ANNOTATION_(release_capability(__VA_ARGS__))
+#define VAP_RELEASE(...) VAP_THREAD_ANNOTATION_(release_capability(__VA_ARGS__))
 #define VAP_RELEASE_SHARED(...) \
   VAP_THREAD_ANNOTATION_(release_shared_capability(__VA_ARGS__))
 #define VAP_RELEASE_GENERIC(...) \

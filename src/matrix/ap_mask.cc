@@ -30,7 +30,8 @@ unsigned ApMask::FindNext(unsigned from) const {
   for (unsigned w = from / 64; w < 4; ++w) {
     uint64_t word = words_[w];
     if (w == from / 64) word &= ~0ULL >> (from % 64);  // drop IDs < from
-    if (word != 0) return w * 64 + static_cast<unsigned>(std::countl_zero(word));
+    if (word != 0)
+      return w * 64 + static_cast<unsigned>(std::countl_zero(word));
   }
   return kNone;
 }

@@ -33,14 +33,18 @@ class ApMask {
   static ApMask Of(std::initializer_list<unsigned> ids);
   // IDs first..last (inclusive) set.
   static ApMask Range(unsigned first, unsigned last);
-  static constexpr ApMask All() { return ApMask(Words{~0ULL, ~0ULL, ~0ULL, ~0ULL}); }
+  static constexpr ApMask All() {
+    return ApMask(Words{~0ULL, ~0ULL, ~0ULL, ~0ULL});
+  }
 
   bool Test(unsigned id) const { return (words_[id / 64] & Bit(id)) != 0; }
   void Set(unsigned id) { words_[id / 64] |= Bit(id); }
   void Clear(unsigned id) { words_[id / 64] &= ~Bit(id); }
   void Assign(unsigned id, bool on) { on ? Set(id) : Clear(id); }
 
-  bool Empty() const { return (words_[0] | words_[1] | words_[2] | words_[3]) == 0; }
+  bool Empty() const {
+    return (words_[0] | words_[1] | words_[2] | words_[3]) == 0;
+  }
   bool Any() const { return !Empty(); }
   unsigned Count() const;
   // Smallest set ID >= `from`, or kNone.

@@ -4,22 +4,17 @@
 
 #include <cerrno>
 
+#include "matrix/text.h"
+
 namespace vap {
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Value of `digits` as hex, or -1 if any is not a hex digit.
 int HexField(std::string_view digits) {
   int value = 0;
   for (char c : digits) {
-    const int v = HexValue(c);
+    const int v = text::HexDigitValue(c);
     if (v < 0) return -1;
     value = value * 16 + v;
   }
@@ -34,8 +29,8 @@ std::string Apqn::ToString() const {
 
 Result<Apqn> Apqn::Parse(std::string_view text) {
   const auto bad = [&] {
-    return Status::Error(EINVAL, fmt::format("'{}' is not an APQN (AA.DDDD in hex)",
-                                             text));
+    return Status::Error(
+        EINVAL, fmt::format("'{}' is not an APQN (AA.DDDD in hex)", text));
   };
   if (text.size() != 7 || text[2] != '.') return bad();
   const int apid = HexField(text.substr(0, 2));

@@ -18,7 +18,8 @@ struct Apqn {
   uint8_t apqi = 0;
 
   constexpr Apqn() = default;
-  constexpr Apqn(uint8_t apid_in, uint8_t apqi_in) : apid(apid_in), apqi(apqi_in) {}
+  constexpr Apqn(uint8_t apid_in, uint8_t apqi_in)
+      : apid(apid_in), apqi(apqi_in) {}
   // From the 16-bit queue id: APID in bits 15..8, APQI in bits 7..0.
   static constexpr Apqn FromQid(uint16_t qid) {
     return Apqn(static_cast<uint8_t>(qid >> 8), static_cast<uint8_t>(qid));

@@ -22,8 +22,8 @@ TEST(ApqnTest, PrintsAsSysfsDoes) {
 TEST(ApqnTest, ParsesWhatItPrints) {
   EXPECT_EQ(*Apqn::Parse("05.0004"), Apqn(5, 4));
   EXPECT_EQ(*Apqn::Parse("FF.00AB"), Apqn(0xff, 0xab));
-  for (const char* bad : {"5.0004", "05.004", "05.0100", "05-0004", "zz.0004",
-                          "05.0004\n", ""}) {
+  for (const char* bad :
+       {"5.0004", "05.004", "05.0100", "05-0004", "zz.0004", "05.0004\n", ""}) {
     const Result<Apqn> r = Apqn::Parse(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().errno_value(), EINVAL);

@@ -3,16 +3,11 @@
 #include <cerrno>
 #include <limits>
 
+#include "matrix/text.h"
+
 namespace vap {
 
 namespace {
-
-char At(std::string_view s, size_t i) { return i < s.size() ? s[i] : '\0'; }
-
-bool IsXDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
-}
 
 char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
@@ -20,8 +15,9 @@ char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 // many prefix characters ("0x") to skip.
 unsigned FixupRadix(std::string_view s, size_t* prefix) {
   *prefix = 0;
-  if (At(s, 0) != '0') return 10;
-  if (ToLower(At(s, 1)) == 'x' && IsXDigit(At(s, 2))) {
+  if (text::At(s, 0) != '0') return 10;
+  if (ToLower(text::At(s, 1)) == 'x' &&
+      text::HexDigitValue(text::At(s, 2)) >= 0) {
     *prefix = 2;
     return 16;
   }
@@ -66,16 +62,18 @@ std::string_view AsCString(std::string_view buf) {
 
 Result<uint64_t> ParseKstrtoul(std::string_view buf) {
   std::string_view s = AsCString(buf);
-  if (At(s, 0) == '+') s.remove_prefix(1);
+  if (text::At(s, 0) == '+') s.remove_prefix(1);
   size_t prefix;
   const unsigned base = FixupRadix(s, &prefix);
   s.remove_prefix(prefix);
   const Parsed p = ParseDigits(s, base);
-  if (p.overflow) return Status::Error(ERANGE, "number does not fit in 64 bits");
+  if (p.overflow)
+    return Status::Error(ERANGE, "number does not fit in 64 bits");
   if (p.digits == 0) return Status::Error(EINVAL, "not a number");
   s.remove_prefix(p.digits);
-  if (At(s, 0) == '\n') s.remove_prefix(1);
-  if (!s.empty()) return Status::Error(EINVAL, "trailing characters after number");
+  if (text::At(s, 0) == '\n') s.remove_prefix(1);
+  if (!s.empty())
+    return Status::Error(EINVAL, "trailing characters after number");
   return p.value;
 }
 

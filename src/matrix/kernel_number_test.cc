@@ -48,37 +48,39 @@ TEST_P(KstrtoulTest, MatchesTheKernel) {
 // rules around them.
 INSTANTIATE_TEST_SUITE_P(
     SpecTable, KstrtoulTest,
-    ::testing::Values(
-        Case{"5\n", 5, 0}, Case{"0x1f\n", 31, 0}, Case{"0X1F\n", 31, 0},
-        Case{"010\n", 8, 0}, Case{"+7\n", 7, 0}, Case{"08\n", 0, EINVAL},
-        Case{"-1\n", 0, EINVAL}, Case{" 5\n", 0, EINVAL},
-        Case{"5 6\n", 0, EINVAL}, Case{"5\n6\n", 0, EINVAL},
-        Case{"99999999999999999999\n", 0, ERANGE}));
+    ::testing::Values(Case{"5\n", 5, 0}, Case{"0x1f\n", 31, 0},
+                      Case{"0X1F\n", 31, 0}, Case{"010\n", 8, 0},
+                      Case{"+7\n", 7, 0}, Case{"08\n", 0, EINVAL},
+                      Case{"-1\n", 0, EINVAL}, Case{" 5\n", 0, EINVAL},
+                      Case{"5 6\n", 0, EINVAL}, Case{"5\n6\n", 0, EINVAL},
+                      Case{"99999999999999999999\n", 0, ERANGE}));
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, KstrtoulTest,
-    ::testing::Values(
-        Case{"5", 5, 0},                    // no newline needed
-        Case{"5\n\n", 0, EINVAL},           // at most one newline
-        Case{"", 0, EINVAL}, Case{"\n", 0, EINVAL},
-        Case{"0x", 0, EINVAL},              // octal 0 followed by 'x'
-        Case{"0x\n", 0, EINVAL}, Case{"0xg", 0, EINVAL},
-        Case{"0", 0, 0}, Case{"00", 0, 0}, Case{"0\n", 0, 0},
-        Case{"12a", 0, EINVAL}, Case{"++7", 0, EINVAL},
-        Case{"+", 0, EINVAL}, Case{"5 ", 0, EINVAL},
-        Case{"0xab", 0xab, 0}, Case{"0xAb\n", 0xab, 0},
-        Case{"256\n", 256, 0}, Case{"0x100", 256, 0},
-        Case{"18446744073709551615", 18446744073709551615ULL, 0},
-        Case{"18446744073709551616", 0, ERANGE},
-        Case{"0xffffffffffffffff", 0xffffffffffffffffULL, 0},
-        Case{"0x10000000000000000", 0, ERANGE},
-        // ERANGE is found before the trailing garbage.
-        Case{"99999999999999999999x", 0, ERANGE},
-        Case{"01777777777777777777777", 0xffffffffffffffffULL, 0},
-        Case{"02000000000000000000000", 0, ERANGE},
-        // The buffer is a C string: it ends at the first NUL.
-        Case{std::string("5\0junk", 6), 5, 0},
-        Case{std::string("\0" "5", 2), 0, EINVAL}));
+    ::testing::Values(Case{"5", 5, 0},           // no newline needed
+                      Case{"5\n\n", 0, EINVAL},  // at most one newline
+                      Case{"", 0, EINVAL}, Case{"\n", 0, EINVAL},
+                      Case{"0x", 0, EINVAL},  // octal 0 followed by 'x'
+                      Case{"0x\n", 0, EINVAL}, Case{"0xg", 0, EINVAL},
+                      Case{"0", 0, 0}, Case{"00", 0, 0}, Case{"0\n", 0, 0},
+                      Case{"12a", 0, EINVAL}, Case{"++7", 0, EINVAL},
+                      Case{"+", 0, EINVAL}, Case{"5 ", 0, EINVAL},
+                      Case{"0xab", 0xab, 0}, Case{"0xAb\n", 0xab, 0},
+                      Case{"256\n", 256, 0}, Case{"0x100", 256, 0},
+                      Case{"18446744073709551615", 18446744073709551615ULL, 0},
+                      Case{"18446744073709551616", 0, ERANGE},
+                      Case{"0xffffffffffffffff", 0xffffffffffffffffULL, 0},
+                      Case{"0x10000000000000000", 0, ERANGE},
+                      // ERANGE is found before the trailing garbage.
+                      Case{"99999999999999999999x", 0, ERANGE},
+                      Case{"01777777777777777777777", 0xffffffffffffffffULL, 0},
+                      Case{"02000000000000000000000", 0, ERANGE},
+                      // The buffer is a C string: it ends at the first NUL.
+                      Case{std::string("5\0junk", 6), 5, 0},
+                      Case{std::string("\0"
+                                       "5",
+                                       2),
+                           0, EINVAL}));
 
 TEST(SimpleStrtoulTest, ParsesAPrefix) {
   size_t used = 0;

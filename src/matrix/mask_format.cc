@@ -31,9 +31,11 @@ std::string FormatMatrix(const ApMatrix& matrix) {
       });
     });
   } else if (apm.Any()) {
-    apm.ForEach([&](unsigned apid) { fmt::format_to(out_it, "{:02x}.\n", apid); });
+    apm.ForEach(
+        [&](unsigned apid) { fmt::format_to(out_it, "{:02x}.\n", apid); });
   } else if (aqm.Any()) {
-    aqm.ForEach([&](unsigned apqi) { fmt::format_to(out_it, ".{:04x}\n", apqi); });
+    aqm.ForEach(
+        [&](unsigned apqi) { fmt::format_to(out_it, ".{:04x}\n", apqi); });
   }
   if (out.size() > kSysfsShowMax) out.resize(kSysfsShowMax);
   return out;
@@ -42,7 +44,9 @@ std::string FormatMatrix(const ApMatrix& matrix) {
 std::string FormatControlDomains(const ApMatrix& matrix) {
   std::string out;
   matrix.adm().ForEach(
-      [&](unsigned id) { fmt::format_to(std::back_inserter(out), "{:04x}\n", id); },
+      [&](unsigned id) {
+        fmt::format_to(std::back_inserter(out), "{:04x}\n", id);
+      },
       matrix.adm_max());
   return out;
 }

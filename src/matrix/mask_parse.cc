@@ -3,19 +3,11 @@
 #include <cerrno>
 
 #include "matrix/kernel_number.h"
+#include "matrix/text.h"
 
 namespace vap {
 
 namespace {
-
-char At(std::string_view s, size_t i) { return i < s.size() ? s[i] : '\0'; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Status Invalid(const char* why) { return Status::Error(EINVAL, why); }
 
@@ -34,7 +26,7 @@ Status ModifyMask(std::string_view s, ApMask* mask) {
     }
     s.remove_prefix(used);
     uint64_t last = first;
-    if (At(s, 0) == '-') {
+    if (text::At(s, 0) == '-') {
       s.remove_prefix(1);
       last = SimpleStrtoul(s, &used);
       if (used == 0 || first > last || last >= kApMaskBits) {
@@ -45,7 +37,7 @@ Status ModifyMask(std::string_view s, ApMask* mask) {
     for (uint64_t id = first; id <= last; ++id) {
       mask->Assign(static_cast<unsigned>(id), sign == '+');
     }
-    while (At(s, 0) == ',' || At(s, 0) == '\n') s.remove_prefix(1);
+    while (text::At(s, 0) == ',' || text::At(s, 0) == '\n') s.remove_prefix(1);
   }
   return Status::Ok();
 }
@@ -54,25 +46,26 @@ Status ModifyMask(std::string_view s, ApMask* mask) {
 
 Result<ApMask> ParseHexMask(std::string_view text) {
   std::string_view s = AsCString(text);
-  if (At(s, 0) == '0' && At(s, 1) == 'x') s.remove_prefix(1);
-  if (At(s, 0) == 'x') s.remove_prefix(1);
+  if (text::At(s, 0) == '0' && text::At(s, 1) == 'x') s.remove_prefix(1);
+  if (text::At(s, 0) == 'x') s.remove_prefix(1);
   ApMask mask;
   unsigned id = 0;
-  for (; id < kApMaskBits && HexValue(At(s, 0)) >= 0; s.remove_prefix(1)) {
-    const int digit = HexValue(s[0]);
+  for (; id < kApMaskBits && text::HexDigitValue(text::At(s, 0)) >= 0;
+       s.remove_prefix(1)) {
+    const int digit = text::HexDigitValue(s[0]);
     for (unsigned n = 0; n < 4; ++n) {
       if ((digit & (0x8 >> n)) != 0) mask.Set(id + n);
     }
     id += 4;
   }
-  if (At(s, 0) == '\n') s.remove_prefix(1);
+  if (text::At(s, 0) == '\n') s.remove_prefix(1);
   if (!s.empty()) return Invalid("not a hex mask of at most 64 digits");
   return mask;
 }
 
 Result<ApMask> ParseApBusMask(std::string_view text, const ApMask& current) {
   const std::string_view s = AsCString(text);
-  if (At(s, 0) != '+' && At(s, 0) != '-') return ParseHexMask(s);
+  if (text::At(s, 0) != '+' && text::At(s, 0) != '-') return ParseHexMask(s);
   ApMask mask = current;
   VAP_RETURN_IF_ERROR(ModifyMask(s, &mask));
   return mask;

@@ -48,8 +48,8 @@ TEST(ParseHexMaskTest, SixtyFourDigitsAtMost) {
 }
 
 TEST(ParseHexMaskTest, RejectsEverythingElse) {
-  for (const char* bad : {"0X41", "0x41zz", "0x41 ", " 0x41", "0x41\n\n",
-                          "xx1", "00x1", "+5", "-5", "0x4,1", "g"}) {
+  for (const char* bad : {"0X41", "0x41zz", "0x41 ", " 0x41", "0x41\n\n", "xx1",
+                          "00x1", "+5", "-5", "0x4,1", "g"}) {
     EXPECT_EQ(Errno(ParseHexMask(bad)), EINVAL) << bad;
   }
 }
@@ -82,7 +82,8 @@ TEST(ParseApBusMaskTest, RelativeErrors) {
 
 TEST(ParseApBusMaskTest, RelativeNumbersWrapLikeSimpleStrtoul) {
   // simple_strtoul does not detect overflow: 2^64 + 5 wraps to 5.
-  EXPECT_EQ(*ParseApBusMask("+18446744073709551621", ApMask()), ApMask::Of({5}));
+  EXPECT_EQ(*ParseApBusMask("+18446744073709551621", ApMask()),
+            ApMask::Of({5}));
 }
 
 TEST(ParseApBusMaskTest, AbsoluteStartsFromZero) {
@@ -92,7 +93,8 @@ TEST(ParseApBusMaskTest, AbsoluteStartsFromZero) {
 }
 
 TEST(ParseApBusMaskTest, StopsAtNul) {
-  EXPECT_EQ(*ParseApBusMask(std::string("+5\0+6", 5), ApMask()), ApMask::Of({5}));
+  EXPECT_EQ(*ParseApBusMask(std::string("+5\0+6", 5), ApMask()),
+            ApMask::Of({5}));
 }
 
 TEST(ParseApConfigTest, ThreeTokensWithCommaOrNewline) {
@@ -116,8 +118,8 @@ TEST(ParseApConfigTest, NeedsTwoSeparators) {
 }
 
 TEST(ParseApConfigTest, RejectsBadTokens) {
-  for (const char* bad : {"0X06,0x08,0x\n", "+5,0x08,0x\n", "0x06,zz,0x\n",
-                          "0x06,0x08,0x1 \n"}) {
+  for (const char* bad :
+       {"0X06,0x08,0x\n", "+5,0x08,0x\n", "0x06,zz,0x\n", "0x06,0x08,0x1 \n"}) {
     const Result<ApConfigMasks> r = ParseApConfig(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().errno_value(), EINVAL);

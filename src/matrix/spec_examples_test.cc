@@ -27,13 +27,15 @@ TEST(SpecSection10, ReserveQueuesMaskWrites) {
   EXPECT_EQ(FormatApBusMask(apmask0), kAllOnes);
   const Result<ApMask> apmask = ParseApBusMask("-5,-6\n", apmask0);
   ASSERT_TRUE(apmask.ok());
-  EXPECT_EQ(FormatApBusMask(*apmask),
-            "0xf9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
+  EXPECT_EQ(
+      FormatApBusMask(*apmask),
+      "0xf9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
   const Result<ApMask> aqmask =
       ParseApBusMask("-4,-0x47,-0xab,-0xff\n", ApMask::All());
   ASSERT_TRUE(aqmask.ok());
-  EXPECT_EQ(FormatApBusMask(*aqmask),
-            "0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe\n");
+  EXPECT_EQ(
+      FormatApBusMask(*aqmask),
+      "0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe\n");
   const Result<ApMask> zz = ParseApBusMask("0x41zz\n", *apmask);
   ASSERT_FALSE(zz.ok());
   EXPECT_EQ(zz.status().errno_value(), EINVAL);
@@ -68,10 +70,11 @@ TEST(SpecSection10, AssignAndReadBack) {
   m.adm().Set(static_cast<unsigned>(*ParseKstrtoul("0xab\n")));
   EXPECT_EQ(FormatMatrix(m), "05.0004\n05.00ab\n06.0004\n06.00ab\n");
   EXPECT_EQ(FormatControlDomains(m), "00ab\n");
-  EXPECT_EQ(FormatApConfig(m),
-            "0x0600000000000000000000000000000000000000000000000000000000000000,"
-            "0x0800000000000000000000000000000000000000001000000000000000000000,"
-            "0x0000000000000000000000000000000000000000001000000000000000000000\n");
+  EXPECT_EQ(
+      FormatApConfig(m),
+      "0x0600000000000000000000000000000000000000000000000000000000000000,"
+      "0x0800000000000000000000000000000000000000001000000000000000000000,"
+      "0x0000000000000000000000000000000000000000001000000000000000000000\n");
   ApMatrix domain_only;
   domain_only.aqm().Set(4);
   EXPECT_EQ(FormatMatrix(domain_only), ".0004\n");
@@ -81,12 +84,12 @@ TEST(SpecSection10, AssignAndReadBack) {
 // parsed value with the mdev's maximum, so the parser must yield it.
 TEST(SpecSection10, ParseAndRangeErrors) {
   const ApMatrix m = ApMatrix::ForQci(true, 255, 255);
-  EXPECT_GT(*ParseKstrtoul("256\n"), m.apm_max());             // ENODEV
+  EXPECT_GT(*ParseKstrtoul("256\n"), m.apm_max());  // ENODEV
   EXPECT_EQ(ParseKstrtoul("foo\n").status().errno_value(), EINVAL);
   EXPECT_EQ(ParseKstrtoul("08\n").status().errno_value(), EINVAL);
   EXPECT_EQ(ParseKstrtoul("99999999999999999999\n").status().errno_value(),
             ERANGE);
-  EXPECT_GT(*ParseKstrtoul("0x100\n"), m.adm_max());           // ENODEV
+  EXPECT_GT(*ParseKstrtoul("0x100\n"), m.adm_max());  // ENODEV
   const ApMatrix legacy = ApMatrix::ForQci(false, 255, 255);
   EXPECT_GT(*ParseKstrtoul("64\n"), legacy.apm_max());
   EXPECT_GT(*ParseKstrtoul("16\n"), legacy.aqm_max());
@@ -107,8 +110,9 @@ TEST(SpecSection10, MaskValuesAroundRefusedWrite) {
   const ApMask apmask = *ParseApBusMask("-5,-6", ApMask::All());
   const Result<ApMask> plus5 = ParseApBusMask("+5\n", apmask);
   ASSERT_TRUE(plus5.ok());
-  EXPECT_EQ(FormatApBusMask(*plus5),
-            "0xfdffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
+  EXPECT_EQ(
+      FormatApBusMask(*plus5),
+      "0xfdffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
   const ApMask aqmask = *ParseApBusMask("-4,-0x47,-0xab,-0xff", ApMask::All());
   const Result<ApMask> plus4 = ParseApBusMask("+4\n", aqmask);
   ASSERT_TRUE(plus4.ok());
@@ -124,10 +128,11 @@ TEST(SpecSection10, ApConfigWrites) {
   m.apm() = a->apm;
   m.aqm() = a->aqm;
   m.adm() = a->adm;
-  EXPECT_EQ(FormatApConfig(m),
-            "0x0600000000000000000000000000000000000000000000000000000000000000,"
-            "0x0800000000000000000000000000000000000000000000000000000000000000,"
-            "0x0000000000000000000000000000000000000000000000000000000000000000\n");
+  EXPECT_EQ(
+      FormatApConfig(m),
+      "0x0600000000000000000000000000000000000000000000000000000000000000,"
+      "0x0800000000000000000000000000000000000000000000000000000000000000,"
+      "0x0000000000000000000000000000000000000000000000000000000000000000\n");
 
   const Result<ApConfigMasks> b = ParseApConfig("6,08,0\n");
   ASSERT_TRUE(b.ok());

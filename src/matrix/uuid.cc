@@ -4,20 +4,17 @@
 
 #include <cerrno>
 
+#include "matrix/text.h"
+
 namespace vap {
 
 namespace {
 
 constexpr size_t kUuidStringLen = 36;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+bool IsHyphenOffset(size_t i) {
+  return i == 8 || i == 13 || i == 18 || i == 23;
 }
-
-bool IsHyphenOffset(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 }  // namespace
 
@@ -34,7 +31,7 @@ Result<Uuid> Uuid::Parse(std::string_view text) {
       if (text[i] != '-') return bad();
       continue;
     }
-    const int v = HexValue(text[i]);
+    const int v = text::HexDigitValue(text[i]);
     if (v < 0) return bad();
     bytes[nibble / 2] = static_cast<uint8_t>(bytes[nibble / 2] << 4 | v);
     ++nibble;

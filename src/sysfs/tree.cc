@@ -28,7 +28,7 @@ struct Node {
   StoreFn store;       // attributes; set before the node is published
   std::string target;  // symlinks; set before the node is published
 
-  std::weak_ptr<Node> parent;  // empty for the root
+  std::weak_ptr<Node> parent;                            // empty for the root
   std::map<std::string, NodeRef, std::less<>> children;  // directories
   bool removed = false;
   int active = 0;  // callbacks running on this node
@@ -106,7 +106,8 @@ Tree::Tree() : root_(std::make_shared<Node>(NodeType::kDir, "", 0755)) {}
 
 Tree::~Tree() {
   MutexLock lock(mu_);
-  VAP_CHECK_MSG(active_total_ == 0, "sysfs tree destroyed with callbacks running");
+  VAP_CHECK_MSG(active_total_ == 0,
+                "sysfs tree destroyed with callbacks running");
 }
 
 Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
@@ -119,8 +120,8 @@ Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
   if (parent->removed) return Error(ENOENT, "parent directory was removed");
   auto [it, inserted] = parent->children.try_emplace(child->name, child);
   if (!inserted) {
-    return Error(EEXIST, PathOfLocked(parent.get()) + "/" + child->name +
-                             " exists");
+    return Error(EEXIST,
+                 PathOfLocked(parent.get()) + "/" + child->name + " exists");
   }
   child->parent = parent;
   return child;
@@ -153,8 +154,8 @@ Result<NodeRef> Tree::MakeDirs(std::string_view path) {
 
 Result<NodeRef> Tree::AddAttribute(const NodeRef& parent, std::string_view name,
                                    uint32_t mode, ShowFn show, StoreFn store) {
-  auto node =
-      std::make_shared<Node>(NodeType::kAttribute, std::string(name), mode & 0777);
+  auto node = std::make_shared<Node>(NodeType::kAttribute, std::string(name),
+                                     mode & 0777);
   node->show = std::move(show);
   node->store = std::move(store);
   MutexLock lock(mu_);
@@ -163,7 +164,8 @@ Result<NodeRef> Tree::AddAttribute(const NodeRef& parent, std::string_view name,
 
 Result<NodeRef> Tree::AddSymlink(const NodeRef& parent, std::string_view name,
                                  std::string_view target) {
-  auto node = std::make_shared<Node>(NodeType::kSymlink, std::string(name), 0777);
+  auto node =
+      std::make_shared<Node>(NodeType::kSymlink, std::string(name), 0777);
   node->target = std::string(target);
   MutexLock lock(mu_);
   return AddChildLocked(parent, std::move(node));
@@ -342,12 +344,14 @@ Result<size_t> Tree::Write(const NodeRef& node, std::string_view data) const {
 }
 
 Result<std::string> Tree::Read(std::string_view path) const {
-  VAP_ASSIGN_OR_RETURN(NodeRef node, Open(path, /*read=*/true, /*write=*/false));
+  VAP_ASSIGN_OR_RETURN(NodeRef node,
+                       Open(path, /*read=*/true, /*write=*/false));
   return Read(node);
 }
 
 Result<size_t> Tree::Write(std::string_view path, std::string_view data) const {
-  VAP_ASSIGN_OR_RETURN(NodeRef node, Open(path, /*read=*/false, /*write=*/true));
+  VAP_ASSIGN_OR_RETURN(NodeRef node,
+                       Open(path, /*read=*/false, /*write=*/true));
   return Write(node, data);
 }
 

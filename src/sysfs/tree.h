@@ -147,8 +147,7 @@ class Tree {
       VAP_REQUIRES(mu_);
   void DetachSubtreeLocked(const NodeRef& node, std::vector<NodeRef>* out)
       VAP_REQUIRES(mu_);
-  bool DrainedLocked(const std::vector<NodeRef>& nodes) const
-      VAP_REQUIRES(mu_);
+  bool DrainedLocked(const std::vector<NodeRef>& nodes) const VAP_REQUIRES(mu_);
   std::string PathOfLocked(const Node* node) const VAP_REQUIRES(mu_);
 
   NodeRef root_;

@@ -45,7 +45,8 @@ TEST(TreeConcurrencyTest, RemoveWaitsForARunningStore) {
                                   return static_cast<ssize_t>(buf.size());
                                 })
                   .ok());
-  std::thread writer([&] { EXPECT_TRUE(tree.Write("devices/mdev/slow", "1").ok()); });
+  std::thread writer(
+      [&] { EXPECT_TRUE(tree.Write("devices/mdev/slow", "1").ok()); });
   while (!store_entered) std::this_thread::yield();
 
   std::atomic<bool> removed{false};
@@ -70,12 +71,13 @@ TEST(TreeConcurrencyTest, StoreMayRemoveItsOwnDirectory) {
   // The mdev `remove` attribute: removes itself, then its directory.
   Tree tree;
   const NodeRef dir = *tree.MakeDirs("devices/vfio_ap/matrix/u1");
-  ASSERT_TRUE(tree.AddAttribute(dir, "matrix", 0444,
-                                [](std::string* b) {
-                                  *b = "";
-                                  return ssize_t{0};
-                                },
-                                nullptr)
+  ASSERT_TRUE(tree.AddAttribute(
+                      dir, "matrix", 0444,
+                      [](std::string* b) {
+                        *b = "";
+                        return ssize_t{0};
+                      },
+                      nullptr)
                   .ok());
   NodeRef remove_node;
   ASSERT_TRUE(tree.AddAttribute(dir, "remove", 0200, nullptr,
@@ -138,22 +140,24 @@ TEST(TreeConcurrencyTest, ReadersWritersAndRemoversRace) {
     const std::string name = "card" + std::to_string(i);
     auto dir = tree.MakeDir(base, name);
     if (!dir.ok()) return;
-    (void)tree.AddAttribute(*dir, "type", 0444,
-                            [&calls](std::string* b) {
-                              ++calls;
-                              *b = "CEX8C\n";
-                              return static_cast<ssize_t>(b->size());
-                            },
-                            nullptr);
-    (void)tree.AddAttribute(*dir, "online", 0644,
-                            [](std::string* b) {
-                              *b = "1\n";
-                              return static_cast<ssize_t>(b->size());
-                            },
-                            [&calls](std::string_view v) {
-                              ++calls;
-                              return static_cast<ssize_t>(v.size());
-                            });
+    (void)tree.AddAttribute(
+        *dir, "type", 0444,
+        [&calls](std::string* b) {
+          ++calls;
+          *b = "CEX8C\n";
+          return static_cast<ssize_t>(b->size());
+        },
+        nullptr);
+    (void)tree.AddAttribute(
+        *dir, "online", 0644,
+        [](std::string* b) {
+          *b = "1\n";
+          return static_cast<ssize_t>(b->size());
+        },
+        [&calls](std::string_view v) {
+          ++calls;
+          return static_cast<ssize_t>(v.size());
+        });
   };
   for (int i = 0; i < 8; ++i) make(i);
 

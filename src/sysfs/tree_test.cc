@@ -28,15 +28,17 @@ class TreeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     matrix_ = *tree_.MakeDirs("devices/vfio_ap/matrix");
-    ASSERT_TRUE(tree_.AddAttribute(matrix_, "features", 0444,
-                                   Text("guest_matrix hotplug ap_config\n"),
-                                   nullptr)
+    ASSERT_TRUE(tree_
+                    .AddAttribute(matrix_, "features", 0444,
+                                  Text("guest_matrix hotplug ap_config\n"),
+                                  nullptr)
                     .ok());
-    ASSERT_TRUE(tree_.AddAttribute(matrix_, "sink", 0200, nullptr,
-                                   [this](std::string_view buf) {
-                                     stored_.assign(buf);
-                                     return static_cast<ssize_t>(buf.size());
-                                   })
+    ASSERT_TRUE(tree_
+                    .AddAttribute(matrix_, "sink", 0200, nullptr,
+                                  [this](std::string_view buf) {
+                                    stored_.assign(buf);
+                                    return static_cast<ssize_t>(buf.size());
+                                  })
                     .ok());
   }
 
@@ -62,17 +64,20 @@ TEST_F(TreeTest, WriteWithoutWriteBitIsEaccesEvenForRoot) {
 }
 
 TEST_F(TreeTest, MissingCallbackIsEio) {
-  ASSERT_TRUE(tree_.AddAttribute(matrix_, "noshow", 0644, nullptr, nullptr).ok());
+  ASSERT_TRUE(
+      tree_.AddAttribute(matrix_, "noshow", 0644, nullptr, nullptr).ok());
   EXPECT_EQ(Errno(tree_.Read("devices/vfio_ap/matrix/noshow")), EIO);
   EXPECT_EQ(Errno(tree_.Write("devices/vfio_ap/matrix/noshow", "1")), EIO);
 }
 
 TEST_F(TreeTest, CallbackErrnoIsReturnedUnchanged) {
-  ASSERT_TRUE(tree_.AddAttribute(
-                      matrix_, "assign_adapter", 0200, nullptr,
-                      [](std::string_view) -> ssize_t { return -EADDRINUSE; })
-                  .ok());
-  ASSERT_TRUE(tree_.AddAttribute(
+  ASSERT_TRUE(
+      tree_
+          .AddAttribute(matrix_, "assign_adapter", 0200, nullptr,
+                        [](std::string_view) -> ssize_t { return -EADDRINUSE; })
+          .ok());
+  ASSERT_TRUE(tree_
+                  .AddAttribute(
                       matrix_, "broken", 0444,
                       [](std::string*) -> ssize_t { return -ENODEV; }, nullptr)
                   .ok());
@@ -94,8 +99,9 @@ TEST_F(TreeTest, WritesAreCutToOnePage) {
 }
 
 TEST_F(TreeTest, ShowIsCutToOnePageLessOne) {
-  ASSERT_TRUE(tree_.AddAttribute(matrix_, "huge", 0444,
-                                 Text(std::string(5000, 'x')), nullptr)
+  ASSERT_TRUE(tree_
+                  .AddAttribute(matrix_, "huge", 0444,
+                                Text(std::string(5000, 'x')), nullptr)
                   .ok());
   EXPECT_EQ(tree_.Read("devices/vfio_ap/matrix/huge")->size(), kPageSize - 1);
 }
@@ -139,7 +145,8 @@ TEST_F(TreeTest, BuildingErrors) {
   EXPECT_EQ(Errno(tree_.MakeDir(matrix_, "..")), EINVAL);
   const NodeRef features = *tree_.Lookup("devices/vfio_ap/matrix/features");
   EXPECT_EQ(Errno(tree_.MakeDir(features, "x")), ENOTDIR);
-  EXPECT_EQ(Errno(tree_.MakeDirs("devices/vfio_ap/matrix/features/x")), ENOTDIR);
+  EXPECT_EQ(Errno(tree_.MakeDirs("devices/vfio_ap/matrix/features/x")),
+            ENOTDIR);
 }
 
 TEST_F(TreeTest, RelativeSymlinksResolveFromTheirDirectory) {
@@ -150,7 +157,8 @@ TEST_F(TreeTest, RelativeSymlinksResolveFromTheirDirectory) {
             "../../../devices/vfio_ap/matrix");
   EXPECT_EQ(*tree_.Read("bus/matrix/devices/matrix/features"),
             "guest_matrix hotplug ap_config\n");
-  EXPECT_EQ(tree_.GetAttr("bus/matrix/devices/matrix")->type, NodeType::kSymlink);
+  EXPECT_EQ(tree_.GetAttr("bus/matrix/devices/matrix")->type,
+            NodeType::kSymlink);
   EXPECT_EQ(tree_.GetAttr("bus/matrix/devices/matrix")->size, 0u);
   EXPECT_EQ(tree_.Lookup("bus/matrix/devices/matrix")->get(), matrix_.get());
   EXPECT_THAT(*tree_.List("bus/matrix/devices/matrix"),

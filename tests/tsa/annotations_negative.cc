@@ -43,7 +43,8 @@ class Driver {
   RwSemaphore hook_sem_{LockRank::kPqapHook, "pqap_hook_rwsem"};
   int hook_ VAP_GUARDED_BY(hook_sem_) = 0;
   Mutex guests_mu_{LockRank::kGuests, "guests_lock"};
-  Mutex mdevs_mu_ VAP_ACQUIRED_AFTER(guests_mu_){LockRank::kMdevs, "mdevs_lock"};
+  Mutex mdevs_mu_ VAP_ACQUIRED_AFTER(guests_mu_){LockRank::kMdevs,
+                                                 "mdevs_lock"};
   int mdev_count_ VAP_GUARDED_BY(mdevs_mu_) = 0;
 };
 
