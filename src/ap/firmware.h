@@ -1,0 +1,170 @@
+// The AP firmware of one host: its configuration (what PQAP(QCI)
+// reports), its cards, and one queue per configured (adapter, usage
+// domain), each a small state machine answering TAPQ, RAPQ, ZAPQ and
+// AQIC with the architected status word (spec/guest.md 3.1, 4.1).
+//
+// Queue state machine (every function first checks, in order):
+//   adapter or domain not in the configuration      -> RC 0x01
+//   card checkstopped (fault)                       -> RC 0x04
+//   card deconfigured (SCLP, or fault)              -> RC 0x03
+//   queue checkstopped / deconfigured (fault)       -> RC 0x04 / 0x03
+//   "busy for the next N calls" fault, N > 0        -> RC 0x05, N -= 1
+// then:
+//   TAPQ  reset in progress -> RC 0x02; else RC 0x00, E = 1, I = enabled.
+//   RAPQ/ZAPQ  reset in progress -> RC 0x02 (nothing changes); else RC
+//         0x00: interrupts are disabled and the queue stays "reset in
+//         progress" for reset_duration() of model time (20 ms by default,
+//         as on hardware), or for ever with the "reset never completes"
+//         fault.
+//   AQIC enable  reset in progress -> 0x02; NIB address 0 -> 0x06;
+//         already enabled -> 0x07; else RC 0x00 and I = 1.
+//   AQIC disable  reset in progress -> 0x02; else RC 0x00 and I = 0.
+// Queues are created in their idle state (empty, interrupts off) when
+// their adapter and domain are both configured, and forgotten when either
+// leaves the configuration.
+//
+// Thread safety: every method may be called from any thread; one leaf
+// lock (docs/locking.md). Time comes from the injected Clock.
+#ifndef VAP_AP_FIRMWARE_H_
+#define VAP_AP_FIRMWARE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ap/card_type.h"
+#include "ap/profile.h"
+#include "ap/qci.h"
+#include "ap/queue_status.h"
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/result.h"
+#include "base/thread_annotations.h"
+#include "matrix/apqn.h"
+
+namespace vap::ap {
+
+// What TAPQ with the T bit returns in GR2 besides the status.
+struct TapqInfo {
+  uint32_t functions = 0;  // ap_functions bits
+  uint8_t raw_hwtype = 0;  // the card's AP type
+  uint8_t depth = 0;       // queue depth
+  uint8_t nd = 0;          // number of domains - 1 (QCI's nd)
+};
+
+struct TapqResult {
+  QueueStatus status;
+  TapqInfo info;  // valid when the status says the queue exists (RC != 1)
+};
+
+// What the card model reports besides queue answers.
+struct CardState {
+  CardSpec spec;
+  bool configured = true;     // SCLP state; `config` in sysfs
+  bool checkstopped = false;  // `chkstop` in sysfs
+};
+
+enum class FaultKind : uint8_t {
+  kCheckstop,       // every function answers RC 0x04
+  kDeconfigure,     // every function answers RC 0x03
+  kResetNeverEnds,  // the next reset stays in progress until cleared
+  kBusy,            // the next `count` functions answer RC 0x05
+};
+
+struct Fault {
+  FaultKind kind;
+  uint8_t apid = 0;
+  std::optional<uint8_t> apqi;  // none: the whole card
+  int count = 1;                // kBusy only
+};
+
+class Firmware {
+ public:
+  static constexpr Nanos kDefaultResetDuration = std::chrono::milliseconds(20);
+
+  // `clock` must outlive the firmware.
+  Firmware(const Clock& clock, const HostProfile& profile);
+  Firmware(const Firmware&) = delete;
+  Firmware& operator=(const Firmware&) = delete;
+
+  // PQAP(QCI): none if the host has no QCI facility (facility 12).
+  std::optional<QciInfo> Qci() const VAP_EXCLUDES(mu_);
+
+  // The AP queue functions.
+  TapqResult Tapq(Apqn apqn) VAP_EXCLUDES(mu_);
+  QueueStatus Rapq(Apqn apqn) VAP_EXCLUDES(mu_);
+  QueueStatus Zapq(Apqn apqn) VAP_EXCLUDES(mu_);
+  QueueStatus AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib)
+      VAP_EXCLUDES(mu_);
+  QueueStatus AqicDisable(Apqn apqn) VAP_EXCLUDES(mu_);
+
+  // Cards in the configuration, by APID.
+  std::vector<CardState> Cards() const VAP_EXCLUDES(mu_);
+  std::optional<CardState> Card(uint8_t apid) const VAP_EXCLUDES(mu_);
+
+  // --- Host configuration (the HMC and SCLP). None of these scans the AP
+  // bus; the bus notices at its next scan, as the kernel does.
+  // EEXIST if present, EINVAL if above na / nd.
+  Status AddAdapter(const CardSpec& card) VAP_EXCLUDES(mu_);
+  Status AddUsageDomain(uint8_t apqi) VAP_EXCLUDES(mu_);
+  Status AddControlDomain(uint8_t domain) VAP_EXCLUDES(mu_);
+  // ENOENT if absent.
+  Status RemoveAdapter(uint8_t apid) VAP_EXCLUDES(mu_);
+  Status RemoveUsageDomain(uint8_t apqi) VAP_EXCLUDES(mu_);
+  Status RemoveControlDomain(uint8_t domain) VAP_EXCLUDES(mu_);
+  // SCLP configure / deconfigure of a card (the card's `config`). The card
+  // stays in QCI; its queues answer RC 0x03 while deconfigured. ENOENT.
+  Status SetAdapterConfigured(uint8_t apid, bool configured) VAP_EXCLUDES(mu_);
+
+  // --- Faults. ENOENT for an unknown card; EINVAL for a bad request.
+  Status InjectFault(const Fault& fault) VAP_EXCLUDES(mu_);
+  // Clears every fault of the card (apqi none) or of one queue.
+  Status ClearFaults(uint8_t apid, std::optional<uint8_t> apqi)
+      VAP_EXCLUDES(mu_);
+
+  // Whether interrupts are enabled on the queue (for invariant checks).
+  bool IrqEnabled(Apqn apqn) const VAP_EXCLUDES(mu_);
+
+  void set_reset_duration(Nanos d) VAP_EXCLUDES(mu_);
+
+ private:
+  struct QueueState {
+    Nanos reset_until{0};           // reset in progress while now < reset_until
+    bool reset_never_ends = false;  // fault armed for the next reset
+    bool checkstopped = false;
+    bool deconfigured = false;
+    int busy = 0;
+    bool irq_enabled = false;
+    uint8_t isc = 0;
+    uint64_t nib = 0;
+  };
+  struct CardRecord {
+    CardState state;
+    bool fault_deconfigured = false;
+    int busy = 0;  // card-wide busy fault
+  };
+
+  // The status every function starts from; RC != 0 means stop there.
+  QueueStatus CommonChecksLocked(Apqn apqn) VAP_REQUIRES(mu_);
+  QueueState& QueueLocked(Apqn apqn) VAP_REQUIRES(mu_);
+  bool ResetInProgressLocked(const QueueState& q) const VAP_REQUIRES(mu_);
+  QueueStatus ResetLocked(Apqn apqn) VAP_REQUIRES(mu_);
+
+  const Clock& clock_;
+
+  // Guards everything below; rank kLeaf ("ap_firmware").
+  mutable Mutex mu_{LockRank::kLeaf, "ap_firmware"};
+  bool has_qci_ VAP_GUARDED_BY(mu_);
+  QciInfo qci_ VAP_GUARDED_BY(mu_);
+  std::map<uint8_t, CardRecord> cards_ VAP_GUARDED_BY(mu_);
+  // Only queues whose state differs from idle, by qid.
+  std::unordered_map<uint16_t, QueueState> queues_ VAP_GUARDED_BY(mu_);
+  Nanos reset_duration_ VAP_GUARDED_BY(mu_) = kDefaultResetDuration;
+};
+
+}  // namespace vap::ap
+
+#endif  // VAP_AP_FIRMWARE_H_

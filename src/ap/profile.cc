@@ -1,0 +1,289 @@
+#include "ap/profile.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "matrix/kernel_number.h"
+
+namespace vap::ap {
+
+namespace {
+
+using Json = nlohmann::json;
+
+Status Bad(std::string_view field, std::string_view why) {
+  return Status::Error(EINVAL, fmt::format("{}: {}", field, why));
+}
+
+// Rejects keys other than `allowed`, naming the first unknown one.
+Status CheckKeys(const Json& obj, std::string_view where,
+                 std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : obj.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) {
+      return Bad(where.empty() ? key : fmt::format("{}.{}", where, key),
+                 "unknown field");
+    }
+  }
+  return Status::Ok();
+}
+
+// A number 0..max given as a JSON integer or a string in kstrtoul syntax.
+Result<unsigned> Id(const Json& v, std::string_view field, unsigned max) {
+  uint64_t n;
+  if (v.is_number_unsigned()) {
+    n = v.get<uint64_t>();
+  } else if (v.is_string()) {
+    Result<uint64_t> r = ParseKstrtoul(v.get<std::string>());
+    if (!r.ok()) return Bad(field, "not a number");
+    n = *r;
+  } else {
+    return Bad(field, "must be a number or a string like \"0x47\"");
+  }
+  if (n > max) {
+    return Bad(field,
+               fmt::format("0x{:02x} is above the maximum 0x{:02x}", n, max));
+  }
+  return static_cast<unsigned>(n);
+}
+
+// A list of IDs and "first-last" ranges.
+Result<ApMask> IdList(const Json& v, std::string_view field, unsigned max) {
+  if (!v.is_array()) return Bad(field, "must be a list of IDs and ranges");
+  ApMask mask;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string item = fmt::format("{}[{}]", field, i);
+    const Json& e = v[i];
+    if (e.is_string()) {
+      const std::string s = e.get<std::string>();
+      const size_t dash = s.find('-');
+      if (dash != std::string::npos) {
+        VAP_ASSIGN_OR_RETURN(unsigned first,
+                             Id(Json(s.substr(0, dash)), item, max));
+        VAP_ASSIGN_OR_RETURN(unsigned last,
+                             Id(Json(s.substr(dash + 1)), item, max));
+        if (first > last) return Bad(item, "range must go upward");
+        mask |= ApMask::Range(first, last);
+        continue;
+      }
+    }
+    VAP_ASSIGN_OR_RETURN(unsigned id, Id(e, item, max));
+    mask.Set(id);
+  }
+  return mask;
+}
+
+Result<bool> Bool(const Json& obj, const char* key, bool dflt,
+                  std::string_view where) {
+  if (!obj.contains(key)) return dflt;
+  if (!obj[key].is_boolean()) {
+    return Bad(
+        where.empty() ? std::string(key) : fmt::format("{}.{}", where, key),
+        "must be true or false");
+  }
+  return obj[key].get<bool>();
+}
+
+std::string DefaultSerial(const CardSpec& card) {
+  switch (card.type.kind) {
+    case CardKind::kCca:
+      return fmt::format("{:08d}", 93000000 + card.apid);
+    case CardKind::kEp11:
+      return fmt::format("93EP11{:02X}00000000", card.apid);
+    case CardKind::kAccelerator:
+      break;
+  }
+  return "";
+}
+
+CardSpec MakeCard(uint8_t apid, CardType type) {
+  CardSpec card;
+  card.apid = apid;
+  card.type = type;
+  card.raw_hwtype = type.hwtype;
+  card.functions = type.DefaultFunctions();
+  card.serial = DefaultSerial(card);
+  return card;
+}
+
+Result<CardSpec> ParseCard(const Json& v, size_t index, const HostProfile& p) {
+  const std::string where = fmt::format("adapters[{}]", index);
+  if (!v.is_object()) return Bad(where, "must be an object");
+  VAP_RETURN_IF_ERROR(CheckKeys(v, where,
+                                {"id", "type", "raw_hwtype", "functions",
+                                 "depth", "ml", "serial", "configured"}));
+  if (!v.contains("id")) return Bad(where + ".id", "missing");
+  if (!v.contains("type") || !v["type"].is_string()) {
+    return Bad(where + ".type", "missing (a name like \"CEX8C\")");
+  }
+  VAP_ASSIGN_OR_RETURN(unsigned id, Id(v["id"], where + ".id", p.na));
+  Result<CardType> type = CardType::Parse(v["type"].get<std::string>());
+  if (!type.ok()) return Bad(where + ".type", type.status().message());
+  CardSpec card = MakeCard(static_cast<uint8_t>(id), *type);
+  if (v.contains("raw_hwtype")) {
+    VAP_ASSIGN_OR_RETURN(unsigned raw,
+                         Id(v["raw_hwtype"], where + ".raw_hwtype", 255));
+    card.raw_hwtype = static_cast<uint8_t>(raw);
+  }
+  if (v.contains("functions")) {
+    VAP_ASSIGN_OR_RETURN(unsigned f,
+                         Id(v["functions"], where + ".functions", 0xffffffffu));
+    card.functions = f;
+  }
+  if (v.contains("depth")) {
+    VAP_ASSIGN_OR_RETURN(unsigned d, Id(v["depth"], where + ".depth", 15));
+    card.depth = static_cast<uint8_t>(d);
+  }
+  if (v.contains("ml")) {
+    VAP_ASSIGN_OR_RETURN(unsigned ml, Id(v["ml"], where + ".ml", 15));
+    card.ml = static_cast<uint8_t>(ml);
+  }
+  if (v.contains("serial")) {
+    if (!v["serial"].is_string())
+      return Bad(where + ".serial", "must be a string");
+    card.serial = v["serial"].get<std::string>();
+  }
+  VAP_ASSIGN_OR_RETURN(card.configured, Bool(v, "configured", true, where));
+  return card;
+}
+
+Result<HostProfile> ParseObject(const Json& j) {
+  if (!j.is_object()) return Bad("profile", "must be a JSON object");
+  VAP_RETURN_IF_ERROR(
+      CheckKeys(j, "",
+                {"name", "qci", "apsc", "apxa", "qact", "rc8a", "apsb", "na",
+                 "nd", "adapters", "usage_domains", "control_domains"}));
+  HostProfile p;
+  if (j.contains("name")) {
+    if (!j["name"].is_string()) return Bad("name", "must be a string");
+    p.name = j["name"].get<std::string>();
+  }
+  VAP_ASSIGN_OR_RETURN(p.qci, Bool(j, "qci", true, ""));
+  VAP_ASSIGN_OR_RETURN(p.apsc, Bool(j, "apsc", true, ""));
+  VAP_ASSIGN_OR_RETURN(p.apxa, Bool(j, "apxa", true, ""));
+  VAP_ASSIGN_OR_RETURN(p.qact, Bool(j, "qact", true, ""));
+  VAP_ASSIGN_OR_RETURN(p.rc8a, Bool(j, "rc8a", true, ""));
+  VAP_ASSIGN_OR_RETURN(p.apsb, Bool(j, "apsb", false, ""));
+  // Without apxa the hardware addresses adapters 0..63 and domains 0..15.
+  const unsigned na_limit = p.apxa ? 255 : 63;
+  const unsigned nd_limit = p.apxa ? 255 : 15;
+  p.na = static_cast<uint8_t>(na_limit);
+  p.nd = static_cast<uint8_t>(nd_limit);
+  if (j.contains("na")) {
+    VAP_ASSIGN_OR_RETURN(unsigned na, Id(j["na"], "na", na_limit));
+    p.na = static_cast<uint8_t>(na);
+  }
+  if (j.contains("nd")) {
+    VAP_ASSIGN_OR_RETURN(unsigned nd, Id(j["nd"], "nd", nd_limit));
+    p.nd = static_cast<uint8_t>(nd);
+  }
+  if (j.contains("adapters")) {
+    const Json& a = j["adapters"];
+    if (!a.is_array()) return Bad("adapters", "must be a list");
+    std::set<unsigned> seen;
+    for (size_t i = 0; i < a.size(); ++i) {
+      VAP_ASSIGN_OR_RETURN(CardSpec card, ParseCard(a[i], i, p));
+      if (!seen.insert(card.apid).second) {
+        return Bad(fmt::format("adapters[{}].id", i),
+                   fmt::format("adapter 0x{:02x} is listed twice", card.apid));
+      }
+      p.cards.push_back(card);
+    }
+    std::sort(
+        p.cards.begin(), p.cards.end(),
+        [](const CardSpec& x, const CardSpec& y) { return x.apid < y.apid; });
+  }
+  if (j.contains("usage_domains")) {
+    VAP_ASSIGN_OR_RETURN(p.usage_domains,
+                         IdList(j["usage_domains"], "usage_domains", p.nd));
+  }
+  if (j.contains("control_domains")) {
+    VAP_ASSIGN_OR_RETURN(p.control_domains,
+                         IdList(j["control_domains"], "control_domains", p.nd));
+  }
+  return p;
+}
+
+HostProfile DefaultProfile() {
+  HostProfile p;
+  p.name = "default";
+  const CardType cex8c = *CardType::Parse("CEX8C");
+  p.cards = {MakeCard(0x03, cex8c), MakeCard(0x04, *CardType::Parse("CEX8P")),
+             MakeCard(0x05, cex8c), MakeCard(0x06, *CardType::Parse("CEX8A"))};
+  p.usage_domains = ApMask::Range(0x00, 0x0f) | ApMask::Of({0x47, 0xab});
+  p.control_domains = p.usage_domains | ApMask::Of({0x10});
+  return p;
+}
+
+HostProfile FullProfile() {
+  HostProfile p;
+  p.name = "full";
+  const CardType types[] = {*CardType::Parse("CEX8C"),
+                            *CardType::Parse("CEX8P"),
+                            *CardType::Parse("CEX8A")};
+  for (unsigned apid = 0; apid <= kMaxApId; ++apid) {
+    p.cards.push_back(MakeCard(static_cast<uint8_t>(apid), types[apid % 3]));
+  }
+  p.usage_domains = ApMask::All();
+  p.control_domains = ApMask::All();
+  return p;
+}
+
+HostProfile LegacyProfile() {
+  HostProfile p;
+  p.name = "legacy";
+  p.apxa = false;
+  p.na = 63;
+  p.nd = 15;
+  p.cards = {MakeCard(0x01, *CardType::Parse("CEX7C")),
+             MakeCard(0x02, *CardType::Parse("CEX7A"))};
+  p.usage_domains = ApMask::Range(0x00, 0x0f);
+  p.control_domains = ApMask::Range(0x00, 0x0f);
+  return p;
+}
+
+}  // namespace
+
+Result<HostProfile> ParseHostProfile(std::string_view json) {
+  Json j = Json::parse(json, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Bad("profile", "not valid JSON");
+  return ParseObject(j);
+}
+
+Result<HostProfile> BuiltinProfile(std::string_view name) {
+  if (name == "default") return DefaultProfile();
+  if (name == "full") return FullProfile();
+  if (name == "legacy") return LegacyProfile();
+  return Status::Error(ENOENT, fmt::format("no built-in host profile '{}' "
+                                           "(default, full, legacy)",
+                                           name));
+}
+
+Result<HostProfile> LoadHostProfile(std::string_view spec) {
+  constexpr std::string_view kBuiltin = "builtin:";
+  if (spec.substr(0, kBuiltin.size()) == kBuiltin) {
+    return BuiltinProfile(spec.substr(kBuiltin.size()));
+  }
+  std::ifstream in{std::string(spec)};
+  if (!in) {
+    return Status::Error(ENOENT,
+                         fmt::format("cannot read host profile '{}'", spec));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<HostProfile> p = ParseHostProfile(text.str());
+  if (!p.ok()) {
+    return Status::Error(EINVAL,
+                         fmt::format("{}: {}", spec, p.status().message()));
+  }
+  return p;
+}
+
+}  // namespace vap::ap

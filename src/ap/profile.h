@@ -1,0 +1,54 @@
+// Host profiles: what AP hardware a vap host has (docs/host-profile.md).
+// A profile is JSON, or one of the built-ins of DESIGN.md: `default`,
+// `full` and `legacy`.
+#ifndef VAP_AP_PROFILE_H_
+#define VAP_AP_PROFILE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ap/card_type.h"
+#include "base/result.h"
+#include "matrix/ap_mask.h"
+
+namespace vap::ap {
+
+struct CardSpec {
+  uint8_t apid = 0;
+  CardType type;
+  uint8_t raw_hwtype = 0;  // what TAPQ reports; type.hwtype unless given
+  uint32_t functions = 0;  // ap_functions; the type's default unless given
+  uint8_t depth = 8;       // queue depth - 1 (TAPQ QD), 0..15
+  uint8_t ml = 0;          // TAPQ ML (max message size in 4 KiB; 0 = 12 KiB)
+  std::string serial;      // CCA/EP11 serial number
+  bool configured = true;  // SCLP state at start
+};
+
+struct HostProfile {
+  std::string name;
+  bool qci = true;  // facility 12: PQAP(QCI) available
+  bool apsc = true;
+  bool apxa = true;
+  bool qact = true;
+  bool rc8a = true;
+  bool apsb = false;
+  uint8_t na = 255;
+  uint8_t nd = 255;
+  std::vector<CardSpec> cards;  // ascending APID
+  ApMask usage_domains;
+  ApMask control_domains;
+};
+
+// Parses a JSON profile. Errors are EINVAL with a message naming the
+// field ("adapters[2].type: unknown card type 'CEX9Z' ...").
+Result<HostProfile> ParseHostProfile(std::string_view json);
+// `default`, `full` or `legacy`; ENOENT for another name.
+Result<HostProfile> BuiltinProfile(std::string_view name);
+// "builtin:NAME" or the path of a JSON file (ENOENT/EACCES from reading).
+Result<HostProfile> LoadHostProfile(std::string_view spec);
+
+}  // namespace vap::ap
+
+#endif  // VAP_AP_PROFILE_H_
