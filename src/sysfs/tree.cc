@@ -9,14 +9,15 @@
 
 namespace vap::sysfs {
 
-// One directory, attribute or symlink.
+// One directory, attribute or symlink; stored in the tree, or transient
+// (made by a lookup from a directory's DynamicEntries, never stored).
 //
-// Lock rule (docs/locking.md S2): `parent`, `children`, `removed` and
-// `active` are guarded by the owning Tree's mu_. clang cannot name another
-// object's lock in VAP_GUARDED_BY, so the rule is kept by construction:
-// Node is private to this file and those fields are touched only by Tree
-// methods holding mu_ (the ...Locked helpers and MutexLock scopes). The
-// other fields are immutable after creation.
+// Lock rule (docs/locking.md S2): `children`, `removed` and `active` are
+// guarded by the owning Tree's mu_. clang cannot name another object's
+// lock in VAP_GUARDED_BY, so the rule is kept by construction: Node is
+// private to this file and those fields are touched only by Tree methods
+// holding mu_ (the ...Locked helpers and MutexLock scopes). The other
+// fields are set before the node is published and never change.
 struct Node {
   Node(NodeType type_in, std::string name_in, uint32_t mode_in)
       : type(type_in), name(std::move(name_in)), mode(mode_in) {}
@@ -24,14 +25,19 @@ struct Node {
   const NodeType type;
   const std::string name;
   const uint32_t mode;
-  ShowFn show;         // attributes; set before the node is published
-  StoreFn store;       // attributes; set before the node is published
-  std::string target;  // symlinks; set before the node is published
+  ShowFn show;                 // attributes
+  StoreFn store;               // attributes
+  std::string target;          // symlinks
+  std::weak_ptr<Node> parent;  // empty for the root
+  bool transient = false;      // computed by the parent's `dynamic`
+  std::shared_ptr<const DynamicEntries> dynamic;  // directories
+  uint64_t dynamic_key = 0;
 
-  std::weak_ptr<Node> parent;                            // empty for the root
   std::map<std::string, NodeRef, std::less<>> children;  // directories
   bool removed = false;
-  int active = 0;  // callbacks running on this node
+  // Callbacks running on this node, and for a directory also those on its
+  // transient entries.
+  int active = 0;
 };
 
 namespace {
@@ -73,33 +79,36 @@ bool ValidName(std::string_view name) {
 // is held only to count, never while the callback runs.
 class Tree::ActiveRef {
  public:
-  ActiveRef(const Tree& tree, Node* node) : tree_(tree), node_(node) {}
+  explicit ActiveRef(const Tree& tree) : tree_(tree) {}
   ~ActiveRef() {
-    if (!ok_) return;
+    if (!counted_) return;
     t_running.pop_back();
     MutexLock lock(tree_.mu_);
-    --node_->active;
+    --counted_->active;
     --tree_.active_total_;
-    if (node_->removed) tree_.drained_.SignalAll();
+    if (counted_->removed) tree_.drained_.SignalAll();
   }
   ActiveRef(const ActiveRef&) = delete;
   ActiveRef& operator=(const ActiveRef&) = delete;
 
-  // ENODEV if the node is gone (kernfs_get_active failing).
-  Status Acquire() VAP_EXCLUDES(tree_.mu_) {
+  // Counts a callback on `node` (on its directory if transient). ENODEV if
+  // the node is gone (kernfs_get_active failing).
+  Status Acquire(const NodeRef& node) VAP_EXCLUDES(tree_.mu_) {
     MutexLock lock(tree_.mu_);
-    if (node_->removed) return Error(ENODEV, "node was removed");
-    ++node_->active;
+    NodeRef counted = node->transient ? node->parent.lock() : node;
+    if (counted == nullptr || counted->removed || node->removed) {
+      return Error(ENODEV, "node was removed");
+    }
+    ++counted->active;
     ++tree_.active_total_;
-    ok_ = true;
-    t_running.push_back(node_);
+    t_running.push_back(counted.get());
+    counted_ = std::move(counted);
     return Status::Ok();
   }
 
  private:
   const Tree& tree_;
-  Node* const node_;
-  bool ok_ = false;
+  NodeRef counted_;
 };
 
 Tree::Tree() : root_(std::make_shared<Node>(NodeType::kDir, "", 0755)) {}
@@ -130,6 +139,16 @@ Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
 Result<NodeRef> Tree::MakeDir(const NodeRef& parent, std::string_view name,
                               uint32_t mode) {
   auto node = std::make_shared<Node>(NodeType::kDir, std::string(name), mode);
+  MutexLock lock(mu_);
+  return AddChildLocked(parent, std::move(node));
+}
+
+Result<NodeRef> Tree::MakeDynamicDir(
+    const NodeRef& parent, std::string_view name,
+    std::shared_ptr<const DynamicEntries> dynamic, uint64_t key) {
+  auto node = std::make_shared<Node>(NodeType::kDir, std::string(name), 0755);
+  node->dynamic = std::move(dynamic);
+  node->dynamic_key = key;
   MutexLock lock(mu_);
   return AddChildLocked(parent, std::move(node));
 }
@@ -202,6 +221,7 @@ Status Tree::Remove(std::string_view path) {
 }
 
 bool Tree::RemoveSelf(const NodeRef& node) {
+  VAP_CHECK_MSG(!node->transient, "RemoveSelf needs a stored node");
   MutexLock lock(mu_);
   if (node->removed || node == root_) return false;
   node->removed = true;
@@ -209,10 +229,32 @@ bool Tree::RemoveSelf(const NodeRef& node) {
   return true;
 }
 
-Result<NodeRef> Tree::LookupLocked(std::string_view path,
-                                   bool follow_last) const {
+NodeRef Tree::Child(const NodeRef& dir, std::string_view name) const {
+  {
+    MutexLock lock(mu_);
+    if (dir->removed) return nullptr;
+    auto it = dir->children.find(name);
+    if (it != dir->children.end()) return it->second;
+  }
+  if (dir->dynamic == nullptr) return nullptr;
+  // Outside the tree's lock: the provider may take the model's leaf locks.
+  std::optional<DynamicEntry> entry =
+      dir->dynamic->Find(dir->dynamic_key, name);
+  if (!entry) return nullptr;
+  auto node = std::make_shared<Node>(entry->type, std::string(name),
+                                     entry->mode & 0777);
+  node->show = std::move(entry->show);
+  node->store = std::move(entry->store);
+  node->target = std::move(entry->target);
+  node->parent = dir;
+  node->transient = true;
+  return node;
+}
+
+Result<NodeRef> Tree::Lookup(std::string_view path, bool follow_last) const {
   // Components still to walk, last first, so symlink targets can be
-  // spliced in front.
+  // spliced in front. The tree's lock is taken per step, never across a
+  // provider's Find.
   std::vector<std::string> todo;
   for (std::string_view c : Components(path)) todo.emplace(todo.begin(), c);
   NodeRef cur = root_;
@@ -228,11 +270,10 @@ Result<NodeRef> Tree::LookupLocked(std::string_view path,
       if (NodeRef parent = cur->parent.lock()) cur = std::move(parent);
       continue;
     }
-    auto it = cur->children.find(name);
-    if (it == cur->children.end()) {
+    NodeRef next = Child(cur, name);
+    if (next == nullptr) {
       return Error(ENOENT, std::string(path) + ": no such file or directory");
     }
-    const NodeRef& next = it->second;
     if (next->type == NodeType::kSymlink && (!todo.empty() || follow_last)) {
       if (++follows > kMaxSymlinkFollows) {
         return Error(ELOOP, std::string(path) + ": too many symlinks");
@@ -244,14 +285,9 @@ Result<NodeRef> Tree::LookupLocked(std::string_view path,
       if (!next->target.empty() && next->target[0] == '/') cur = root_;
       continue;  // resolve the target relative to `cur`, the link's dir
     }
-    cur = next;
+    cur = std::move(next);
   }
   return cur;
-}
-
-Result<NodeRef> Tree::Lookup(std::string_view path, bool follow_last) const {
-  MutexLock lock(mu_);
-  return LookupLocked(path, follow_last);
 }
 
 Result<NodeStat> Tree::GetAttr(std::string_view path) const {
@@ -261,16 +297,25 @@ Result<NodeStat> Tree::GetAttr(std::string_view path) const {
 }
 
 Result<std::vector<DirEntry>> Tree::List(std::string_view path) const {
-  MutexLock lock(mu_);
-  VAP_ASSIGN_OR_RETURN(NodeRef node, LookupLocked(path, /*follow_last=*/true));
+  VAP_ASSIGN_OR_RETURN(NodeRef node, Lookup(path, /*follow_last=*/true));
   if (node->type != NodeType::kDir) {
     return Error(ENOTDIR, std::string(path) + ": not a directory");
   }
-  std::vector<DirEntry> out;
-  out.reserve(node->children.size());
-  for (const auto& [name, child] : node->children) {
-    out.push_back(DirEntry{name, child->type});
+  std::map<std::string, NodeType, std::less<>> entries;
+  {
+    MutexLock lock(mu_);
+    for (const auto& [name, child] : node->children)
+      entries.emplace(name, child->type);
   }
+  if (node->dynamic != nullptr) {
+    // emplace keeps a stored child over a computed entry of the same name.
+    for (DirEntry& e : node->dynamic->List(node->dynamic_key)) {
+      entries.emplace(std::move(e.name), e.type);
+    }
+  }
+  std::vector<DirEntry> out;
+  out.reserve(entries.size());
+  for (auto& [name, type] : entries) out.push_back(DirEntry{name, type});
   return out;
 }
 
@@ -317,8 +362,8 @@ Result<NodeRef> Tree::Open(std::string_view path, bool read, bool write) const {
 
 Result<std::string> Tree::Read(const NodeRef& node) const {
   if (node->type == NodeType::kDir) return Error(EISDIR, "is a directory");
-  ActiveRef active(*this, node.get());
-  VAP_RETURN_IF_ERROR(active.Acquire());
+  ActiveRef active(*this);
+  VAP_RETURN_IF_ERROR(active.Acquire(node));
   if (!node->show) return Error(EIO, "attribute has no show");
   std::string buf;
   const ssize_t n = node->show(&buf);
@@ -332,8 +377,8 @@ Result<std::string> Tree::Read(const NodeRef& node) const {
 Result<size_t> Tree::Write(const NodeRef& node, std::string_view data) const {
   if (node->type == NodeType::kDir) return Error(EISDIR, "is a directory");
   if (data.empty()) return size_t{0};
-  ActiveRef active(*this, node.get());
-  VAP_RETURN_IF_ERROR(active.Acquire());
+  ActiveRef active(*this);
+  VAP_RETURN_IF_ERROR(active.Acquire(node));
   if (!node->store) return Error(EIO, "attribute has no store");
   const std::string_view chunk = data.substr(0, kPageSize);
   const ssize_t n = node->store(chunk);

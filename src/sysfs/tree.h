@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,15 +66,47 @@ struct Node;  // opaque; defined in tree.cc
 // open file), though reads and writes through it then fail with ENODEV.
 using NodeRef = std::shared_ptr<Node>;
 
-struct NodeStat {
-  NodeType type;
-  uint32_t mode;  // permission bits only (0755, 0644, 0200, 0777, ...)
-  uint64_t size;  // 4096 for attributes, 0 for directories and symlinks
+// An attribute or symlink that a directory computes when asked instead of
+// storing it as a node (see DynamicEntries).
+struct DynamicEntry {
+  NodeType type = NodeType::kAttribute;  // kAttribute or kSymlink
+  uint32_t mode = 0444;                  // attributes
+  ShowFn show;                           // attributes
+  StoreFn store;                         // attributes
+  std::string target;                    // symlinks
 };
 
 struct DirEntry {
   std::string name;
   NodeType type;
+};
+
+// Supplies the computed entries of directories (the attributes of 65,536
+// queue devices, the links of bus/ap/devices): one provider serves many
+// directories, each identified by the key given to MakeDir. Stored nodes
+// would cost about 200 bytes each; computed ones cost nothing until looked
+// up, which is what keeps the `full` host small.
+//
+// Called without the tree's lock, from any thread; may take leaf locks of
+// the model it describes. A stored child shadows a computed entry of the
+// same name. A lookup yields a transient node: callbacks running on it
+// count as running on its directory, so removing the directory drains
+// them. An entry that disappears while a handle to it is open is not
+// drained: its callbacks must cope (return -ENODEV).
+class DynamicEntries {
+ public:
+  virtual ~DynamicEntries() = default;
+  // The entries that exist now in the directory with `key`.
+  virtual std::vector<DirEntry> List(uint64_t key) const = 0;
+  // Entry `name` of the directory with `key`, if it exists now.
+  virtual std::optional<DynamicEntry> Find(uint64_t key,
+                                           std::string_view name) const = 0;
+};
+
+struct NodeStat {
+  NodeType type;
+  uint32_t mode;  // permission bits only (0755, 0644, 0200, 0777, ...)
+  uint64_t size;  // 4096 for attributes, 0 for directories and symlinks
 };
 
 class Tree {
@@ -89,6 +122,10 @@ class Tree {
   // EEXIST (name taken), EINVAL (empty or bad name).
   Result<NodeRef> MakeDir(const NodeRef& parent, std::string_view name,
                           uint32_t mode = 0755) VAP_EXCLUDES(mu_);
+  // A directory whose entries also come from `dynamic`, asked with `key`.
+  Result<NodeRef> MakeDynamicDir(const NodeRef& parent, std::string_view name,
+                                 std::shared_ptr<const DynamicEntries> dynamic,
+                                 uint64_t key) VAP_EXCLUDES(mu_);
   // mkdir -p from the root; returns the last directory.
   Result<NodeRef> MakeDirs(std::string_view path) VAP_EXCLUDES(mu_);
   Result<NodeRef> AddAttribute(const NodeRef& parent, std::string_view name,
@@ -103,8 +140,8 @@ class Tree {
   // running on them in other threads. ENOENT if already removed.
   Status Remove(const NodeRef& node) VAP_EXCLUDES(mu_);
   Status Remove(std::string_view path) VAP_EXCLUDES(mu_);
-  // For a store removing its own attribute: true for the one caller that
-  // removed it, false if it was already removed. Does not wait.
+  // For a store removing its own (stored) attribute: true for the one
+  // caller that removed it, false if it was already removed. Does not wait.
   bool RemoveSelf(const NodeRef& node) VAP_EXCLUDES(mu_);
 
   // --- Lookup. ENOENT, ENOTDIR, ELOOP (more than 40 symlinks).
@@ -143,8 +180,9 @@ class Tree {
 
   Result<NodeRef> AddChildLocked(const NodeRef& parent, NodeRef child)
       VAP_REQUIRES(mu_);
-  Result<NodeRef> LookupLocked(std::string_view path, bool follow_last) const
-      VAP_REQUIRES(mu_);
+  // The child `name` of `dir`: stored, else computed; null if none.
+  NodeRef Child(const NodeRef& dir, std::string_view name) const
+      VAP_EXCLUDES(mu_);
   void DetachSubtreeLocked(const NodeRef& node, std::vector<NodeRef>* out)
       VAP_REQUIRES(mu_);
   bool DrainedLocked(const std::vector<NodeRef>& nodes) const VAP_REQUIRES(mu_);

@@ -1,0 +1,127 @@
+// Directories whose entries are computed by a DynamicEntries provider.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+#include <thread>
+
+#include "sysfs/tree.h"
+
+namespace vap::sysfs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+
+// Directory `key` has an attribute "id" showing the key, a symlink "up" to
+// its parent, and, while `extra` is set, an attribute "extra".
+class Provider : public DynamicEntries {
+ public:
+  std::vector<DirEntry> List(uint64_t /*key*/) const override {
+    std::vector<DirEntry> out = {{"id", NodeType::kAttribute},
+                                 {"up", NodeType::kSymlink}};
+    if (extra) out.push_back({"extra", NodeType::kAttribute});
+    return out;
+  }
+  std::optional<DynamicEntry> Find(uint64_t key,
+                                   std::string_view name) const override {
+    if (name == "id") {
+      DynamicEntry e;
+      e.show = [this, key](std::string* buf) {
+        ++shows;
+        if (hold) {
+          while (hold.load()) std::this_thread::yield();
+        }
+        *buf = std::to_string(key) + "\n";
+        return static_cast<ssize_t>(buf->size());
+      };
+      return e;
+    }
+    if (name == "up") {
+      DynamicEntry e;
+      e.type = NodeType::kSymlink;
+      e.target = "..";
+      return e;
+    }
+    if (name == "extra" && extra) {
+      DynamicEntry e;
+      e.mode = 0200;
+      e.store = [](std::string_view buf) {
+        return static_cast<ssize_t>(buf.size());
+      };
+      return e;
+    }
+    return std::nullopt;
+  }
+
+  std::atomic<bool> extra{false};
+  mutable std::atomic<bool> hold{false};
+  mutable std::atomic<int> shows{0};
+};
+
+TEST(TreeDynamicTest, ComputedEntriesAreListedAndServed) {
+  Tree tree;
+  auto provider = std::make_shared<Provider>();
+  const NodeRef base = *tree.MakeDirs("devices/ap");
+  ASSERT_TRUE(tree.MakeDynamicDir(base, "card05", provider, 5).ok());
+  EXPECT_THAT(
+      *tree.List("devices/ap/card05"),
+      ElementsAre(Field(&DirEntry::name, "id"), Field(&DirEntry::name, "up")));
+  EXPECT_EQ(*tree.Read("devices/ap/card05/id"), "5\n");
+  EXPECT_EQ(tree.GetAttr("devices/ap/card05/id")->size, kPageSize);
+  EXPECT_EQ(tree.GetAttr("devices/ap/card05/up")->type, NodeType::kSymlink);
+  EXPECT_EQ(*tree.ReadLink("devices/ap/card05/up"), "..");
+  EXPECT_EQ(tree.Lookup("devices/ap/card05/up")->get(), base.get());
+  EXPECT_EQ(tree.Read("devices/ap/card05/extra").status().errno_value(),
+            ENOENT);
+  provider->extra = true;
+  EXPECT_EQ(*tree.Write("devices/ap/card05/extra", "1"), 1u);
+  EXPECT_EQ(tree.Read("devices/ap/card05/extra").status().errno_value(),
+            EACCES);
+  EXPECT_EQ(tree.PathOf(*tree.Lookup("devices/ap/card05/id")),
+            "/devices/ap/card05/id");
+}
+
+TEST(TreeDynamicTest, StoredChildShadowsComputedEntry) {
+  Tree tree;
+  auto provider = std::make_shared<Provider>();
+  const NodeRef dir = *tree.MakeDynamicDir(tree.root(), "d", provider, 1);
+  ASSERT_TRUE(tree.AddAttribute(
+                      dir, "id", 0444,
+                      [](std::string* b) {
+                        *b = "stored\n";
+                        return static_cast<ssize_t>(b->size());
+                      },
+                      nullptr)
+                  .ok());
+  EXPECT_EQ(*tree.Read("d/id"), "stored\n");
+  EXPECT_EQ(tree.List("d")->size(), 2u);
+}
+
+TEST(TreeDynamicTest, RemovingTheDirectoryDrainsComputedCallbacks) {
+  Tree tree;
+  auto provider = std::make_shared<Provider>();
+  ASSERT_TRUE(tree.MakeDynamicDir(tree.root(), "q", provider, 7).ok());
+  const NodeRef id = *tree.Open("q/id", true, false);
+  provider->hold = true;
+  std::thread reader([&] { EXPECT_EQ(*tree.Read(id), "7\n"); });
+  while (provider->shows.load() == 0) std::this_thread::yield();
+  std::atomic<bool> removed{false};
+  std::thread remover([&] {
+    EXPECT_TRUE(tree.Remove("q").ok());
+    removed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // chance to fail
+  EXPECT_FALSE(removed.load());
+  provider->hold = false;
+  reader.join();
+  remover.join();
+  EXPECT_TRUE(removed.load());
+  // The handle outlives the directory; reads through it fail.
+  EXPECT_EQ(tree.Read(id).status().errno_value(), ENODEV);
+}
+
+}  // namespace
+}  // namespace vap::sysfs
