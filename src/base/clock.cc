@@ -37,17 +37,17 @@ Nanos RealClock::ToReal(Nanos model) const {
   return Nanos(static_cast<int64_t>(real));
 }
 
-void RealClock::SleepFor(Nanos duration) {
+void RealClock::SleepFor(Nanos duration) const {
   if (duration > Nanos::zero()) std::this_thread::sleep_for(ToReal(duration));
 }
 
-bool RealClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) {
+bool RealClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const {
   const Nanos left = deadline - Now();
   if (left <= Nanos::zero()) return false;
   return cv.WaitFor(mu, ToReal(left));
 }
 
-void ManualClock::SleepFor(Nanos duration) {
+void ManualClock::SleepFor(Nanos duration) const {
   const Nanos deadline = Now() + duration;
   if (auto_advance_) {
     AdvanceTo(deadline);
@@ -59,7 +59,7 @@ void ManualClock::SleepFor(Nanos duration) {
   --sleepers_;
 }
 
-bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) {
+bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const {
   while (Now() < deadline) {
     if (cv.WaitFor(mu, kManualPollSlice)) return true;
     if (auto_advance_) {
@@ -75,7 +75,7 @@ void ManualClock::Advance(Nanos delta) {
   AdvanceTo(Now() + delta);
 }
 
-void ManualClock::AdvanceTo(Nanos t) {
+void ManualClock::AdvanceTo(Nanos t) const {
   int64_t current = now_ns_.load();
   while (current < t.count() &&
          !now_ns_.compare_exchange_weak(current, t.count())) {

@@ -30,11 +30,11 @@ class Clock {
   virtual Nanos Now() const = 0;
   // Blocks the caller for `duration` of model time. Hold no lock of rank
   // kLeaf while sleeping (the manual clock takes one).
-  virtual void SleepFor(Nanos duration) = 0;
+  virtual void SleepFor(Nanos duration) const = 0;
   // Waits on `cv` until it is signalled or model time reaches `deadline`.
   // Returns false on timeout. May wake early without a signal: callers
   // wait in a loop on their predicate, as with any condition variable.
-  virtual bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline)
+  virtual bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const
       VAP_REQUIRES(mu) = 0;
 };
 
@@ -44,8 +44,8 @@ class RealClock final : public Clock {
   explicit RealClock(double time_scale = 1.0);
 
   Nanos Now() const override;
-  void SleepFor(Nanos duration) override;
-  bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) override
+  void SleepFor(Nanos duration) const override;
+  bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const override
       VAP_REQUIRES(mu);
 
   double time_scale() const { return time_scale_; }
@@ -68,24 +68,25 @@ class ManualClock final : public Clock {
       : auto_advance_(auto_advance) {}
 
   Nanos Now() const override { return Nanos(now_ns_.load()); }
-  void SleepFor(Nanos duration) override VAP_EXCLUDES(mu_);
-  bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) override
+  void SleepFor(Nanos duration) const override VAP_EXCLUDES(mu_);
+  bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const override
       VAP_REQUIRES(mu);
 
   // Moves time forward by `delta` (>= 0) and wakes due sleepers.
   void Advance(Nanos delta) VAP_EXCLUDES(mu_);
-  // Moves time forward to `t`; earlier values are ignored.
-  void AdvanceTo(Nanos t) VAP_EXCLUDES(mu_);
+  // Moves time forward to `t`; earlier values are ignored. Const because
+  // an auto-advancing clock moves itself when waited on.
+  void AdvanceTo(Nanos t) const VAP_EXCLUDES(mu_);
   // Number of threads blocked in SleepFor, for tests that must wait until
   // a worker sleeps before advancing.
   int sleepers() const VAP_EXCLUDES(mu_);
 
  private:
   const bool auto_advance_;
-  std::atomic<int64_t> now_ns_{0};
+  mutable std::atomic<int64_t> now_ns_{0};
   mutable Mutex mu_{LockRank::kLeaf, "manual_clock"};
-  CondVar advanced_;
-  int sleepers_ VAP_GUARDED_BY(mu_) = 0;
+  mutable CondVar advanced_;
+  mutable int sleepers_ VAP_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace vap

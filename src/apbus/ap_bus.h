@@ -1,0 +1,240 @@
+// The host's AP bus (drivers/s390/crypto/ap_bus.c; spec/host.md 1.9, 2.7,
+// 5.1-5.5): the AP configuration as QCI reports it, card and queue devices,
+// apmask/aqmask, driver binding, bus scans.
+//
+// Binding rules. A card binds to a driver whose id table matches it
+// (cex4card). A queue binds to a matching driver only if its APQN's
+// reservation agrees with the driver's default flag: APQNs in apmask x
+// aqmask go to default drivers (cex4queue), the others to the rest
+// (vfio_ap). With a driver_override [6.19] the name decides instead.
+//
+// Locks (docs/locking.md), outermost first:
+//   scan_mu_  (kApScanBus, ap_scan_bus_mutex): serializes scans, binds,
+//             unbinds, re-binding after mask changes and driver
+//             (un)registration; held while drivers' Probe/Remove/
+//             OnConfigChanged/OnScanComplete and observers run.
+//   attr_mu_  (kApAttr, ap_attr_mutex): apmask and aqmask; held while
+//             drivers' InUse runs. vfio_ap's assign stores take it too.
+//   devices_mu_ (kLeaf): the device records, read by everyone.
+// No callback runs with a leaf lock held.
+#ifndef VAP_APBUS_AP_BUS_H_
+#define VAP_APBUS_AP_BUS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "ap/firmware.h"
+#include "ap/qci.h"
+#include "apbus/ap_device.h"
+#include "apbus/ap_driver.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mutex.h"
+#include "base/result.h"
+#include "base/thread_annotations.h"
+#include "matrix/ap_mask.h"
+
+namespace vap::apbus {
+
+struct Bindings {
+  unsigned bound = 0;     // queue devices with a driver
+  unsigned total = 0;     // queue devices
+  bool complete = false;  // at least one scan done and bound == total
+};
+
+class ApBus {
+ public:
+  // The bus as ap_module_init leaves it: masks all ones, maxima from QCI,
+  // no devices until the first Scan(). `firmware`, `log` and `clock` must
+  // outlive the bus.
+  ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock);
+  ~ApBus();
+  ApBus(const ApBus&) = delete;
+  ApBus& operator=(const ApBus&) = delete;
+
+  // --- Drivers and observers. Observers are added before the first scan
+  // and must outlive the bus.
+  void AddObserver(BusObserver& observer) VAP_EXCLUDES(scan_mu_);
+  // Registers `drv` and binds the unbound devices it takes
+  // (driver_register). EEXIST if a driver of that name is registered.
+  Status RegisterDriver(ApDriver& drv) VAP_EXCLUDES(scan_mu_, devices_mu_);
+  // Unbinds every device from `drv` and forgets it.
+  void UnregisterDriver(ApDriver& drv) VAP_EXCLUDES(scan_mu_, devices_mu_);
+  std::vector<std::string> DriverNames() const VAP_EXCLUDES(devices_mu_);
+
+  // --- Scans (spec/host.md 5.5). Synchronous, as a write to `scans` is.
+  void Scan() VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  // Periodic scans every config_time seconds (model time), and scans asked
+  // for with RequestScan(), on a worker thread. Off until started.
+  void StartScanWorker() VAP_EXCLUDES(worker_mu_);
+  void RequestScan() VAP_EXCLUDES(worker_mu_);
+  uint64_t scans() const VAP_EXCLUDES(devices_mu_);
+
+  // --- apmask / aqmask (spec/host.md 2.7).
+  Mutex& attr_mu() VAP_RETURN_CAPABILITY(attr_mu_) { return attr_mu_; }
+  ApMask ApmaskLocked() const VAP_REQUIRES(attr_mu_) { return apmask_; }
+  ApMask AqmaskLocked() const VAP_REQUIRES(attr_mu_) { return aqmask_; }
+  ApMask apmask() const VAP_EXCLUDES(attr_mu_);
+  ApMask aqmask() const VAP_EXCLUDES(attr_mu_);
+  // The kernel's ap_apqn_in_matrix_owned_by_def_drv for one APQN: reserved
+  // for the host's default drivers by the masks (or, with an override, by
+  // being bound to a default driver).
+  bool OwnedByDefaultDriverLocked(Apqn apqn) const VAP_REQUIRES(attr_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  // The stores: parse (EINVAL), ask the drivers' InUse for newly reserved
+  // APQNs (EBUSY), commit, then re-bind the queues whose reservation
+  // changed. EINVAL while a driver_override is set [6.19].
+  Status WriteApmask(std::string_view buf)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  Status WriteAqmask(std::string_view buf)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+
+  // --- The driver directories and drivers_probe (driver core semantics).
+  // ENODEV: no such device or driver, no match, refused by probe; EBUSY:
+  // already bound; the driver's probe error otherwise.
+  Status Bind(std::string_view driver, std::string_view device)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  // ENODEV unless `device` is bound to `driver`.
+  Status Unbind(std::string_view driver, std::string_view device)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  // Binds `device` to the first driver that takes it, if it is unbound.
+  // ENODEV if there is no such device.
+  Status DriversProbe(std::string_view device)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  // [6.19] A queue's driver_override: "" clears it. EINVAL unless apmask
+  // and aqmask are both all ones; ENODEV for an unknown queue. Does not
+  // rebind.
+  Status SetDriverOverride(Apqn apqn, std::string_view name)
+      VAP_EXCLUDES(attr_mu_, devices_mu_);
+
+  // --- Card `config` (SCLP configure/deconfigure): changes the firmware
+  // and the card device at once; queues follow at the next scan, as in
+  // the kernel. ENODEV for an unknown card.
+  Status SetCardConfig(uint8_t apid, bool configured) VAP_EXCLUDES(devices_mu_);
+
+  // --- Queries, as snapshots.
+  std::vector<ApDevice> Cards() const VAP_EXCLUDES(devices_mu_);
+  std::vector<ApDevice> Queues() const VAP_EXCLUDES(devices_mu_);
+  std::vector<ApDevice> QueuesOfCard(uint8_t apid) const
+      VAP_EXCLUDES(devices_mu_);
+  std::optional<ApDevice> Card(uint8_t apid) const VAP_EXCLUDES(devices_mu_);
+  std::optional<ApDevice> Queue(Apqn apqn) const VAP_EXCLUDES(devices_mu_);
+  std::optional<ApDevice> Device(std::string_view name) const
+      VAP_EXCLUDES(devices_mu_);
+  // The queue devices bound to `driver`, and cards.
+  std::vector<ApDevice> DevicesOf(std::string_view driver) const
+      VAP_EXCLUDES(devices_mu_);
+  Bindings bindings() const VAP_EXCLUDES(devices_mu_);
+  // The bus's copy of QCI; none without the facility.
+  std::optional<ap::QciInfo> qci() const VAP_EXCLUDES(devices_mu_);
+  uint8_t max_adapter_id() const { return max_adapter_id_; }
+  uint8_t max_domain_id() const { return max_domain_id_; }
+
+  // --- Other bus attributes (spec/host.md 2.7.4).
+  int ap_domain() const VAP_EXCLUDES(devices_mu_);
+  // ap_domain store: sscanf "%i"; 0..max and set in aqmask, else EINVAL.
+  Status SetApDomain(std::string_view buf) VAP_EXCLUDES(attr_mu_, devices_mu_);
+  int config_time() const VAP_EXCLUDES(worker_mu_);
+  // 5..120 seconds ("%d"), else EINVAL; re-arms the periodic scan.
+  Status SetConfigTime(std::string_view buf) VAP_EXCLUDES(worker_mu_);
+
+  ap::Firmware& firmware() { return firmware_; }
+  Logger& log() { return log_; }
+
+ private:
+  struct QueueRec {
+    ApDevice dev;
+    ApDriver* driver = nullptr;
+  };
+  struct CardRec {
+    ApDevice dev;
+    ApDriver* driver = nullptr;
+    std::map<uint8_t, QueueRec> queues;
+  };
+
+  // ap_bus_scan.cc
+  void ScanLocked() VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  void SelectDomainLocked() VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  void ScanAdapterLocked(uint8_t apid, const std::optional<ap::QciInfo>& qci)
+      VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  void ScanDomainsLocked(uint8_t apid, const std::optional<ap::QciInfo>& qci)
+      VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  std::optional<uint8_t> CompatibleType(
+      uint8_t raw_hwtype, const std::optional<ap::QciInfo>& qci) const;
+
+  // ap_bus_binding.cc
+  void AddDeviceLocked(const ApDevice& dev) VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  void RemoveCardLocked(uint8_t apid) VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  void RemoveQueueLocked(Apqn apqn) VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  // Tries every registered driver in order (device_attach).
+  void AttachLocked(const ApDevice& dev) VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  // ap_device_probe + the driver core's bind.
+  Status ProbeLocked(const ApDevice& dev, ApDriver& drv) VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  void DetachLocked(const ApDevice& dev) VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  void ReviseBindingsLocked() VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  Status WriteMask(bool apmask, std::string_view buf)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  ApDriver* FindDriverLocked(std::string_view name) const
+      VAP_REQUIRES(devices_mu_);
+  void SetDriverRecLocked(const ApDevice& dev, ApDriver* drv)
+      VAP_REQUIRES(devices_mu_);
+  std::optional<ApDevice> DeviceLocked(std::string_view name) const
+      VAP_REQUIRES(devices_mu_);
+  ApDevice SnapshotLocked(const ApDevice& dev, const ApDriver* drv) const
+      VAP_REQUIRES(devices_mu_);
+  void CheckBindingsCompleteLocked() VAP_REQUIRES(devices_mu_);
+  void WorkerLoop() VAP_EXCLUDES(worker_mu_);
+  // Blocks until a scan is due; false once the bus is being destroyed.
+  bool WaitForScanRequest() VAP_EXCLUDES(worker_mu_);
+
+  ap::Firmware& firmware_;
+  Logger& log_;
+  const Clock& clock_;
+  uint8_t max_adapter_id_ = 63;  // fixed at init, as in the kernel
+  uint8_t max_domain_id_ = 15;
+
+  // Serializes scans, (un)binding and driver (un)registration; rank
+  // kApScanBus (ap_scan_bus_mutex). docs/locking.md.
+  mutable Mutex scan_mu_{LockRank::kApScanBus, "ap_scan_bus_mutex"};
+  std::vector<BusObserver*> observers_ VAP_GUARDED_BY(scan_mu_);
+
+  // apmask/aqmask; rank kApAttr (ap_attr_mutex).
+  mutable Mutex attr_mu_ VAP_ACQUIRED_AFTER(scan_mu_){LockRank::kApAttr,
+                                                      "ap_attr_mutex"};
+  ApMask apmask_ VAP_GUARDED_BY(attr_mu_) = ApMask::All();
+  ApMask aqmask_ VAP_GUARDED_BY(attr_mu_) = ApMask::All();
+
+  // Device records and everything readers ask for; rank kLeaf.
+  mutable Mutex devices_mu_{LockRank::kLeaf, "ap_devices"};
+  std::map<uint8_t, CardRec> cards_ VAP_GUARDED_BY(devices_mu_);
+  std::vector<ApDriver*> drivers_ VAP_GUARDED_BY(devices_mu_);
+  std::optional<ap::QciInfo> qci_ VAP_GUARDED_BY(devices_mu_);
+  uint64_t scans_ VAP_GUARDED_BY(devices_mu_) = 0;
+  int ap_domain_ VAP_GUARDED_BY(devices_mu_) = -1;
+  int overrides_ VAP_GUARDED_BY(devices_mu_) = 0;  // queues with an override
+  bool bindings_complete_ VAP_GUARDED_BY(devices_mu_) = false;
+  uint64_t bindings_complete_count_ VAP_GUARDED_BY(devices_mu_) = 0;
+
+  // The scan worker; rank kLeaf.
+  mutable Mutex worker_mu_{LockRank::kLeaf, "ap_scan_worker"};
+  CondVar worker_cv_;
+  bool worker_stop_ VAP_GUARDED_BY(worker_mu_) = false;
+  bool scan_requested_ VAP_GUARDED_BY(worker_mu_) = false;
+  int config_time_ VAP_GUARDED_BY(worker_mu_) = 30;
+  std::thread worker_;
+};
+
+}  // namespace vap::apbus
+
+#endif  // VAP_APBUS_AP_BUS_H_

@@ -1,0 +1,129 @@
+#include "apbus/zcrypt.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace vap::apbus {
+
+namespace {
+
+bool SupportedType(const ApDevice& dev) {
+  return dev.hwtype >= ap::kHwtypeCex4 && dev.hwtype <= ap::kHwtypeCex8;
+}
+
+// sscanf(buf, "%d") accepting only 0 and 1.
+Result<bool> ParseOnline(std::string_view buf) {
+  const std::string text(buf);
+  int value;
+  if (std::sscanf(text.c_str(), "%d", &value) != 1 ||
+      (value != 0 && value != 1)) {
+    return Status::Error(EINVAL, "online takes 0 or 1");
+  }
+  return value == 1;
+}
+
+}  // namespace
+
+std::string ZcryptTypeName(const ApDevice& dev) {
+  char letter;
+  if ((dev.functions & ap::kFuncAccelerator) != 0) {
+    letter = 'A';
+  } else if ((dev.functions & ap::kFuncCoprocessor) != 0) {
+    letter = 'C';
+  } else if ((dev.functions & ap::kFuncEp11) != 0) {
+    letter = 'P';
+  } else {
+    return "";
+  }
+  return fmt::format("CEX{}{}", dev.hwtype - ap::kHwtypeCex4 + 4, letter);
+}
+
+Zcrypt::Zcrypt(ApBus& bus) : bus_(bus) {}
+
+bool Zcrypt::CardDriver::Matches(const ApDevice& dev) const {
+  return dev.kind == DeviceKind::kCard && SupportedType(dev);
+}
+
+Status Zcrypt::CardDriver::Probe(const ApDevice& dev) {
+  if (ZcryptTypeName(dev).empty()) return Status::Error(ENODEV, "no card mode");
+  MutexLock lock(z_.mu_);
+  z_.card_online_[dev.apid] = true;
+  return Status::Ok();
+}
+
+void Zcrypt::CardDriver::Remove(const ApDevice& dev) {
+  MutexLock lock(z_.mu_);
+  z_.card_online_.erase(dev.apid);
+}
+
+bool Zcrypt::QueueDriver::Matches(const ApDevice& dev) const {
+  return dev.kind == DeviceKind::kQueue && SupportedType(dev);
+}
+
+Status Zcrypt::QueueDriver::Probe(const ApDevice& dev) {
+  if (ZcryptTypeName(dev).empty()) return Status::Error(ENODEV, "no card mode");
+  MutexLock lock(z_.mu_);
+  z_.queue_online_[dev.apqn().qid()] = true;
+  return Status::Ok();
+}
+
+void Zcrypt::QueueDriver::Remove(const ApDevice& dev) {
+  MutexLock lock(z_.mu_);
+  z_.queue_online_.erase(dev.apqn().qid());
+}
+
+bool Zcrypt::CardOnline(const ApDevice& card) const {
+  MutexLock lock(mu_);
+  auto it = card_online_.find(card.apid);
+  return card.config && !card.chkstop && it != card_online_.end() && it->second;
+}
+
+bool Zcrypt::QueueOnline(const ApDevice& queue) const {
+  MutexLock lock(mu_);
+  auto it = queue_online_.find(queue.apqn().qid());
+  return queue.config && it != queue_online_.end() && it->second;
+}
+
+Status Zcrypt::StoreCardOnline(uint8_t apid, std::string_view buf) {
+  VAP_ASSIGN_OR_RETURN(bool online, ParseOnline(buf));
+  const std::optional<ApDevice> card = bus_.Card(apid);
+  if (!card) return Status::Error(ENODEV, "card is gone");
+  if (online && (!card->config || card->chkstop)) {
+    return Status::Error(ENODEV, "card is deconfigured or checkstopped");
+  }
+  const std::vector<ApDevice> queues = bus_.QueuesOfCard(apid);
+  MutexLock lock(mu_);
+  auto it = card_online_.find(apid);
+  if (it == card_online_.end())
+    return Status::Error(ENODEV, "card is not bound");
+  it->second = online;
+  for (const ApDevice& q : queues) {
+    auto qit = queue_online_.find(q.apqn().qid());
+    if (qit != queue_online_.end()) qit->second = online;
+  }
+  return Status::Ok();
+}
+
+Status Zcrypt::StoreQueueOnline(Apqn apqn, std::string_view buf) {
+  VAP_ASSIGN_OR_RETURN(bool online, ParseOnline(buf));
+  const std::optional<ApDevice> queue = bus_.Queue(apqn);
+  const std::optional<ApDevice> card = bus_.Card(apqn.apid);
+  if (!queue || !card) return Status::Error(ENODEV, "queue is gone");
+  if (online && (!queue->config || !card->config)) {
+    return Status::Error(ENODEV, "queue or card is deconfigured");
+  }
+  MutexLock lock(mu_);
+  auto cit = card_online_.find(apqn.apid);
+  if (online && (cit == card_online_.end() || !cit->second)) {
+    return Status::Error(EINVAL, "card is offline");
+  }
+  auto it = queue_online_.find(apqn.qid());
+  if (it == queue_online_.end())
+    return Status::Error(ENODEV, "queue is not bound");
+  it->second = online;
+  return Status::Ok();
+}
+
+}  // namespace vap::apbus

@@ -1,0 +1,80 @@
+// The host's default AP drivers, zcrypt's cex4card and cex4queue, as far
+// as vfio_ap and the tools see them: they take what apmask/aqmask reserve
+// for the host, and keep the `online` state that lszcrypt and chzcrypt
+// read and write (spec/clients.md 2.2).
+#ifndef VAP_APBUS_ZCRYPT_H_
+#define VAP_APBUS_ZCRYPT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "apbus/ap_bus.h"
+#include "apbus/ap_driver.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
+
+namespace vap::apbus {
+
+// "CEX8C": generation from the compatible hwtype, letter from the
+// functions (accelerator, else CCA, else EP11); empty if none is set.
+std::string ZcryptTypeName(const ApDevice& dev);
+
+class Zcrypt {
+ public:
+  explicit Zcrypt(ApBus& bus);
+  Zcrypt(const Zcrypt&) = delete;
+  Zcrypt& operator=(const Zcrypt&) = delete;
+
+  ApDriver& card_driver() { return card_driver_; }
+  ApDriver& queue_driver() { return queue_driver_; }
+
+  // The `online` attributes. Show: card: config && !chkstop && online;
+  // queue: config && online. Stores take "%d" 0 or 1, else EINVAL; going
+  // online: ENODEV if the device (or its card) is deconfigured or, for a
+  // card, checkstopped; EINVAL for a queue whose card is offline. A card's
+  // state is forced onto its queues.
+  bool CardOnline(const ApDevice& card) const VAP_EXCLUDES(mu_);
+  bool QueueOnline(const ApDevice& queue) const VAP_EXCLUDES(mu_);
+  Status StoreCardOnline(uint8_t apid, std::string_view buf) VAP_EXCLUDES(mu_);
+  Status StoreQueueOnline(Apqn apqn, std::string_view buf) VAP_EXCLUDES(mu_);
+
+ private:
+  class CardDriver : public ApDriver {
+   public:
+    explicit CardDriver(Zcrypt& z) : z_(z) {}
+    std::string_view name() const override { return "cex4card"; }
+    bool is_default() const override { return true; }
+    bool Matches(const ApDevice& dev) const override;
+    Status Probe(const ApDevice& dev) override;
+    void Remove(const ApDevice& dev) override;
+
+   private:
+    Zcrypt& z_;
+  };
+  class QueueDriver : public ApDriver {
+   public:
+    explicit QueueDriver(Zcrypt& z) : z_(z) {}
+    std::string_view name() const override { return "cex4queue"; }
+    bool is_default() const override { return true; }
+    bool Matches(const ApDevice& dev) const override;
+    Status Probe(const ApDevice& dev) override;
+    void Remove(const ApDevice& dev) override;
+
+   private:
+    Zcrypt& z_;
+  };
+
+  ApBus& bus_;
+  CardDriver card_driver_{*this};
+  QueueDriver queue_driver_{*this};
+  // Online flags of bound cards and queues; rank kLeaf.
+  mutable Mutex mu_{LockRank::kLeaf, "zcrypt"};
+  std::map<uint8_t, bool> card_online_ VAP_GUARDED_BY(mu_);
+  std::map<uint16_t, bool> queue_online_ VAP_GUARDED_BY(mu_);
+};
+
+}  // namespace vap::apbus
+
+#endif  // VAP_APBUS_ZCRYPT_H_
