@@ -61,23 +61,27 @@ Status ApBus::RegisterDriver(ApDriver& drv) {
 }
 
 void ApBus::UnregisterDriver(ApDriver& drv) {
-  MutexLock scan(scan_mu_);
-  std::vector<ApDevice> bound;
+  std::vector<BusObserver*> observers;
   {
-    MutexLock lock(devices_mu_);
-    for (const auto& [apid, card] : cards_) {
-      for (const auto& [apqi, queue] : card.queues) {
-        if (queue.driver == &drv) bound.push_back(queue.dev);
+    MutexLock scan(scan_mu_);
+    std::vector<ApDevice> bound;
+    {
+      MutexLock lock(devices_mu_);
+      for (const auto& [apid, card] : cards_) {
+        for (const auto& [apqi, queue] : card.queues) {
+          if (queue.driver == &drv) bound.push_back(queue.dev);
+        }
+        if (card.driver == &drv) bound.push_back(card.dev);
       }
-      if (card.driver == &drv) bound.push_back(card.dev);
     }
-  }
-  for (const ApDevice& dev : bound) DetachLocked(dev);
-  {
+    for (const ApDevice& dev : bound) DetachLocked(dev);
     MutexLock lock(devices_mu_);
     std::erase(drivers_, &drv);
+    observers = observers_;
   }
-  for (BusObserver* o : observers_) o->OnDriverUnregistered(drv);
+  // Not under scan_mu_: removing the driver's directory drains its `bind`
+  // and `unbind` stores, which take scan_mu_ (docs/locking.md S1).
+  for (BusObserver* o : observers) o->OnDriverUnregistered(drv);
 }
 
 std::vector<std::string> ApBus::DriverNames() const {

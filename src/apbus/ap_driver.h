@@ -50,8 +50,9 @@ class ApDriver {
                               const ap::QciInfo& /*prev*/) {}
 };
 
-// Told of device and binding changes; the sysfs layer maintains the tree
-// with it. Called with the bus's scan/bind lock held and no leaf lock.
+// Told of device and driver changes; the sysfs layer maintains the tree
+// with it. Called with the bus's scan/bind lock held and no leaf lock,
+// except OnDriverUnregistered, called with no lock held.
 class BusObserver {
  public:
   virtual ~BusObserver() = default;

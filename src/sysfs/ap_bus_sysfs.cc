@@ -1,0 +1,279 @@
+#include "sysfs/ap_bus_sysfs.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+
+#include "base/check.h"
+#include "matrix/kernel_number.h"
+#include "matrix/mask_format.h"
+#include "sysfs/attr.h"
+
+namespace vap::sysfs {
+
+namespace {
+
+using apbus::ApDevice;
+using apbus::DeviceKind;
+
+constexpr uint32_t kRo = 0444;
+constexpr uint32_t kRw = 0644;
+constexpr uint32_t kWo = 0200;
+
+// poll_timeout's default outside z/VM, and its maximum (120 s in ns).
+constexpr uint64_t kPollTimeoutNs = 250000;
+constexpr uint64_t kPollTimeoutMaxNs = 120000000000ULL;
+
+Result<std::string> Fmt(std::string text) { return text; }
+
+// bus/ap/devices: a link per card and queue device.
+class BusDeviceLinks : public DynamicEntries {
+ public:
+  explicit BusDeviceLinks(apbus::ApBus& bus) : bus_(bus) {}
+  std::vector<DirEntry> List(uint64_t) const override {
+    std::vector<DirEntry> out;
+    for (const ApDevice& c : bus_.Cards())
+      out.push_back({c.Name(), NodeType::kSymlink});
+    for (const ApDevice& q : bus_.Queues())
+      out.push_back({q.Name(), NodeType::kSymlink});
+    return out;
+  }
+  std::optional<DynamicEntry> Find(uint64_t,
+                                   std::string_view name) const override {
+    std::optional<ApDevice> dev = bus_.Device(name);
+    if (!dev) return std::nullopt;
+    return Symlink("../../.." + Path(*dev));
+  }
+  static std::string Path(const ApDevice& dev) {
+    return dev.kind == DeviceKind::kCard
+               ? fmt::format("/devices/ap/{}", dev.Name())
+               : fmt::format("/devices/ap/{}/{}", CardName(dev.apid),
+                             dev.Name());
+  }
+
+ private:
+  apbus::ApBus& bus_;
+};
+
+// bus/ap/drivers/<name>: a link per device bound to the driver.
+class DriverLinks : public DynamicEntries {
+ public:
+  DriverLinks(apbus::ApBus& bus, std::string name)
+      : bus_(bus), name_(std::move(name)) {}
+  std::vector<DirEntry> List(uint64_t) const override {
+    std::vector<DirEntry> out;
+    for (const ApDevice& d : bus_.DevicesOf(name_))
+      out.push_back({d.Name(), NodeType::kSymlink});
+    return out;
+  }
+  std::optional<DynamicEntry> Find(uint64_t,
+                                   std::string_view name) const override {
+    std::optional<ApDevice> dev = bus_.Device(name);
+    if (!dev || dev->driver != name_) return std::nullopt;
+    return Symlink("../../../.." + BusDeviceLinks::Path(*dev));
+  }
+
+ private:
+  apbus::ApBus& bus_;
+  const std::string name_;
+};
+
+std::string Features(const ap::QciInfo& qci) {
+  std::string out;
+  const std::pair<bool, const char*> flags[] = {{qci.apsc, "APSC"},
+                                                {qci.apxa, "APXA"},
+                                                {qci.qact, "QACT"},
+                                                {qci.rc8a, "RC8A"},
+                                                {qci.apsb, "APSB"}};
+  for (const auto& [on, name] : flags) {
+    if (!on) continue;
+    if (!out.empty()) out += " ";
+    out += name;
+  }
+  return out + "\n";
+}
+
+// ap_adapter_mask & co: the QCI masks, or "not supported" without QCI.
+TextFn QciMask(apbus::ApBus& bus, ApMask ap::QciInfo::*mask) {
+  return [&bus, mask]() -> Result<std::string> {
+    std::optional<ap::QciInfo> qci = bus.qci();
+    if (!qci) return std::string("not supported\n");
+    return FormatMaskHex((*qci).*mask) + "\n";
+  };
+}
+
+}  // namespace
+
+ApBusSysfs::ApBusSysfs(Tree& tree, apbus::ApBus& bus, apbus::Zcrypt& zcrypt)
+    : tree_(tree),
+      bus_(bus),
+      card_entries_(std::make_shared<CardEntries>(bus, zcrypt)),
+      queue_entries_(std::make_shared<QueueEntries>(bus, zcrypt)) {
+  devices_ap_ = *tree_.MakeDirs("devices/ap");
+  const NodeRef bus_ap = *tree_.MakeDirs("bus/ap");
+  AddBusAttributes(bus_ap);
+  VAP_CHECK(tree_
+                .MakeDynamicDir(bus_ap, "devices",
+                                std::make_shared<BusDeviceLinks>(bus_), 0)
+                .ok());
+  drivers_ = *tree_.MakeDir(bus_ap, "drivers");
+  for (const std::string& name : bus_.DriverNames()) AddDriverDir(name);
+  for (const ApDevice& card : bus_.Cards()) OnDeviceAdded(card);
+  for (const ApDevice& queue : bus_.Queues()) OnDeviceAdded(queue);
+  bus_.AddObserver(*this);
+}
+
+void ApBusSysfs::AddQueueDriverEntries(
+    std::string driver, std::shared_ptr<const DynamicEntries> provider) {
+  queue_entries_->AddDriverEntries(std::move(driver), std::move(provider));
+}
+
+void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
+  apbus::ApBus& bus = bus_;
+  AddAttribute(
+      tree_, dir, "ap_domain", kRw,
+      [&bus] { return Fmt(fmt::format("{}\n", bus.ap_domain())); },
+      [&bus](std::string_view buf) { return bus.SetApDomain(buf); });
+  AddAttribute(tree_, dir, "ap_control_domain_mask", kRo,
+               QciMask(bus, &ap::QciInfo::adm));
+  AddAttribute(tree_, dir, "ap_usage_domain_mask", kRo,
+               QciMask(bus, &ap::QciInfo::aqm));
+  AddAttribute(tree_, dir, "ap_adapter_mask", kRo,
+               QciMask(bus, &ap::QciInfo::apm));
+  AddAttribute(
+      tree_, dir, "config_time", kRw,
+      [&bus] { return Fmt(fmt::format("{}\n", bus.config_time())); },
+      [&bus](std::string_view buf) { return bus.SetConfigTime(buf); });
+  // The poll thread and timer drive request processing, which vap does not
+  // model; the values are kept and validated as the kernel does.
+  auto poll_thread = std::make_shared<std::atomic<int>>(0);
+  AddAttribute(
+      tree_, dir, "poll_thread", kRw,
+      [poll_thread] { return Fmt(fmt::format("{}\n", poll_thread->load())); },
+      [poll_thread](std::string_view buf) -> Status {
+        // kstrtobool: y/Y/1/on enable, n/N/0/off disable.
+        const std::string_view v = AsCString(buf);
+        if (v.empty()) return Status::Error(EINVAL, "not a boolean");
+        const char c = v[0];
+        if (c == 'y' || c == 'Y' || c == '1' || v.substr(0, 2) == "on" ||
+            v.substr(0, 2) == "oN" || v.substr(0, 2) == "On" ||
+            v.substr(0, 2) == "ON") {
+          *poll_thread = 1;
+        } else if (c == 'n' || c == 'N' || c == '0' ||
+                   v.substr(0, 3) == "off" || v.substr(0, 3) == "Off" ||
+                   v.substr(0, 3) == "OFF") {
+          *poll_thread = 0;
+        } else {
+          return Status::Error(EINVAL, "not a boolean");
+        }
+        return Status::Ok();
+      });
+  AddAttribute(tree_, dir, "ap_interrupts", kRo, [] { return Fmt("1\n"); });
+  auto poll_timeout = std::make_shared<std::atomic<uint64_t>>(kPollTimeoutNs);
+  AddAttribute(
+      tree_, dir, "poll_timeout", kRw,
+      [poll_timeout] { return Fmt(fmt::format("{}\n", poll_timeout->load())); },
+      [poll_timeout](std::string_view buf) -> Status {
+        VAP_ASSIGN_OR_RETURN(uint64_t ns, ParseKstrtoul(buf));
+        if (ns > kPollTimeoutMaxNs) return Status::Error(EINVAL, "above 120 s");
+        *poll_timeout = ns;
+        return Status::Ok();
+      });
+  AddAttribute(tree_, dir, "ap_max_domain_id", kRo, [&bus] {
+    return Fmt(fmt::format("{}\n", bus.max_domain_id()));
+  });
+  AddAttribute(tree_, dir, "ap_max_adapter_id", kRo, [&bus] {
+    return Fmt(fmt::format("{}\n", bus.max_adapter_id()));
+  });
+  AddAttribute(
+      tree_, dir, "apmask", kRw,
+      [&bus] { return Fmt(FormatApBusMask(bus.apmask())); },
+      [&bus](std::string_view buf) { return bus.WriteApmask(buf); });
+  AddAttribute(
+      tree_, dir, "aqmask", kRw,
+      [&bus] { return Fmt(FormatApBusMask(bus.aqmask())); },
+      [&bus](std::string_view buf) { return bus.WriteAqmask(buf); });
+  AddAttribute(
+      tree_, dir, "scans", kRw,
+      [&bus] { return Fmt(fmt::format("{}\n", bus.scans())); },
+      [&bus](std::string_view) {
+        bus.Scan();
+        return Status::Ok();
+      });
+  AddAttribute(tree_, dir, "bindings", kRo, [&bus] {
+    const apbus::Bindings b = bus.bindings();
+    return Fmt(fmt::format("{}/{}{}\n", b.bound, b.total,
+                           b.complete ? " (complete)" : ""));
+  });
+  AddAttribute(tree_, dir, "features", kRo, [&bus] {
+    std::optional<ap::QciInfo> qci = bus.qci();
+    return Fmt(qci ? Features(*qci) : "-\n");
+  });
+  // What every bus has (drivers/base/bus.c).
+  AddAttribute(tree_, dir, "drivers_probe", kWo, nullptr,
+               [&bus](std::string_view buf) {
+                 return bus.DriversProbe(buf.substr(0, buf.find('\n')));
+               });
+  AddAttribute(
+      tree_, dir, "drivers_autoprobe", kRw, [] { return Fmt("1\n"); },
+      [](std::string_view) { return Status::Ok(); });
+  AddAttribute(tree_, dir, "uevent", kWo, nullptr,
+               [](std::string_view) { return Status::Ok(); });
+}
+
+void ApBusSysfs::AddDriverDir(std::string_view name) {
+  Result<NodeRef> dir = tree_.MakeDynamicDir(
+      drivers_, name, std::make_shared<DriverLinks>(bus_, std::string(name)),
+      0);
+  VAP_CHECK(dir.ok());
+  apbus::ApBus& bus = bus_;
+  const std::string driver(name);
+  // bind/unbind compare names with sysfs_streq: one trailing newline is
+  // ignored.
+  const auto device_name = [](std::string_view buf) {
+    return buf.ends_with('\n') ? buf.substr(0, buf.size() - 1) : buf;
+  };
+  AddAttribute(tree_, *dir, "bind", kWo, nullptr,
+               [&bus, driver, device_name](std::string_view buf) {
+                 return bus.Bind(driver, device_name(buf));
+               });
+  AddAttribute(tree_, *dir, "unbind", kWo, nullptr,
+               [&bus, driver, device_name](std::string_view buf) {
+                 return bus.Unbind(driver, device_name(buf));
+               });
+  AddAttribute(tree_, *dir, "uevent", kWo, nullptr,
+               [](std::string_view) { return Status::Ok(); });
+}
+
+std::string ApBusSysfs::DevicePath(const ApDevice& dev) {
+  return BusDeviceLinks::Path(dev).substr(1);  // relative to the root
+}
+
+void ApBusSysfs::OnDeviceAdded(const ApDevice& dev) {
+  if (dev.kind == DeviceKind::kCard) {
+    VAP_CHECK(
+        tree_.MakeDynamicDir(devices_ap_, dev.Name(), card_entries_, dev.apid)
+            .ok());
+    return;
+  }
+  Result<NodeRef> card =
+      tree_.Lookup(fmt::format("devices/ap/{}", CardName(dev.apid)));
+  VAP_CHECK(card.ok());
+  VAP_CHECK(
+      tree_.MakeDynamicDir(*card, dev.Name(), queue_entries_, dev.apqn().qid())
+          .ok());
+}
+
+void ApBusSysfs::OnDeviceRemoved(const ApDevice& dev) {
+  VAP_CHECK(tree_.Remove(DevicePath(dev)).ok());
+}
+
+void ApBusSysfs::OnDriverRegistered(const apbus::ApDriver& drv) {
+  AddDriverDir(drv.name());
+}
+
+void ApBusSysfs::OnDriverUnregistered(const apbus::ApDriver& drv) {
+  VAP_CHECK(tree_.Remove(fmt::format("bus/ap/drivers/{}", drv.name())).ok());
+}
+
+}  // namespace vap::sysfs

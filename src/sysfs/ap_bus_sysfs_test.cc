@@ -1,0 +1,264 @@
+// The AP bus as the tree shows it: spec/host.md 10.1 and 10.6 and the
+// formats of spec/clients.md 2.3, read and written in process.
+#include "sysfs/ap_bus_sysfs.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+
+#include "apbus/test_driver.h"
+#include "matrix/mask_format.h"
+
+namespace vap::sysfs {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::Not;
+
+// "0x" and 64 hex digits with the given IDs set.
+std::string Mask(std::initializer_list<unsigned> ids,
+                 bool all_below_16 = false) {
+  ApMask m = all_below_16 ? ApMask::Range(0, 15) : ApMask();
+  for (unsigned id : ids) m.Set(id);
+  return FormatMaskHex(m) + "\n";
+}
+
+class ApBusSysfsTest : public ::testing::Test {
+ protected:
+  explicit ApBusSysfsTest(const char* profile = "default")
+      : fw_(clock_, *ap::BuiltinProfile(profile)),
+        log_(clock_),
+        bus_(fw_, log_, clock_),
+        zcrypt_(bus_),
+        sysfs_(tree_, bus_, zcrypt_) {
+    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
+    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
+    bus_.Scan();
+  }
+
+  std::string Read(std::string_view path) {
+    Result<std::string> r = tree_.Read(path);
+    return r.ok() ? *r : r.status().ToString();
+  }
+  int Write(std::string_view path, std::string_view value) {
+    Result<size_t> r = tree_.Write(path, value);
+    if (r.ok()) {
+      EXPECT_EQ(*r, value.size());
+      return 0;
+    }
+    return r.status().errno_value();
+  }
+  std::vector<std::string> Ls(std::string_view path) {
+    std::vector<std::string> out;
+    const Result<std::vector<DirEntry>> entries = tree_.List(path);
+    for (const DirEntry& e : *entries) out.push_back(e.name);
+    return out;
+  }
+
+  ManualClock clock_;
+  ap::Firmware fw_;
+  Logger log_;
+  apbus::ApBus bus_;
+  apbus::Zcrypt zcrypt_;
+  Tree tree_;
+  ApBusSysfs sysfs_;
+  apbus::FakeVfioDriver vfio_;
+};
+
+TEST_F(ApBusSysfsTest, DefaultHostAsTheToolsSeeIt) {
+  EXPECT_THAT(Ls("devices/ap"),
+              ElementsAre("card03", "card04", "card05", "card06"));
+  EXPECT_EQ(Read("devices/ap/card03/type"), "CEX8C\n");
+  EXPECT_EQ(Read("devices/ap/card04/type"), "CEX8P\n");
+  EXPECT_EQ(Read("devices/ap/card05/type"), "CEX8C\n");
+  EXPECT_EQ(Read("devices/ap/card06/type"), "CEX8A\n");
+  for (const char* card : {"card03", "card04", "card05", "card06"}) {
+    int queues = 0;
+    for (const std::string& name : Ls(std::string("devices/ap/") + card)) {
+      queues += name.size() == 7 && name[2] == '.';
+    }
+    EXPECT_EQ(queues, 18) << card;
+  }
+  EXPECT_EQ(Read("bus/ap/ap_adapter_mask"), Mask({3, 4, 5, 6}));
+  EXPECT_EQ(Read("bus/ap/ap_usage_domain_mask"), Mask({0x47, 0xab}, true));
+  EXPECT_EQ(Read("bus/ap/ap_control_domain_mask"),
+            Mask({0x10, 0x47, 0xab}, true));
+  EXPECT_EQ(Read("bus/ap/ap_usage_domain_mask").size(), 67u);
+  EXPECT_EQ(Read("bus/ap/bindings"), "72/72 (complete)\n");
+  EXPECT_EQ(Read("bus/ap/scans"), "1\n");
+  EXPECT_EQ(Read("bus/ap/ap_max_adapter_id"), "255\n");
+  EXPECT_EQ(Read("bus/ap/ap_max_domain_id"), "255\n");
+  EXPECT_EQ(Read("bus/ap/features"), "APSC APXA QACT RC8A\n");
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "0\n");
+  EXPECT_EQ(Read("bus/ap/config_time"), "30\n");
+  EXPECT_EQ(Read("bus/ap/poll_timeout"), "250000\n");
+  EXPECT_EQ(Read("bus/ap/ap_interrupts"), "1\n");
+  EXPECT_EQ(Read("bus/ap/apmask"), "0x" + std::string(64, 'f') + "\n");
+}
+
+TEST_F(ApBusSysfsTest, CardAttributes) {
+  const std::string c = "devices/ap/card05/";
+  EXPECT_EQ(Read(c + "hwtype"), "14\n");
+  EXPECT_EQ(Read(c + "raw_hwtype"), "14\n");
+  EXPECT_EQ(Read(c + "modalias"), "ap:t0E\n");
+  EXPECT_EQ(Read(c + "ap_functions"), "0x72000000\n");
+  EXPECT_EQ(Read(c + "config"), "1\n");
+  EXPECT_EQ(Read(c + "chkstop"), "0\n");
+  EXPECT_EQ(Read(c + "online"), "1\n");
+  EXPECT_EQ(Read(c + "max_msg_size"), "12288\n");
+  EXPECT_EQ(Read(c + "depth"), "8\n");
+  EXPECT_EQ(Read(c + "request_count"), "0\n");
+  EXPECT_EQ(Read(c + "serialnr"), "93000005\n");
+  EXPECT_EQ(Read(c + "uevent"),
+            "DEVTYPE=ap_card\nDRIVER=cex4card\nDEV_TYPE=000E\nMODALIAS=ap:"
+            "t0E\nMODE=cca\n");
+  EXPECT_EQ(*tree_.ReadLink(c + "driver"), "../../../bus/ap/drivers/cex4card");
+  EXPECT_EQ(*tree_.ReadLink(c + "subsystem"), "../../../bus/ap");
+  EXPECT_THAT(Ls("bus/ap/drivers/cex4card"), Contains("card05"));
+  EXPECT_EQ(tree_.GetAttr(c + "config")->mode, 0644u);
+  EXPECT_EQ(tree_.GetAttr(c + "type")->mode, 0444u);
+  EXPECT_EQ(Write(c + "type", "x"), EACCES);
+  EXPECT_EQ(Write(c + "config", "2\n"), EINVAL);
+  EXPECT_EQ(Write(c + "config", "0\n"), 0);
+  EXPECT_EQ(Read(c + "config"), "0\n");
+  EXPECT_EQ(Read(c + "online"), "0\n");
+  EXPECT_EQ(Write(c + "online", "1\n"), ENODEV);
+  // EP11 and accelerator cards have their own extra attributes.
+  EXPECT_EQ(Read("devices/ap/card04/op_modes"), "\n");
+  EXPECT_EQ(tree_.Read("devices/ap/card06/serialnr").status().errno_value(),
+            ENOENT);
+}
+
+TEST_F(ApBusSysfsTest, QueueAttributes) {
+  const std::string q = "devices/ap/card05/05.0004/";
+  EXPECT_EQ(Read(q + "online"), "1\n");
+  EXPECT_EQ(Read(q + "config"), "1\n");
+  EXPECT_EQ(Read(q + "chkstop"), "0\n");
+  EXPECT_EQ(Read(q + "interrupt"), "Interrupts disabled.\n");
+  EXPECT_EQ(Read(q + "reset"), "No Reset Timer set.\n");
+  EXPECT_EQ(Read(q + "request_count"), "0\n");
+  EXPECT_EQ(Read(q + "ap_functions"), "0x72000000\n");
+  EXPECT_EQ(Read(q + "driver_override"), "\n");
+  EXPECT_EQ(Read(q + "mkvps").substr(0, 13), "AES NEW: - -\n");
+  EXPECT_EQ(*tree_.ReadLink(q + "driver"),
+            "../../../../bus/ap/drivers/cex4queue");
+  EXPECT_EQ(Read(q + "uevent"),
+            "DEVTYPE=ap_queue\nDRIVER=cex4queue\nMODE=cca\n");
+  EXPECT_EQ(Write(q + "reset", "1\n"), 0);
+  EXPECT_EQ(Read(q + "reset"), "Reset in progress.\n");
+  clock_.Advance(std::chrono::milliseconds(20));
+  EXPECT_EQ(Read(q + "reset"), "No Reset Timer set.\n");
+  // The same device through bus/ap/devices.
+  EXPECT_EQ(*tree_.ReadLink("bus/ap/devices/05.0004"),
+            "../../../devices/ap/card05/05.0004");
+  EXPECT_EQ(Read("bus/ap/devices/05.0004/online"), "1\n");
+  EXPECT_EQ(*tree_.ReadLink("bus/ap/drivers/cex4queue/05.0004"),
+            "../../../../devices/ap/card05/05.0004");
+}
+
+TEST_F(ApBusSysfsTest, Spec10_1ReserveQueuesForVfio) {
+  EXPECT_EQ(
+      Read("bus/ap/apmask"),
+      "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
+  EXPECT_EQ(Write("bus/ap/apmask", "-5,-6\n"), 0);
+  EXPECT_EQ(Write("bus/ap/aqmask", "-4,-0x47,-0xab,-0xff\n"), 0);
+  EXPECT_EQ(
+      Read("bus/ap/apmask"),
+      "0xf9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
+  EXPECT_EQ(
+      Read("bus/ap/aqmask"),
+      "0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe\n");
+  EXPECT_EQ(Write("bus/ap/apmask", "0x41zz\n"), EINVAL);
+  EXPECT_EQ(Write("bus/ap/apmask", "+256\n"), EINVAL);
+  EXPECT_EQ(
+      Read("bus/ap/apmask"),
+      "0xf9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
+  // Without vfio_ap the freed queues are unbound; the zcrypt attributes go.
+  EXPECT_EQ(Read("bus/ap/bindings"), "30/72\n");
+  EXPECT_THAT(Ls("devices/ap/card05/05.0004"), Not(Contains("online")));
+  EXPECT_THAT(Ls("devices/ap/card05/05.0004"), Not(Contains("driver")));
+  EXPECT_EQ(Read("devices/ap/card05/05.0004/request_count"), "-\n");
+  ASSERT_TRUE(bus_.RegisterDriver(vfio_).ok());
+  EXPECT_EQ(Read("bus/ap/bindings"), "72/72 (complete)\n");
+  EXPECT_EQ(*tree_.ReadLink("devices/ap/card05/05.0004/driver"),
+            "../../../../bus/ap/drivers/vfio_ap");
+  EXPECT_THAT(Ls("bus/ap/drivers/vfio_ap"), Contains("05.0004"));
+  EXPECT_THAT(Ls("bus/ap/drivers/vfio_ap"), Contains("bind"));
+}
+
+TEST_F(ApBusSysfsTest, Spec10_6InUseWriteFailsWithEbusy) {
+  ASSERT_TRUE(bus_.RegisterDriver(vfio_).ok());
+  ASSERT_EQ(Write("bus/ap/apmask", "-5,-6\n"), 0);
+  ASSERT_EQ(Write("bus/ap/aqmask", "-4,-0x47,-0xab,-0xff\n"), 0);
+  vfio_.in_use = {Apqn(5, 4), Apqn(5, 0xab), Apqn(6, 4), Apqn(6, 0xab),
+                  Apqn(7, 4)};
+  EXPECT_EQ(Write("bus/ap/apmask", "+5\n"), 0);
+  EXPECT_EQ(
+      Read("bus/ap/apmask"),
+      "0xfdffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n");
+  EXPECT_EQ(Write("bus/ap/aqmask", "+4\n"), EBUSY);
+  EXPECT_EQ(
+      Read("bus/ap/aqmask"),
+      "0xf7fffffffffffffffeffffffffffffffffffffffffeffffffffffffffffffffe\n");
+}
+
+TEST_F(ApBusSysfsTest, BindAndUnbindThroughTheDriverDirectories) {
+  EXPECT_EQ(Write("bus/ap/drivers/cex4queue/unbind", "05.0004\n"), 0);
+  EXPECT_EQ(Read("bus/ap/bindings"), "71/72\n");
+  EXPECT_EQ(Write("bus/ap/drivers/cex4queue/unbind", "05.0004\n"), ENODEV);
+  EXPECT_EQ(Write("bus/ap/drivers/cex4queue/bind", "05.0004\n"), 0);
+  EXPECT_EQ(Write("bus/ap/drivers/cex4queue/bind", "05.0004"), EBUSY);
+  EXPECT_EQ(Write("bus/ap/drivers/cex4queue/bind", "05.0099\n"), ENODEV);
+  EXPECT_EQ(Read("bus/ap/bindings"), "72/72 (complete)\n");
+  EXPECT_EQ(Write("bus/ap/drivers/cex4queue/bind", "x"), ENODEV);
+  EXPECT_EQ(tree_.Read("bus/ap/drivers/cex4queue/bind").status().errno_value(),
+            EACCES);
+  EXPECT_EQ(Write("bus/ap/drivers_probe", "05.0004\n"), 0);
+}
+
+TEST_F(ApBusSysfsTest, HostChangesShowUpAfterAScan) {
+  ASSERT_TRUE(fw_.RemoveAdapter(4).ok());
+  ASSERT_TRUE(fw_.AddUsageDomain(0x20).ok());
+  EXPECT_EQ(Write("bus/ap/scans", "1\n"), 0);
+  EXPECT_EQ(Read("bus/ap/scans"), "2\n");
+  EXPECT_THAT(Ls("devices/ap"), ElementsAre("card03", "card05", "card06"));
+  EXPECT_EQ(Read("devices/ap/card03/03.0020/online"), "1\n");
+  EXPECT_EQ(Read("bus/ap/bindings"), "57/57 (complete)\n");
+  EXPECT_EQ(tree_.Read("bus/ap/devices/card04").status().errno_value(), ENOENT);
+}
+
+TEST_F(ApBusSysfsTest, BusAttributeStores) {
+  EXPECT_EQ(Write("bus/ap/config_time", "4\n"), EINVAL);
+  EXPECT_EQ(Write("bus/ap/config_time", "60\n"), 0);
+  EXPECT_EQ(Read("bus/ap/config_time"), "60\n");
+  EXPECT_EQ(Write("bus/ap/poll_timeout", "120000000001\n"), EINVAL);
+  EXPECT_EQ(Write("bus/ap/poll_timeout", "0x10\n"), 0);
+  EXPECT_EQ(Read("bus/ap/poll_timeout"), "16\n");
+  EXPECT_EQ(Write("bus/ap/poll_thread", "maybe\n"), EINVAL);
+  EXPECT_EQ(Write("bus/ap/poll_thread", "on\n"), 0);
+  EXPECT_EQ(Read("bus/ap/poll_thread"), "1\n");
+  EXPECT_EQ(Write("bus/ap/ap_domain", "0xab\n"), 0);
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "171\n");
+  EXPECT_EQ(Write("bus/ap/ap_max_domain_id", "1"), EACCES);
+}
+
+class LegacyBusSysfsTest : public ApBusSysfsTest {
+ protected:
+  LegacyBusSysfsTest() : ApBusSysfsTest("legacy") {}
+};
+
+TEST_F(LegacyBusSysfsTest, NoApxa) {
+  EXPECT_EQ(Read("bus/ap/ap_max_adapter_id"), "63\n");
+  EXPECT_EQ(Read("bus/ap/ap_max_domain_id"), "15\n");
+  EXPECT_EQ(Read("bus/ap/features"), "APSC QACT RC8A\n");
+  EXPECT_EQ(Read("devices/ap/card01/type"), "CEX7C\n");
+  EXPECT_EQ(Read("devices/ap/card02/type"), "CEX7A\n");
+  EXPECT_EQ(Read("bus/ap/bindings"), "32/32 (complete)\n");
+}
+
+}  // namespace
+}  // namespace vap::sysfs

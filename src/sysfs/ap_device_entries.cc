@@ -1,0 +1,320 @@
+#include "sysfs/ap_device_entries.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "sysfs/attr.h"
+
+namespace vap::sysfs {
+
+namespace {
+
+using apbus::ApDevice;
+
+constexpr uint32_t kRo = 0444;
+constexpr uint32_t kRw = 0644;
+constexpr unsigned kDefaultMaxMsgSize = 12288;
+
+using EntryList = std::vector<std::pair<std::string, DynamicEntry>>;
+
+Status Gone() { return Status::Error(ENODEV, "device is gone"); }
+
+std::string Mode(const ApDevice& dev) {
+  if ((dev.functions & ap::kFuncAccelerator) != 0) return "accel";
+  if ((dev.functions & ap::kFuncCoprocessor) != 0) return "cca";
+  return "ep11";
+}
+
+bool IsCca(const ApDevice& dev) {
+  return (dev.functions & ap::kFuncAccelerator) == 0 &&
+         (dev.functions & ap::kFuncCoprocessor) != 0;
+}
+
+bool IsEp11(const ApDevice& dev) {
+  return (dev.functions & (ap::kFuncAccelerator | ap::kFuncCoprocessor)) == 0 &&
+         (dev.functions & ap::kFuncEp11) != 0;
+}
+
+DynamicEntry Text(std::string text) {
+  return Attribute(kRo, [text] { return Result<std::string>(text); });
+}
+
+// The device's uevent file: the driver core's DEVTYPE and DRIVER, then
+// ap_uevent's variables. Writes are accepted and ignored.
+DynamicEntry Uevent(const ApDevice& dev) {
+  std::string text = fmt::format(
+      "DEVTYPE={}\n",
+      dev.kind == apbus::DeviceKind::kCard ? "ap_card" : "ap_queue");
+  if (!dev.driver.empty()) text += fmt::format("DRIVER={}\n", dev.driver);
+  if (dev.kind == apbus::DeviceKind::kCard) {
+    text += fmt::format("DEV_TYPE={:04X}\nMODALIAS=ap:t{:02X}\n", dev.hwtype,
+                        dev.hwtype);
+  }
+  text += fmt::format("MODE={}\n", Mode(dev));
+  return Attribute(
+      kRw, [text] { return Result<std::string>(text); },
+      [](std::string_view) { return Status::Ok(); });
+}
+
+// Accepts any write and changes nothing visible (the request counters,
+// which vap's model never counts up).
+Status IgnoreWrite(std::string_view) { return Status::Ok(); }
+
+// The card's `config` store: sscanf "%d", 0 or 1.
+Status StoreConfig(apbus::ApBus& bus, uint8_t apid, std::string_view buf) {
+  const std::string text(buf);
+  int value;
+  if (std::sscanf(text.c_str(), "%d", &value) != 1 ||
+      (value != 0 && value != 1)) {
+    return Status::Error(EINVAL, "config takes 0 or 1");
+  }
+  return bus.SetCardConfig(apid, value == 1);
+}
+
+void AddZcryptCardEntries(EntryList& out, const ApDevice& card,
+                          apbus::ApBus& bus, apbus::Zcrypt& zcrypt) {
+  const uint8_t apid = card.apid;
+  out.emplace_back("type", Text(apbus::ZcryptTypeName(card) + "\n"));
+  out.emplace_back(
+      "online", Attribute(
+                    kRw,
+                    [&bus, &zcrypt, apid]() -> Result<std::string> {
+                      std::optional<ApDevice> c = bus.Card(apid);
+                      if (!c) return Gone();
+                      return fmt::format("{}\n", zcrypt.CardOnline(*c) ? 1 : 0);
+                    },
+                    [&zcrypt, apid](std::string_view buf) {
+                      return zcrypt.StoreCardOnline(apid, buf);
+                    }));
+  out.emplace_back("load", Text("0\n"));
+  std::optional<ap::CardState> state = bus.firmware().Card(apid);
+  const std::string serial = state ? state->spec.serial : "";
+  if (IsCca(card)) {
+    out.emplace_back("serialnr", Text(serial + "\n"));
+  } else if (IsEp11(card)) {
+    out.emplace_back("API_ordinalnr", Text("\n"));
+    out.emplace_back("FW_version", Text("\n"));
+    out.emplace_back("serialnr", Text(fmt::format("{:.16}\n", serial)));
+    out.emplace_back("op_modes", Text("\n"));
+  }
+}
+
+void AddZcryptQueueEntries(EntryList& out, const ApDevice& queue,
+                           apbus::ApBus& bus, apbus::Zcrypt& zcrypt) {
+  const Apqn apqn = queue.apqn();
+  out.emplace_back("online",
+                   Attribute(
+                       kRw,
+                       [&bus, &zcrypt, apqn]() -> Result<std::string> {
+                         std::optional<ApDevice> q = bus.Queue(apqn);
+                         if (!q) return Gone();
+                         return fmt::format("{}\n",
+                                            zcrypt.QueueOnline(*q) ? 1 : 0);
+                       },
+                       [&zcrypt, apqn](std::string_view buf) {
+                         return zcrypt.StoreQueueOnline(apqn, buf);
+                       }));
+  out.emplace_back("load", Text("0\n"));
+  if (IsCca(queue)) {
+    std::string mkvps;
+    for (const char* key : {"AES", "APKA", "ASYM"}) {
+      for (const char* slot : {"NEW", "CUR", "OLD"}) {
+        mkvps += fmt::format("{} {}: - -\n", key, slot);
+      }
+    }
+    out.emplace_back("mkvps", Text(mkvps));
+  } else if (IsEp11(queue)) {
+    out.emplace_back("mkvps", Text("WK CUR: - -\nWK NEW: - -\n"));
+    out.emplace_back("op_modes", Text("\n"));
+  }
+}
+
+std::vector<DirEntry> Names(const EntryList& entries) {
+  std::vector<DirEntry> out;
+  out.reserve(entries.size());
+  for (const auto& [name, e] : entries) out.push_back(DirEntry{name, e.type});
+  return out;
+}
+
+std::optional<DynamicEntry> Pick(EntryList entries, std::string_view name) {
+  for (auto& [n, e] : entries) {
+    if (n == name) return std::move(e);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+EntryList CardEntries::Entries(uint8_t apid) const {
+  EntryList out;
+  const std::optional<ApDevice> card = bus_.Card(apid);
+  if (!card) return out;
+  apbus::ApBus& bus = bus_;
+  const auto live = [&bus, apid](auto field) -> TextFn {
+    return [&bus, apid, field]() -> Result<std::string> {
+      std::optional<ApDevice> c = bus.Card(apid);
+      if (!c) return Gone();
+      return field(*c);
+    };
+  };
+  out.emplace_back("hwtype", Text(fmt::format("{}\n", card->hwtype)));
+  out.emplace_back("raw_hwtype", Text(fmt::format("{}\n", card->raw_hwtype)));
+  out.emplace_back("depth", Text(fmt::format("{}\n", card->depth)));
+  out.emplace_back(
+      "ap_functions",
+      Text(fmt::format("0x{:08X}\n", card->functions & 0xffff0000u)));
+  out.emplace_back(
+      "request_count",
+      Attribute(
+          kRw, [] { return Result<std::string>("0\n"); }, IgnoreWrite));
+  out.emplace_back("requestq_count", Text("0\n"));
+  out.emplace_back("pendingq_count", Text("0\n"));
+  out.emplace_back("modalias", Text(fmt::format("ap:t{:02X}\n", card->hwtype)));
+  out.emplace_back("config", Attribute(kRw, live([](const ApDevice& c) {
+                                         return fmt::format("{}\n",
+                                                            c.config ? 1 : 0);
+                                       }),
+                                       [&bus, apid](std::string_view buf) {
+                                         return StoreConfig(bus, apid, buf);
+                                       }));
+  out.emplace_back("chkstop", Attribute(kRo, live([](const ApDevice& c) {
+                                          return fmt::format("{}\n",
+                                                             c.chkstop ? 1 : 0);
+                                        })));
+  out.emplace_back(
+      "max_msg_size",
+      Text(fmt::format("{}\n",
+                       card->ml > 0 ? card->ml * 4096u : kDefaultMaxMsgSize)));
+  out.emplace_back("uevent", Uevent(*card));
+  out.emplace_back("subsystem", Symlink("../../../bus/ap"));
+  if (!card->driver.empty()) {
+    out.emplace_back("driver",
+                     Symlink("../../../bus/ap/drivers/" + card->driver));
+  }
+  if (card->driver == "cex4card")
+    AddZcryptCardEntries(out, *card, bus_, zcrypt_);
+  return out;
+}
+
+std::vector<DirEntry> CardEntries::List(uint64_t key) const {
+  return Names(Entries(static_cast<uint8_t>(key)));
+}
+
+std::optional<DynamicEntry> CardEntries::Find(uint64_t key,
+                                              std::string_view name) const {
+  return Pick(Entries(static_cast<uint8_t>(key)), name);
+}
+
+EntryList QueueEntries::Entries(Apqn apqn) const {
+  EntryList out;
+  const std::optional<ApDevice> queue = bus_.Queue(apqn);
+  if (!queue) return out;
+  apbus::ApBus& bus = bus_;
+  const auto live = [&bus, apqn](auto field) -> TextFn {
+    return [&bus, apqn, field]() -> Result<std::string> {
+      std::optional<ApDevice> q = bus.Queue(apqn);
+      if (!q) return Gone();
+      return field(*q);
+    };
+  };
+  out.emplace_back(
+      "request_count",
+      Attribute(kRw, live([](const ApDevice& q) {
+                  return std::string(q.driver.empty() ? "-\n" : "0\n");
+                }),
+                IgnoreWrite));
+  out.emplace_back("requestq_count", Text("0\n"));
+  out.emplace_back("pendingq_count", Text("0\n"));
+  out.emplace_back("reset",
+                   Attribute(
+                       kRw,
+                       [&bus, apqn]() -> Result<std::string> {
+                         const uint8_t rc =
+                             bus.firmware().Tapq(apqn).status.response_code;
+                         return std::string(rc == ap::kRcResetInProgress
+                                                ? "Reset in progress.\n"
+                                                : "No Reset Timer set.\n");
+                       },
+                       [&bus, apqn](std::string_view) {
+                         (void)bus.firmware().Rapq(apqn);
+                         return Status::Ok();
+                       }));
+  out.emplace_back(
+      "interrupt", Attribute(kRo, [&bus, apqn]() -> Result<std::string> {
+        return std::string(bus.firmware().Tapq(apqn).status.irq_enabled
+                               ? "Interrupts enabled.\n"
+                               : "Interrupts disabled.\n");
+      }));
+  out.emplace_back("config", Attribute(kRo, live([](const ApDevice& q) {
+                                         return fmt::format("{}\n",
+                                                            q.config ? 1 : 0);
+                                       })));
+  out.emplace_back("chkstop", Attribute(kRo, live([](const ApDevice& q) {
+                                          return fmt::format("{}\n",
+                                                             q.chkstop ? 1 : 0);
+                                        })));
+  out.emplace_back("ap_functions",
+                   Attribute(kRo, [&bus, apqn]() -> Result<std::string> {
+                     const ap::TapqResult r = bus.firmware().Tapq(apqn);
+                     if (r.status.response_code > ap::kRcBusy) {
+                       return Status::Error(EIO, "TAPQ failed");
+                     }
+                     return fmt::format("0x{:08X}\n", r.info.functions);
+                   }));
+  out.emplace_back(
+      "driver_override",
+      Attribute(
+          kRw, live([](const ApDevice& q) { return q.driver_override + "\n"; }),
+          [&bus, apqn](std::string_view buf) -> Status {
+            // driver_set_override: at most PAGE_SIZE - 2
+            // bytes, cut at the first newline.
+            if (buf.size() >= kPageSize - 1) {
+              return Status::Error(EINVAL, "override too long");
+            }
+            return bus.SetDriverOverride(apqn, buf.substr(0, buf.find('\n')));
+          }));
+  out.emplace_back("uevent", Uevent(*queue));
+  out.emplace_back("subsystem", Symlink("../../../../bus/ap"));
+  if (!queue->driver.empty()) {
+    out.emplace_back("driver",
+                     Symlink("../../../../bus/ap/drivers/" + queue->driver));
+  }
+  if (queue->driver == "cex4queue")
+    AddZcryptQueueEntries(out, *queue, bus_, zcrypt_);
+  if (std::shared_ptr<const DynamicEntries> extra =
+          DriverEntries(queue->driver)) {
+    for (const DirEntry& e : extra->List(apqn.qid())) {
+      if (std::optional<DynamicEntry> entry = extra->Find(apqn.qid(), e.name)) {
+        out.emplace_back(e.name, std::move(*entry));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<DirEntry> QueueEntries::List(uint64_t key) const {
+  return Names(Entries(Apqn::FromQid(static_cast<uint16_t>(key))));
+}
+
+std::optional<DynamicEntry> QueueEntries::Find(uint64_t key,
+                                               std::string_view name) const {
+  return Pick(Entries(Apqn::FromQid(static_cast<uint16_t>(key))), name);
+}
+
+void QueueEntries::AddDriverEntries(
+    std::string driver, std::shared_ptr<const DynamicEntries> provider) {
+  MutexLock lock(mu_);
+  driver_entries_[std::move(driver)] = std::move(provider);
+}
+
+std::shared_ptr<const DynamicEntries> QueueEntries::DriverEntries(
+    const std::string& driver) const {
+  if (driver.empty()) return nullptr;
+  MutexLock lock(mu_);
+  auto it = driver_entries_.find(driver);
+  return it == driver_entries_.end() ? nullptr : it->second;
+}
+
+}  // namespace vap::sysfs
