@@ -9,7 +9,7 @@ namespace lri = lock_rank_internal;
 
 namespace {
 
-[[noreturn]] void DieNotHeld(const char* name) {
+[[noreturn, maybe_unused]] void DieNotHeld(const char* name) {
   std::fprintf(stderr, "vap: lock '%s' is not held by this thread\n", name);
   std::abort();
 }
