@@ -21,6 +21,7 @@
 #define VAP_APBUS_AP_BUS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -112,6 +113,23 @@ class ApBus {
   Status SetDriverOverride(Apqn apqn, std::string_view name)
       VAP_EXCLUDES(attr_mu_, devices_mu_);
 
+  // --- Host configuration changes (host_config.cc): change the firmware's
+  // configuration, then scan at once, as the kernel does on the CHSC
+  // AP-configuration notification. The firmware's errors (EEXIST, ENOENT,
+  // EINVAL) come back unchanged and nothing is scanned then.
+  Status AddAdapter(const ap::CardSpec& card)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  Status RemoveAdapter(uint8_t apid)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  Status AddUsageDomain(uint8_t apqi)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  Status RemoveUsageDomain(uint8_t apqi)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  Status AddControlDomain(uint8_t domain)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  Status RemoveControlDomain(uint8_t domain)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+
   // --- Card `config` (SCLP configure/deconfigure): changes the firmware
   // and the card device at once; queues follow at the next scan, as in
   // the kernel. ENODEV for an unknown card.
@@ -156,6 +174,9 @@ class ApBus {
     ApDriver* driver = nullptr;
     std::map<uint8_t, QueueRec> queues;
   };
+
+  Status ChangeHostAndScan(const std::function<Status()>& change)
+      VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
 
   // ap_bus_scan.cc
   void ScanLocked() VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);

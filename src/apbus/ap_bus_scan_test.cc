@@ -83,6 +83,25 @@ TEST_F(ApBusScanTest, AddedAdapterAndDomainGetDevices) {
   EXPECT_FALSE(bus_.Queue(Apqn(3, 0x20)).has_value());
 }
 
+TEST_F(ApBusScanTest, HostConfigurationApiScansAtOnce) {
+  ASSERT_TRUE(bus_.AddAdapter(Spec(0x0a, "CEX8P")).ok());
+  EXPECT_EQ(bus_.QueuesOfCard(0x0a).size(), 18u);
+  EXPECT_EQ(bus_.AddAdapter(Spec(0x0a, "CEX8P")).errno_value(), EEXIST);
+  const uint64_t scans = bus_.scans();
+  EXPECT_EQ(bus_.RemoveUsageDomain(0x99).errno_value(), ENOENT);
+  EXPECT_EQ(bus_.scans(), scans);  // nothing changed, nothing scanned
+  ASSERT_TRUE(bus_.RemoveUsageDomain(0x47).ok());
+  EXPECT_FALSE(bus_.Queue(Apqn(3, 0x47)).has_value());
+  ASSERT_TRUE(bus_.AddUsageDomain(0x47).ok());
+  EXPECT_TRUE(bus_.Queue(Apqn(3, 0x47)).has_value());
+  ASSERT_TRUE(bus_.AddControlDomain(0x20).ok());
+  EXPECT_TRUE(bus_.qci()->adm.Test(0x20));
+  ASSERT_TRUE(bus_.RemoveControlDomain(0x20).ok());
+  ASSERT_TRUE(bus_.RemoveAdapter(0x0a).ok());
+  EXPECT_FALSE(bus_.Card(0x0a).has_value());
+  EXPECT_EQ(bus_.RemoveAdapter(0x0a).errno_value(), ENOENT);
+}
+
 TEST_F(ApBusScanTest, ControlDomainChangesCallTheHooksButChangeNoDevice) {
   vfio_.events.clear();
   ASSERT_TRUE(fw_.AddControlDomain(0x30).ok());
