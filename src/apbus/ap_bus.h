@@ -87,6 +87,11 @@ class ApBus {
   // being bound to a default driver).
   bool OwnedByDefaultDriverLocked(Apqn apqn) const VAP_REQUIRES(attr_mu_)
       VAP_EXCLUDES(devices_mu_);
+  // Whether any APQN of apm x aqm is owned by a default driver (the
+  // kernel's ap_apqn_in_matrix_owned_by_def_drv): word operations when no
+  // driver_override is set.
+  bool AnyOwnedByDefaultDriverLocked(const ApMask& apm, const ApMask& aqm) const
+      VAP_REQUIRES(attr_mu_) VAP_EXCLUDES(devices_mu_);
   // The stores: parse (EINVAL), ask the drivers' InUse for newly reserved
   // APQNs (EBUSY), commit, then re-bind the queues whose reservation
   // changed. EINVAL while a driver_override is set [6.19].

@@ -199,6 +199,25 @@ bool ApBus::OwnedByDefaultDriverLocked(Apqn apqn) const {
   return apmask_.Test(apqn.apid) && aqmask_.Test(apqn.apqi);
 }
 
+bool ApBus::AnyOwnedByDefaultDriverLocked(const ApMask& apm,
+                                          const ApMask& aqm) const {
+  bool overrides;
+  {
+    MutexLock lock(devices_mu_);
+    overrides = overrides_ > 0;
+  }
+  if (!overrides) return (apm & apmask_).Any() && (aqm & aqmask_).Any();
+  for (unsigned a : apm.Ids()) {
+    for (unsigned d : aqm.Ids()) {
+      if (OwnedByDefaultDriverLocked(
+              Apqn(static_cast<uint8_t>(a), static_cast<uint8_t>(d)))) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 Status ApBus::WriteApmask(std::string_view buf) { return WriteMask(true, buf); }
 
 Status ApBus::WriteAqmask(std::string_view buf) {

@@ -1,0 +1,384 @@
+// VfioAp: construction, mdev lifecycle, the shows, linking and
+// publication helpers.
+#include "driver/vfio_ap.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+
+#include "base/check.h"
+#include "driver/update_locks.h"
+#include "matrix/mask_format.h"
+
+namespace vap::driver {
+
+namespace {
+
+constexpr const char* kMdevDriver = "vfio_ap_mdev";
+
+Status NoMdev() { return Status::Error(ENODEV, "no such mdev"); }
+
+// The vfio core's request period (model time).
+constexpr Nanos kRequestPeriod = std::chrono::seconds(10);
+
+}  // namespace
+
+VfioAp::VfioAp(apbus::ApBus& bus, Logger& log, const Clock& clock)
+    : bus_(bus), log_(log), clock_(clock) {
+  MutexLock lock(mdevs_mu_);
+  // Without QCI the copy stays all zero: every guest is filtered to
+  // nothing (spec/host.md 1.3).
+  info_ = bus_.qci().value_or(ap::QciInfo{});
+}
+
+VfioAp::~VfioAp() = default;
+
+// --- Lookups -------------------------------------------------------------
+
+VfioAp::MdevState* VfioAp::FindMdevLocked(const Uuid& uuid) const {
+  for (const auto& m : mdevs_) {
+    if (m->uuid == uuid) return m.get();
+  }
+  return nullptr;
+}
+
+// SAFETY (the four ...ForUpdate lookups): mdevs_ membership, an mdev's
+// `matrix` and `guest`, and a queue's `mdev` change only with guests_mu_
+// and mdevs_mu_ both held (docs/locking.md D2), so guests_mu_ alone is
+// enough to read them, which -Wthread-safety cannot express.
+VfioAp::MdevState* VfioAp::FindMdevForUpdate(const Uuid& uuid) const
+    VAP_NO_THREAD_SAFETY_ANALYSIS {
+  guests_mu_.AssertHeld();
+  return FindMdevLocked(uuid);
+}
+
+VfioAp::MdevState* VfioAp::MdevOfApqnForUpdate(Apqn apqn) const
+    VAP_NO_THREAD_SAFETY_ANALYSIS {
+  guests_mu_.AssertHeld();
+  for (const auto& m : mdevs_) {
+    if (m->matrix.HasApqn(apqn)) return m.get();
+  }
+  return nullptr;
+}
+
+VfioAp::Queue* VfioAp::QueueForUpdate(Apqn apqn) const
+    VAP_NO_THREAD_SAFETY_ANALYSIS {
+  guests_mu_.AssertHeld();
+  auto it = queues_.find(apqn.qid());
+  return it == queues_.end() ? nullptr : it->second.get();
+}
+
+VfioAp::MdevState* VfioAp::MdevOfGuestForUpdate(const kvm::Guest& guest) const
+    VAP_NO_THREAD_SAFETY_ANALYSIS {
+  guests_mu_.AssertHeld();
+  for (const auto& m : mdevs_) {
+    if (m->guest == &guest) return m.get();
+  }
+  return nullptr;
+}
+
+// --- Linking -------------------------------------------------------------
+
+void VfioAp::UpdatePassableLocked(const Queue& q) {
+  const uint8_t rc = q.reset_status.response_code;
+  const bool passable =
+      q.mdev != nullptr && (rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
+                            rc == ap::kRcCheckstopped);
+  passable_[q.apqn.apid].Assign(q.apqn.apqi, passable);
+}
+
+void VfioAp::LinkLocked(MdevState& m, Queue& q) {
+  q.mdev = &m;
+  m.qtable[q.apqn.qid()] = &q;  // idempotent
+  UpdatePassableLocked(q);
+}
+
+void VfioAp::UnlinkLocked(Queue& q) {
+  if (q.mdev != nullptr) q.mdev->qtable.erase(q.apqn.qid());
+  q.mdev = nullptr;
+  UpdatePassableLocked(q);
+}
+
+void VfioAp::LinkAdapterLocked(MdevState& m, unsigned apid) {
+  for (unsigned apqi : m.matrix.aqm().Ids()) {
+    auto it = queues_.find(
+        Apqn(static_cast<uint8_t>(apid), static_cast<uint8_t>(apqi)).qid());
+    if (it != queues_.end()) LinkLocked(m, *it->second);
+  }
+}
+
+void VfioAp::LinkDomainLocked(MdevState& m, unsigned apqi) {
+  for (unsigned apid : m.matrix.apm().Ids()) {
+    auto it = queues_.find(
+        Apqn(static_cast<uint8_t>(apid), static_cast<uint8_t>(apqi)).qid());
+    if (it != queues_.end()) LinkLocked(m, *it->second);
+  }
+}
+
+// --- Publication ---------------------------------------------------------
+
+void VfioAp::UpdateGuestApcbLocked(MdevState& m) {
+  if (m.guest == nullptr) return;
+  // The update-locks helpers took this guest's kvm->lock (D1).
+  m.guest->kvm_mu().AssertHeld();
+  const ApMatrix& s = m.shadow_apcb;
+  m.guest->SetMasksLocked(s.apm(), s.aqm(), s.adm());
+}
+
+std::vector<VfioAp::Queue*> VfioAp::QueuesOfApidsLocked(
+    const MdevState& m, const ApMask& apids) const {
+  std::vector<Queue*> out;
+  apids.ForEach([&](unsigned apid) {
+    m.shadow_apcb.aqm().ForEach([&](unsigned apqi) {
+      auto it = m.qtable.find(
+          Apqn(static_cast<uint8_t>(apid), static_cast<uint8_t>(apqi)).qid());
+      if (it != m.qtable.end()) out.push_back(it->second);
+    });
+  });
+  return out;
+}
+
+void VfioAp::FilterAndPlugLocked(MdevState& m, bool filter_cdoms) {
+  const MatrixFilterResult r =
+      FilterMatrix(m.matrix, info_, passable_, &m.shadow_apcb);
+  const bool cdoms_changed =
+      filter_cdoms && FilterControlDomains(m.matrix, info_, &m.shadow_apcb);
+  if (!r.changed && !cdoms_changed) return;
+  UpdateGuestApcbLocked(m);
+  (void)ResetQueuesLocked(QueuesOfApidsLocked(m, r.filtered));
+}
+
+std::vector<VfioAp::Queue*> VfioAp::LinkedQueuesLocked(
+    const MdevState& m) const {
+  std::vector<Queue*> out;
+  for (const auto& [qid, q] : m.qtable) out.push_back(q);
+  return out;
+}
+
+// --- mdev lifecycle ------------------------------------------------------
+
+unsigned VfioAp::available_instances() const {
+  MutexLock lock(mdevs_mu_);
+  return available_instances_;
+}
+
+Status VfioAp::CreateMdev(const Uuid& uuid) {
+  MutexLock guests(guests_mu_);
+  MutexLock mdevs(mdevs_mu_);
+  if (FindMdevLocked(uuid) != nullptr) {
+    return Status::Error(EEXIST, uuid.ToString() + " exists");
+  }
+  if (available_instances_ == 0)
+    return Status::Error(EUSERS, "no instance left");
+  --available_instances_;
+  const ApMatrix init = EmptyShadow(info_);
+  mdevs_.push_front(std::make_unique<MdevState>(uuid, init));
+  return Status::Ok();
+}
+
+Status VfioAp::RequestLocked(MdevState& m) {
+  // The vfio core's request callback (spec/host.md 6.4 step 2), with the
+  // update locks held: the guest loses its AP resources at once.
+  if (m.guest != nullptr) {
+    m.guest->kvm_mu().AssertHeld();
+    m.guest->ClearMasksLocked();
+  }
+  // No request eventfd can be registered yet (the guest issue adds the
+  // VFIO IRQs), so the kernel's no-trigger path is the one taken.
+  if (m.requests == 0) {
+    log_.DevLog(LogLevel::kInfo, kMdevDriver, m.uuid.ToString(),
+                "No device request registered, blocked until released by user");
+  }
+  ++m.requests;
+  return Status::Ok();
+}
+
+Status VfioAp::RemoveMdev(const Uuid& uuid) {
+  // 1-2. While a guest holds the device, relay a device request (under the
+  // update locks: the guest loses its AP resources), then wait a period
+  // for it to let go, as the vfio core does while unregistering. No
+  // driver lock is held while waiting except mdevs_lock inside the wait.
+  for (;;) {
+    {
+      MdevUpdateLocks locks(*this, uuid);
+      MdevState* m = locks.mdev();
+      if (m == nullptr || m->removing) return NoMdev();
+      if (m->guest == nullptr) break;
+      (void)RequestLocked(*m);
+    }
+    MutexLock lock(mdevs_mu_);
+    const Nanos deadline = clock_.Now() + kRequestPeriod;
+    for (;;) {
+      const MdevState* m = FindMdevLocked(uuid);
+      if (m == nullptr || m->guest == nullptr || clock_.Now() >= deadline)
+        break;
+      (void)clock_.WaitUntil(detached_, mdevs_mu_, deadline);
+    }
+  }
+  // 3. Reset its queues, unlink them and forget the mdev.
+  MutexLock guests(guests_mu_);
+  MutexLock mdevs(mdevs_mu_);
+  MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr || m->removing) return NoMdev();
+  m->removing = true;
+  const std::vector<Queue*> linked = LinkedQueuesLocked(*m);
+  (void)ResetQueuesLocked(linked);
+  for (Queue* q : linked) UnlinkLocked(*q);
+  mdevs_.remove_if(
+      [m](const std::unique_ptr<MdevState>& p) { return p.get() == m; });
+  ++available_instances_;
+  return Status::Ok();
+}
+
+std::vector<Uuid> VfioAp::Mdevs() const {
+  MutexLock lock(mdevs_mu_);
+  std::vector<Uuid> out;
+  for (const auto& m : mdevs_) out.push_back(m->uuid);
+  return out;
+}
+
+MdevInfo VfioAp::InfoLocked(const MdevState& m) const {
+  MdevInfo info{m.uuid,
+                m.matrix,
+                m.shadow_apcb,
+                m.guest != nullptr ? m.guest->name() : "",
+                {}};
+  for (const auto& [qid, q] : m.qtable) info.linked.push_back(q->apqn);
+  return info;
+}
+
+Result<MdevInfo> VfioAp::Mdev(const Uuid& uuid) const {
+  MutexLock lock(mdevs_mu_);
+  const MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return NoMdev();
+  return InfoLocked(*m);
+}
+
+// --- Shows ---------------------------------------------------------------
+
+Result<std::string> VfioAp::ShowMatrix(const Uuid& uuid) const {
+  MutexLock lock(mdevs_mu_);
+  const MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return NoMdev();
+  return FormatMatrix(m->matrix);
+}
+
+Result<std::string> VfioAp::ShowGuestMatrix(const Uuid& uuid) const {
+  MutexLock lock(mdevs_mu_);
+  const MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return NoMdev();
+  return FormatMatrix(m->shadow_apcb);
+}
+
+Result<std::string> VfioAp::ShowControlDomains(const Uuid& uuid) const {
+  MutexLock lock(mdevs_mu_);
+  const MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return NoMdev();
+  return FormatControlDomains(m->matrix);
+}
+
+Result<std::string> VfioAp::ShowApConfig(const Uuid& uuid) const {
+  // The kernel reads without a lock; vap takes mdevs_lock so a concurrent
+  // ap_config write is never seen half done (docs/fidelity.md).
+  MutexLock lock(mdevs_mu_);
+  const MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return NoMdev();
+  return FormatApConfig(m->matrix);
+}
+
+std::string VfioAp::StatusOfLocked(Apqn apqn) const {
+  for (const auto& m : mdevs_) {
+    if (!m->matrix.HasApqn(apqn)) continue;
+    if (m->guest != nullptr && m->shadow_apcb.HasApqn(apqn)) return "in use\n";
+    return "assigned\n";
+  }
+  return "unassigned\n";
+}
+
+Result<std::string> VfioAp::ShowQueueStatus(Apqn apqn) const {
+  MutexLock lock(mdevs_mu_);
+  if (queues_.count(apqn.qid()) == 0) {
+    return Status::Error(ENODEV, "queue is not bound to vfio_ap");
+  }
+  return StatusOfLocked(apqn);
+}
+
+// --- Attach / detach -----------------------------------------------------
+
+Status VfioAp::Attach(const Uuid& uuid, kvm::Guest& guest) {
+  if (!guest.crypto_enabled()) {
+    MutexLock lock(mdevs_mu_);
+    return FindMdevLocked(uuid) != nullptr ? Status::Ok() : NoMdev();
+  }
+  GuestUpdateLocks locks(*this, guest);
+  MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return NoMdev();
+  if (MdevOfGuestForUpdate(guest) != nullptr) {
+    return Status::Error(EPERM, "the guest already has a vfio_ap device");
+  }
+  m->guest = &guest;
+  m->requests = 0;
+  UpdateGuestApcbLocked(*m);
+  return Status::Ok();
+}
+
+void VfioAp::DetachLocked(MdevState& m) {
+  if (m.guest == nullptr) return;
+  m.guest->kvm_mu().AssertHeld();
+  m.guest->ClearMasksLocked();
+  (void)ResetQueuesLocked(LinkedQueuesLocked(m));
+  m.guest = nullptr;
+  detached_.SignalAll();
+}
+
+void VfioAp::Detach(const Uuid& uuid) {
+  MdevUpdateLocks locks(*this, uuid);
+  if (locks.mdev() != nullptr) DetachLocked(*locks.mdev());
+}
+
+void VfioAp::set_reset_timeout(Nanos timeout) {
+  MutexLock lock(mdevs_mu_);
+  reset_timeout_ = timeout;
+}
+
+PassableTable VfioAp::TEST_passable() const {
+  MutexLock lock(mdevs_mu_);
+  return passable_;
+}
+
+// --- Invariants ----------------------------------------------------------
+
+void VfioAp::CheckInvariants() const {
+  MutexLock guests(guests_mu_);
+  MutexLock mdevs(mdevs_mu_);
+  PassableTable expected{};
+  for (auto a = mdevs_.begin(); a != mdevs_.end(); ++a) {
+    for (auto b = std::next(a); b != mdevs_.end(); ++b) {
+      const bool shared = (*a)->matrix.apm().Intersects((*b)->matrix.apm()) &&
+                          (*a)->matrix.aqm().Intersects((*b)->matrix.aqm());
+      VAP_CHECK_MSG(!shared, "an APQN is in two mdevs");
+    }
+  }
+  for (const auto& [qid, q] : queues_) {
+    const MdevState* owner = nullptr;
+    for (const auto& m : mdevs_) {
+      if (m->matrix.HasApqn(q->apqn)) owner = m.get();
+    }
+    VAP_CHECK_MSG(q->mdev == owner, "queue linked to the wrong mdev");
+    if (owner != nullptr) {
+      VAP_CHECK_MSG(owner->qtable.count(qid) == 1, "queue missing from qtable");
+    }
+    const uint8_t rc = q->reset_status.response_code;
+    if (q->mdev != nullptr && (rc == 0 || rc == 3 || rc == 4)) {
+      expected[q->apqn.apid].Set(q->apqn.apqi);
+    }
+  }
+  for (const auto& m : mdevs_) {
+    for (const auto& [qid, q] : m->qtable) {
+      VAP_CHECK_MSG(q->mdev == m.get(), "qtable holds a queue of another mdev");
+    }
+  }
+  VAP_CHECK_MSG(expected == passable_, "passable table out of date");
+}
+
+}  // namespace vap::driver

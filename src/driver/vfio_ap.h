@@ -1,0 +1,244 @@
+// The vfio_ap driver (drivers/s390/crypto/vfio_ap_*.c): the matrix device
+// (the kernel's ap_matrix_dev), its mediated devices and their adapter x
+// domain matrices, the shadow APCB each guest is given, the queues bound
+// to vfio_ap, and the AP bus driver callbacks (spec/host.md 1-7).
+//
+// Lock order (DESIGN.md "Concurrency", docs/locking.md):
+//   ap_attr_mutex (the bus's) -> guests_mu_ -> a guest's kvm->lock ->
+//   mdevs_mu_; the helpers in update_locks.h take them in the kernel's
+//   shapes (for an mdev, for a guest, by APQN, for a queue).
+//
+// Invariant (checked by CheckInvariants()):
+//   - no APQN is in two mdevs' matrices;
+//   - a queue is linked to an mdev iff it is bound to vfio_ap and its
+//     APQN is in that mdev's matrix;
+//   - passable_ holds exactly the linked queues whose last reset left
+//     response code 0x00, 0x03 or 0x04;
+//   - an attached mdev's guest shows its shadow APCB (unless a device
+//     request cleared it).
+#ifndef VAP_DRIVER_VFIO_AP_H_
+#define VAP_DRIVER_VFIO_AP_H_
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ap/qci.h"
+#include "ap/queue_status.h"
+#include "apbus/ap_bus.h"
+#include "apbus/ap_driver.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mutex.h"
+#include "base/result.h"
+#include "base/thread_annotations.h"
+#include "driver/filter.h"
+#include "kvm/guest.h"
+#include "matrix/ap_matrix.h"
+#include "matrix/uuid.h"
+
+namespace vap::driver {
+
+// The most mdevs the type allows (available_instances at start).
+inline constexpr unsigned kMaxMdevs = 65536;
+
+// A snapshot of one mdev, for queries and tests.
+struct MdevInfo {
+  Uuid uuid;
+  ApMatrix matrix;
+  ApMatrix shadow_apcb;
+  std::string guest;         // the attached guest's name; empty if none
+  std::vector<Apqn> linked;  // queues in its queue table, ascending
+};
+
+class VfioAp : public apbus::ApDriver {
+ public:
+  // Takes the host's QCI from `bus` (spec/host.md 1.3). Register it with
+  // the bus to have queues bound. All references must outlive it.
+  VfioAp(apbus::ApBus& bus, Logger& log, const Clock& clock);
+  ~VfioAp() override;
+  VfioAp(const VfioAp&) = delete;
+  VfioAp& operator=(const VfioAp&) = delete;
+
+  // --- apbus::ApDriver (vfio_ap_events.cc).
+  std::string_view name() const override { return "vfio_ap"; }
+  bool is_default() const override { return false; }
+  bool Matches(const apbus::ApDevice& dev) const override;
+  Status Probe(const apbus::ApDevice& dev) override
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  void Remove(const apbus::ApDevice& dev) override
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  Status InUse(const ApMask& apm, const ApMask& aqm) override
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  void OnConfigChanged(const ap::QciInfo& cur, const ap::QciInfo& prev) override
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  void OnScanComplete(const ap::QciInfo& cur, const ap::QciInfo& prev) override
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+
+  // --- The mdev type (spec/host.md 2.4, 6.1, 6.4).
+  unsigned available_instances() const VAP_EXCLUDES(mdevs_mu_);
+  // EEXIST if the UUID is taken, EUSERS if no instance is left.
+  Status CreateMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  // Blocks while a guest holds the device, relaying device requests every
+  // 10 s (model time); then resets the mdev's queues and forgets it.
+  // ENODEV if there is no such mdev.
+  Status RemoveMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  // Newest first, as the kernel's list.
+  std::vector<Uuid> Mdevs() const VAP_EXCLUDES(mdevs_mu_);
+  Result<MdevInfo> Mdev(const Uuid& uuid) const VAP_EXCLUDES(mdevs_mu_);
+
+  // --- The mdev attributes (spec/host.md 2.5), given the bytes written.
+  // Each returns the kernel's errno; ENODEV too if the mdev is gone.
+  Status AssignAdapter(const Uuid& uuid, std::string_view buf);
+  Status UnassignAdapter(const Uuid& uuid, std::string_view buf);
+  Status AssignDomain(const Uuid& uuid, std::string_view buf);
+  Status UnassignDomain(const Uuid& uuid, std::string_view buf);
+  Status AssignControlDomain(const Uuid& uuid, std::string_view buf);
+  Status UnassignControlDomain(const Uuid& uuid, std::string_view buf);
+  Status StoreApConfig(const Uuid& uuid, std::string_view buf);
+  Result<std::string> ShowMatrix(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  Result<std::string> ShowGuestMatrix(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  Result<std::string> ShowControlDomains(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  Result<std::string> ShowApConfig(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // A bound queue's `status` (spec/host.md 2.6); ENODEV if not bound.
+  Result<std::string> ShowQueueStatus(Apqn apqn) const VAP_EXCLUDES(mdevs_mu_);
+  // The matrix device's `features`.
+  static std::string Features() { return "guest_matrix hotplug ap_config\n"; }
+
+  // --- The guest side, as far as the driver goes (open_device and
+  // close_device, spec/host.md 6.2-6.3). EPERM if the guest already has
+  // another mdev; ENODEV for an unknown mdev. A guest without crypto gets
+  // nothing attached.
+  Status Attach(const Uuid& uuid, kvm::Guest& guest)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+
+  // --- Queue reset (spec/host.md 5.6): the longest vfio_ap waits for one
+  // reset to settle before giving up (the kernel waits for ever).
+  void set_reset_timeout(Nanos timeout) VAP_EXCLUDES(mdevs_mu_);
+
+  // Aborts with a message if an invariant (see the top) does not hold.
+  void CheckInvariants() const VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+
+  // For the filter benchmark and tests: the passable table as it is.
+  PassableTable TEST_passable() const VAP_EXCLUDES(mdevs_mu_);
+
+ private:
+  friend class UpdateLocksBase;
+  friend class MdevUpdateLocks;
+  friend class GuestUpdateLocks;
+  friend class ApqnUpdateLocks;
+  friend class QueueUpdateLocks;
+  friend class Explainer;
+
+  struct MdevState;
+  // vfio_ap_queue.
+  struct Queue {
+    explicit Queue(Apqn a) : apqn(a) {}
+    const Apqn apqn;
+    MdevState* mdev = nullptr;     // the mdev it is linked to
+    uint64_t saved_iova = 0;       // pinned NIB (guest issue)
+    uint8_t saved_isc = 0xff;      // registered guest ISC (guest issue)
+    ap::QueueStatus reset_status;  // of the last ZAPQ; zero at probe
+  };
+  // ap_matrix_mdev. Fields are guarded by mdevs_mu_; membership in
+  // mdevs_, `matrix` and `guest` change only with guests_mu_ held as well,
+  // so either lock is enough to read those three (docs/locking.md D2).
+  struct MdevState {
+    MdevState(const Uuid& u, const ApMatrix& init)
+        : uuid(u), matrix(init), shadow_apcb(init) {}
+    const Uuid uuid;
+    ApMatrix matrix;
+    ApMatrix shadow_apcb;
+    kvm::Guest* guest = nullptr;
+    std::map<uint16_t, Queue*> qtable;
+    ApMask apm_add, aqm_add, adm_add;  // host additions pending hot plug
+    bool removing = false;             // RemoveMdev is waiting for it
+    unsigned requests = 0;             // device requests relayed
+  };
+
+  // vfio_ap.cc
+  MdevState* FindMdevLocked(const Uuid& uuid) const VAP_REQUIRES(mdevs_mu_);
+  // Under guests_mu_ alone (docs/locking.md D2).
+  MdevState* FindMdevForUpdate(const Uuid& uuid) const VAP_REQUIRES(guests_mu_);
+  MdevState* MdevOfApqnForUpdate(Apqn apqn) const VAP_REQUIRES(guests_mu_);
+  Queue* QueueForUpdate(Apqn apqn) const VAP_REQUIRES(guests_mu_);
+  MdevState* MdevOfGuestForUpdate(const kvm::Guest& guest) const
+      VAP_REQUIRES(guests_mu_);
+  void LinkLocked(MdevState& m, Queue& q) VAP_REQUIRES(mdevs_mu_);
+  void UnlinkLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
+  void LinkAdapterLocked(MdevState& m, unsigned apid) VAP_REQUIRES(mdevs_mu_);
+  void LinkDomainLocked(MdevState& m, unsigned apqi) VAP_REQUIRES(mdevs_mu_);
+  void UpdatePassableLocked(const Queue& q) VAP_REQUIRES(mdevs_mu_);
+  // update_guest_apcb: publishes the shadow if a guest is attached. The
+  // caller holds that guest's kvm->lock (asserted).
+  void UpdateGuestApcbLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
+  // The matrix filter, then publication and resets of filtered adapters.
+  void FilterAndPlugLocked(MdevState& m, bool filter_cdoms)
+      VAP_REQUIRES(guests_mu_, mdevs_mu_);
+  std::vector<Queue*> QueuesOfApidsLocked(const MdevState& m,
+                                          const ApMask& apids) const
+      VAP_REQUIRES(mdevs_mu_);
+  std::string StatusOfLocked(Apqn apqn) const VAP_REQUIRES(mdevs_mu_);
+  MdevInfo InfoLocked(const MdevState& m) const VAP_REQUIRES(mdevs_mu_);
+  Status RequestLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
+  void DetachLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
+
+  // vfio_ap_assign.cc
+  // apm/aqm/adm selects the mask the six stores work on.
+  enum class Mask : uint8_t { kApm, kAqm, kAdm };
+  Status Assign(Mask which, const Uuid& uuid, std::string_view buf)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  Status Unassign(Mask which, const Uuid& uuid, std::string_view buf)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  // vfio_ap_mdev_validate_masks: EADDRNOTAVAIL, then EADDRINUSE (logged).
+  Status ValidateLocked(const MdevState& m) const
+      VAP_REQUIRES(mdevs_mu_, bus_.attr_mu());
+  // Unplugs `apids` x matrix.aqm and `apqis` x matrix.apm (hot unplug of
+  // unassigned IDs); returns the queues that were in the shadow.
+  std::vector<Queue*> UnplugLocked(MdevState& m, const ApMask& apids,
+                                   const ApMask& apqis)
+      VAP_REQUIRES(guests_mu_, mdevs_mu_);
+
+  // vfio_ap_reset.cc
+  // Resets `queues` (all ZAPQs first, then waits); EIO if any final
+  // response code is not 0.
+  Status ResetQueuesLocked(const std::vector<Queue*>& queues)
+      VAP_REQUIRES(mdevs_mu_);
+  // Waits for one queue's reset to settle (the kernel's verify job).
+  void VerifyResetLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
+  std::vector<Queue*> LinkedQueuesLocked(const MdevState& m) const
+      VAP_REQUIRES(mdevs_mu_);
+
+  apbus::ApBus& bus_;
+  Logger& log_;
+  const Clock& clock_;
+
+  // Plugging into guests and mdev list membership; rank kGuests
+  // (matrix_dev->guests_lock).
+  mutable Mutex guests_mu_{LockRank::kGuests, "guests_lock"};
+  // Every mdev's and queue's fields; rank kMdevs (matrix_dev->mdevs_lock).
+  mutable Mutex mdevs_mu_ VAP_ACQUIRED_AFTER(guests_mu_){LockRank::kMdevs,
+                                                         "mdevs_lock"};
+  // Signalled when an mdev is detached (RemoveMdev waits for it).
+  CondVar detached_;
+  ap::QciInfo info_ VAP_GUARDED_BY(mdevs_mu_);  // matrix_dev->info
+  std::list<std::unique_ptr<MdevState>> mdevs_ VAP_GUARDED_BY(mdevs_mu_);
+  std::map<uint16_t, std::unique_ptr<Queue>> queues_ VAP_GUARDED_BY(mdevs_mu_);
+  PassableTable passable_ VAP_GUARDED_BY(mdevs_mu_){};
+  unsigned available_instances_ VAP_GUARDED_BY(mdevs_mu_) = kMaxMdevs;
+  Nanos reset_timeout_ VAP_GUARDED_BY(mdevs_mu_) = std::chrono::seconds(60);
+};
+
+}  // namespace vap::driver
+
+#endif  // VAP_DRIVER_VFIO_AP_H_

@@ -1,0 +1,198 @@
+#include "sysfs/vfio_ap_sysfs.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+
+#include "base/check.h"
+#include "matrix/kernel_number.h"
+#include "sysfs/attr.h"
+
+namespace vap::sysfs {
+
+namespace {
+
+constexpr uint32_t kRo = 0444;
+constexpr uint32_t kRw = 0644;
+constexpr uint32_t kWo = 0200;
+constexpr const char* kTypeDir = "vfio_ap-passthrough";
+
+Result<std::string> Text(std::string s) { return s; }
+
+NodeRef Dir(Tree& tree, std::string_view path) {
+  Result<NodeRef> dir = tree.MakeDirs(path);
+  VAP_CHECK_MSG(dir.ok(), dir.status().ToString().c_str());
+  return *dir;
+}
+
+void Link(Tree& tree, const NodeRef& dir, std::string_view name,
+          std::string target) {
+  Result<NodeRef> r = tree.AddSymlink(dir, name, target);
+  VAP_CHECK_MSG(r.ok(), r.status().ToString().c_str());
+}
+
+// The queue `status` attribute vfio_ap adds while a queue is bound to it.
+class QueueStatusEntries : public DynamicEntries {
+ public:
+  explicit QueueStatusEntries(driver::VfioAp& d) : driver_(d) {}
+  std::vector<DirEntry> List(uint64_t) const override {
+    return {{"status", NodeType::kAttribute}};
+  }
+  std::optional<DynamicEntry> Find(uint64_t key,
+                                   std::string_view name) const override {
+    if (name != "status") return std::nullopt;
+    const Apqn apqn = Apqn::FromQid(static_cast<uint16_t>(key));
+    driver::VfioAp& d = driver_;
+    return Attribute(kRo, [&d, apqn] { return d.ShowQueueStatus(apqn); });
+  }
+
+ private:
+  driver::VfioAp& driver_;
+};
+
+}  // namespace
+
+VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
+                         ApBusSysfs& bus_sysfs)
+    : tree_(tree), driver_(driver) {
+  BuildMatrixDevice();
+  bus_sysfs.AddQueueDriverEntries(
+      "vfio_ap", std::make_shared<QueueStatusEntries>(driver_));
+  // Oldest first, so IOMMU group numbers follow creation order.
+  std::vector<Uuid> mdevs = driver_.Mdevs();
+  for (auto it = mdevs.rbegin(); it != mdevs.rend(); ++it) BuildMdevDir(*it);
+}
+
+void VfioApSysfs::BuildMatrixDevice() {
+  matrix_ = Dir(tree_, "devices/vfio_ap/matrix");
+  AddAttribute(tree_, matrix_, "features", kRo,
+               [] { return Text(driver::VfioAp::Features()); });
+  AddAttribute(
+      tree_, matrix_, "uevent", kRw, [] { return Text("DRIVER=vfio_ap\n"); },
+      [](std::string_view) { return Status::Ok(); });
+  Link(tree_, matrix_, "driver", "../../../bus/matrix/drivers/vfio_ap");
+  Link(tree_, matrix_, "subsystem", "../../../bus/matrix");
+  const NodeRef type = Dir(
+      tree_,
+      fmt::format("devices/vfio_ap/matrix/mdev_supported_types/{}", kTypeDir));
+  AddAttribute(tree_, type, "name", kRo,
+               [] { return Text("VFIO AP Passthrough Device\n"); });
+  AddAttribute(tree_, type, "device_api", kRo,
+               [] { return Text("vfio-ap\n"); });
+  driver::VfioAp& d = driver_;
+  AddAttribute(tree_, type, "available_instances", kRo, [&d] {
+    return Text(fmt::format("{}\n", d.available_instances()));
+  });
+  AddAttribute(tree_, type, "create", kWo, nullptr,
+               [this](std::string_view buf) { return Create(buf); });
+  type_devices_ = *tree_.MakeDir(type, "devices");
+
+  Link(tree_, Dir(tree_, "bus/matrix/devices"), "matrix",
+       "../../../devices/vfio_ap/matrix");
+  Link(tree_, Dir(tree_, "bus/matrix/drivers/vfio_ap"), "matrix",
+       "../../../../devices/vfio_ap/matrix");
+  Link(tree_, Dir(tree_, "class/mdev_bus"), "matrix",
+       "../../devices/vfio_ap/matrix");
+  mdev_devices_ = Dir(tree_, "bus/mdev/devices");
+  Dir(tree_, "bus/mdev/drivers/vfio_ap_mdev");
+  iommu_groups_ = Dir(tree_, "kernel/iommu_groups");
+}
+
+Status VfioApSysfs::Create(std::string_view buf) {
+  VAP_ASSIGN_OR_RETURN(Uuid uuid, Uuid::ParseCreateInput(buf));
+  VAP_RETURN_IF_ERROR(driver_.CreateMdev(uuid));
+  BuildMdevDir(uuid);
+  return Status::Ok();
+}
+
+void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
+  const std::string name = uuid.ToString();
+  int group;
+  {
+    MutexLock lock(mu_);
+    group = next_iommu_group_++;
+    iommu_group_[uuid] = group;
+  }
+  const NodeRef dir = *tree_.MakeDir(matrix_, name);
+  driver::VfioAp& d = driver_;
+  using StoreMethod = Status (driver::VfioAp::*)(const Uuid&, std::string_view);
+  const std::pair<const char*, StoreMethod> stores[] = {
+      {"assign_adapter", &driver::VfioAp::AssignAdapter},
+      {"unassign_adapter", &driver::VfioAp::UnassignAdapter},
+      {"assign_domain", &driver::VfioAp::AssignDomain},
+      {"unassign_domain", &driver::VfioAp::UnassignDomain},
+      {"assign_control_domain", &driver::VfioAp::AssignControlDomain},
+      {"unassign_control_domain", &driver::VfioAp::UnassignControlDomain}};
+  for (const auto& [attr, method] : stores) {
+    AddAttribute(tree_, dir, attr, kWo, nullptr,
+                 [&d, uuid, method = method](std::string_view buf) {
+                   return (d.*method)(uuid, buf);
+                 });
+  }
+  AddAttribute(
+      tree_, dir, "ap_config", kRw, [&d, uuid] { return d.ShowApConfig(uuid); },
+      [&d, uuid](std::string_view buf) { return d.StoreApConfig(uuid, buf); });
+  AddAttribute(tree_, dir, "control_domains", kRo,
+               [&d, uuid] { return d.ShowControlDomains(uuid); });
+  AddAttribute(tree_, dir, "matrix", kRo,
+               [&d, uuid] { return d.ShowMatrix(uuid); });
+  AddAttribute(tree_, dir, "guest_matrix", kRo,
+               [&d, uuid] { return d.ShowGuestMatrix(uuid); });
+  auto self = std::make_shared<NodeRef>();
+  AddAttribute(tree_, dir, "remove", kWo, nullptr,
+               [this, uuid, self](std::string_view buf) {
+                 return RemoveStore(uuid, *self, buf);
+               });
+  *self = *tree_.Lookup(fmt::format("devices/vfio_ap/matrix/{}/remove", name));
+  AddAttribute(
+      tree_, dir, "uevent", kRw,
+      [] {
+        return Text(
+            fmt::format("DRIVER=vfio_ap_mdev\nMDEV_TYPE={}\n", kTypeDir));
+      },
+      [](std::string_view) { return Status::Ok(); });
+  Link(tree_, dir, "mdev_type",
+       fmt::format("../mdev_supported_types/{}", kTypeDir));
+  Link(tree_, dir, "driver", "../../../../bus/mdev/drivers/vfio_ap_mdev");
+  Link(tree_, dir, "subsystem", "../../../../bus/mdev");
+  Link(tree_, dir, "iommu_group",
+       fmt::format("../../../../kernel/iommu_groups/{}", group));
+  Link(tree_, type_devices_, name, "../../../" + name);
+  Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
+  const NodeRef group_dir =
+      *tree_.MakeDir(iommu_groups_, fmt::format("{}", group));
+  Link(tree_, *tree_.MakeDir(group_dir, "devices"), name,
+       "../../../../devices/vfio_ap/matrix/" + name);
+}
+
+Status VfioApSysfs::RemoveStore(const Uuid& uuid, const NodeRef& self,
+                                std::string_view buf) {
+  VAP_ASSIGN_OR_RETURN(uint64_t value, ParseKstrtoul(buf));
+  if (value == 0) return Status::Ok();
+  // A concurrent writer that lost the race returns at once, successfully.
+  if (!tree_.RemoveSelf(self)) return Status::Ok();
+  // Blocks while a guest holds the device (spec/host.md 6.4).
+  if (Status s = driver_.RemoveMdev(uuid); !s.ok()) {
+    return Status::Error(EAGAIN, s.message());
+  }
+  TearDownMdev(uuid);
+  return Status::Ok();
+}
+
+void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
+  const std::string name = uuid.ToString();
+  int group;
+  {
+    MutexLock lock(mu_);
+    group = iommu_group_[uuid];
+    iommu_group_.erase(uuid);
+  }
+  (void)tree_.Remove(fmt::format("kernel/iommu_groups/{}", group));
+  (void)tree_.Remove("bus/mdev/devices/" + name);
+  (void)tree_.Remove(
+      fmt::format("devices/vfio_ap/matrix/mdev_supported_types/{}/devices/{}",
+                  kTypeDir, name));
+  (void)tree_.Remove("devices/vfio_ap/matrix/" + name);
+}
+
+}  // namespace vap::sysfs

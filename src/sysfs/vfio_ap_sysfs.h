@@ -1,0 +1,54 @@
+// vfio_ap in the sysfs tree (spec/host.md 2; DESIGN.md "Tree under the
+// mount"): the matrix device /sys/devices/vfio_ap/matrix with `features`
+// and the mdev type vfio_ap-passthrough, one directory per mdev with its
+// attributes and links, the bus/class links libvirt and mdevctl follow,
+// an IOMMU group per mdev, and each bound queue's `status`.
+#ifndef VAP_SYSFS_VFIO_AP_SYSFS_H_
+#define VAP_SYSFS_VFIO_AP_SYSFS_H_
+
+#include <map>
+#include <string>
+
+#include "base/mutex.h"
+#include "driver/vfio_ap.h"
+#include "matrix/uuid.h"
+#include "sysfs/ap_bus_sysfs.h"
+#include "sysfs/tree.h"
+
+namespace vap::sysfs {
+
+class VfioApSysfs {
+ public:
+  // Builds vfio_ap's part of `tree` for the mdevs `driver` already has.
+  // All references must outlive this object.
+  VfioApSysfs(Tree& tree, driver::VfioAp& driver, ApBusSysfs& bus_sysfs);
+
+  // The `create` store: the mdev exists, directory included, when it
+  // returns (mdevctl writes its attributes right after).
+  Status Create(std::string_view buf) VAP_EXCLUDES(mu_);
+
+ private:
+  void BuildMatrixDevice();
+  void BuildMdevDir(const Uuid& uuid) VAP_EXCLUDES(mu_);
+  // The mdev's `remove` store (spec/host.md 2.4).
+  Status RemoveStore(const Uuid& uuid, const NodeRef& self,
+                     std::string_view buf) VAP_EXCLUDES(mu_);
+  void TearDownMdev(const Uuid& uuid) VAP_EXCLUDES(mu_);
+
+  Tree& tree_;
+  driver::VfioAp& driver_;
+  NodeRef matrix_;  // devices/vfio_ap/matrix
+  NodeRef
+      type_devices_;  // .../mdev_supported_types/vfio_ap-passthrough/devices
+  NodeRef mdev_devices_;  // bus/mdev/devices
+  NodeRef iommu_groups_;  // kernel/iommu_groups
+
+  // IOMMU group numbers; rank kLeaf.
+  Mutex mu_{LockRank::kLeaf, "vfio_ap_sysfs"};
+  std::map<Uuid, int> iommu_group_ VAP_GUARDED_BY(mu_);
+  int next_iommu_group_ VAP_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace vap::sysfs
+
+#endif  // VAP_SYSFS_VFIO_AP_SYSFS_H_
