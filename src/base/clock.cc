@@ -60,14 +60,16 @@ void ManualClock::SleepFor(Nanos duration) const {
 }
 
 bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const {
-  while (Now() < deadline) {
-    if (cv.WaitFor(mu, kManualPollSlice)) return true;
-    if (auto_advance_) {
-      AdvanceTo(deadline);
-      return false;
-    }
+  // One real-time slice per call, then back to the caller, who re-checks
+  // its predicate: a signal that races a slice's timeout must not be lost
+  // by waiting on here (the caller's loop sees the predicate instead).
+  if (Now() >= deadline) return false;
+  if (cv.WaitFor(mu, kManualPollSlice)) return true;
+  if (auto_advance_) {
+    AdvanceTo(deadline);
+    return false;
   }
-  return false;
+  return Now() < deadline;
 }
 
 void ManualClock::Advance(Nanos delta) {

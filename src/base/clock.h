@@ -32,8 +32,9 @@ class Clock {
   // kLeaf while sleeping (the manual clock takes one).
   virtual void SleepFor(Nanos duration) const = 0;
   // Waits on `cv` until it is signalled or model time reaches `deadline`.
-  // Returns false on timeout. May wake early without a signal: callers
-  // wait in a loop on their predicate, as with any condition variable.
+  // Returns false on timeout. May return early without a signal (true):
+  // callers wait in a loop on their predicate and the deadline, as with
+  // any condition variable.
   virtual bool WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const
       VAP_REQUIRES(mu) = 0;
 };
