@@ -238,12 +238,15 @@ std::vector<Uuid> VfioAp::Mdevs() const {
 }
 
 MdevInfo VfioAp::InfoLocked(const MdevState& m) const {
-  MdevInfo info{m.uuid,
-                m.matrix,
-                m.shadow_apcb,
-                m.guest != nullptr ? m.guest->name() : "",
-                {}};
-  for (const auto& [qid, q] : m.qtable) info.linked.push_back(q->apqn);
+  MdevInfo info;
+  info.uuid = m.uuid;
+  info.matrix = m.matrix;
+  info.shadow_apcb = m.shadow_apcb;
+  info.guest = m.guest != nullptr ? m.guest->name() : "";
+  for (const auto& [qid, q] : m.qtable) {
+    info.linked.push_back(q->apqn);
+    info.linked_reset_rc.push_back(q->reset_status.response_code);
+  }
   return info;
 }
 

@@ -54,6 +54,7 @@ struct MdevInfo {
   ApMatrix shadow_apcb;
   std::string guest;         // the attached guest's name; empty if none
   std::vector<Apqn> linked;  // queues in its queue table, ascending
+  std::vector<uint8_t> linked_reset_rc;  // their last reset's response code
 };
 
 class VfioAp : public apbus::ApDriver {
