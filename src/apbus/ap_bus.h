@@ -167,6 +167,7 @@ class ApBus {
   Status SetConfigTime(std::string_view buf) VAP_EXCLUDES(worker_mu_);
 
   ap::Firmware& firmware() { return firmware_; }
+  const ap::Firmware& firmware() const { return firmware_; }
   Logger& log() { return log_; }
 
  private:

@@ -7,57 +7,12 @@
 
 #include <cerrno>
 
-#include "ap/profile.h"
-#include "apbus/zcrypt.h"
+#include "driver/driver_fixture.h"
 
 namespace vap::driver {
 namespace {
 
-const Uuid kU1 = *Uuid::Parse("62177883-f1bb-47f0-914d-32a22e3a8804");
-const Uuid kU2 = *Uuid::Parse("4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2");
-
-class VfioApTest : public ::testing::Test {
- protected:
-  VfioApTest()
-      : clock_(/*auto_advance=*/true),
-        fw_(clock_, Profile()),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        zcrypt_(bus_),
-        vfio_(bus_, log_, clock_) {
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(vfio_).ok());
-    bus_.Scan();
-    EXPECT_TRUE(bus_.WriteApmask("-5,-6").ok());
-    EXPECT_TRUE(bus_.WriteAqmask("-4,-0x47,-0xab,-0xff").ok());
-  }
-  ~VfioApTest() override { vfio_.CheckInvariants(); }
-
-  static ap::HostProfile Profile() {
-    return *ap::ParseHostProfile(R"({
-      "adapters": [{"id": 5, "type": "CEX7C"}, {"id": 6, "type": "CEX7C"}],
-      "usage_domains": [4, 71, 171, 255], "control_domains": [4, 71, 171, 255]})");
-  }
-
-  // U1 = {5,6} x {4,0xab}, adm {0xab}.
-  void MakeU1() {
-    ASSERT_TRUE(vfio_.CreateMdev(kU1).ok());
-    ASSERT_TRUE(vfio_.AssignAdapter(kU1, "5").ok());
-    ASSERT_TRUE(vfio_.AssignAdapter(kU1, "6").ok());
-    ASSERT_TRUE(vfio_.AssignDomain(kU1, "4").ok());
-    ASSERT_TRUE(vfio_.AssignDomain(kU1, "0xab").ok());
-    ASSERT_TRUE(vfio_.AssignControlDomain(kU1, "0xab").ok());
-  }
-  MdevInfo Info(const Uuid& u) { return *vfio_.Mdev(u); }
-
-  ManualClock clock_;
-  ap::Firmware fw_;
-  Logger log_;
-  apbus::ApBus bus_;
-  apbus::Zcrypt zcrypt_;
-  VfioAp vfio_;
-};
+using VfioApTest = DriverFixture;
 
 TEST_F(VfioApTest, AssignLinksBoundQueues) {
   MakeU1();

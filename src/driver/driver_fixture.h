@@ -1,0 +1,63 @@
+// The host of spec/host.md section 10 with vfio_ap loaded and the queues
+// of adapters 5 and 6 x domains 4, 0x47, 0xab, 0xff given to vfio_ap (10.1),
+// for the driver's unit tests. Resets run on an auto-advancing clock.
+#ifndef VAP_DRIVER_DRIVER_FIXTURE_H_
+#define VAP_DRIVER_DRIVER_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include "ap/profile.h"
+#include "apbus/zcrypt.h"
+#include "driver/vfio_ap.h"
+
+namespace vap::driver {
+
+inline const Uuid kU1 = *Uuid::Parse("62177883-f1bb-47f0-914d-32a22e3a8804");
+inline const Uuid kU2 = *Uuid::Parse("4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2");
+
+class DriverFixture : public ::testing::Test {
+ protected:
+  DriverFixture()
+      : clock_(/*auto_advance=*/true),
+        fw_(clock_, Profile()),
+        log_(clock_),
+        bus_(fw_, log_, clock_),
+        zcrypt_(bus_),
+        vfio_(bus_, log_, clock_) {
+    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
+    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
+    EXPECT_TRUE(bus_.RegisterDriver(vfio_).ok());
+    bus_.Scan();
+    EXPECT_TRUE(bus_.WriteApmask("-5,-6").ok());
+    EXPECT_TRUE(bus_.WriteAqmask("-4,-0x47,-0xab,-0xff").ok());
+  }
+  ~DriverFixture() override { vfio_.CheckInvariants(); }
+
+  static ap::HostProfile Profile() {
+    return *ap::ParseHostProfile(R"({
+      "adapters": [{"id": 5, "type": "CEX7C"}, {"id": 6, "type": "CEX7C"}],
+      "usage_domains": [4, 71, 171, 255], "control_domains": [4, 71, 171, 255]})");
+  }
+
+  // U1 = {5,6} x {4,0xab}, adm {0xab}.
+  void MakeU1() {
+    ASSERT_TRUE(vfio_.CreateMdev(kU1).ok());
+    ASSERT_TRUE(vfio_.AssignAdapter(kU1, "5").ok());
+    ASSERT_TRUE(vfio_.AssignAdapter(kU1, "6").ok());
+    ASSERT_TRUE(vfio_.AssignDomain(kU1, "4").ok());
+    ASSERT_TRUE(vfio_.AssignDomain(kU1, "0xab").ok());
+    ASSERT_TRUE(vfio_.AssignControlDomain(kU1, "0xab").ok());
+  }
+  MdevInfo Info(const Uuid& u) { return *vfio_.Mdev(u); }
+
+  ManualClock clock_;
+  ap::Firmware fw_;
+  Logger log_;
+  apbus::ApBus bus_;
+  apbus::Zcrypt zcrypt_;
+  VfioAp vfio_;
+};
+
+}  // namespace vap::driver
+
+#endif  // VAP_DRIVER_DRIVER_FIXTURE_H_

@@ -1,0 +1,213 @@
+#include "driver/explain.h"
+
+#include <fmt/format.h>
+
+#include "ap/queue_status.h"
+
+namespace vap::driver {
+
+namespace {
+
+struct Context {
+  const apbus::ApBus& bus;
+  const MdevInfo& mdev;
+  const ap::QciInfo& info;
+  ApMask apmask, aqmask;
+};
+
+std::optional<uint8_t> LinkedRc(const MdevInfo& m, Apqn apqn) {
+  for (size_t i = 0; i < m.linked.size(); ++i) {
+    if (m.linked[i] == apqn) return m.linked_reset_rc[i];
+  }
+  return std::nullopt;
+}
+
+bool Passable(uint8_t rc) {
+  return rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
+         rc == ap::kRcCheckstopped;
+}
+
+const char* kRefilter =
+    "write the mdev's ap_config back to run the filter again "
+    "(cat ap_config > ap_config), or assign another ID";
+
+// Why adapter `apid` (in the host configuration) is not in the shadow.
+MissingResource ExplainAdapter(const Context& c, unsigned apid) {
+  MissingResource r{ResourceKind::kAdapter,
+                    static_cast<uint8_t>(apid),
+                    MissingReason::kNotRefiltered,
+                    std::nullopt,
+                    "",
+                    false,
+                    0,
+                    "",
+                    ""};
+  const auto id = static_cast<uint8_t>(apid);
+  if (!c.bus.Card(id)) {
+    std::optional<ap::CardState> card = c.bus.firmware().Card(id);
+    if (card && !card->spec.type.Supported()) {
+      r.reason = MissingReason::kAdapterTypeTooOld;
+      r.text = fmt::format(
+          "adapter {:02x}: type {} is older than CEX4, the AP bus gives it no "
+          "device",
+          apid, card->spec.type.Name());
+      r.fix = "use a CEX4 or newer adapter";
+      return r;
+    }
+  }
+  const ApMask domains = c.mdev.matrix.aqm() & c.info.aqm;
+  for (unsigned apqi : domains.Ids()) {
+    const Apqn q(id, static_cast<uint8_t>(apqi));
+    std::optional<uint8_t> rc = LinkedRc(c.mdev, q);
+    if (rc && Passable(*rc)) continue;
+    r.queue = q;
+    if (rc) {
+      r.reason = MissingReason::kResetFailed;
+      r.reset_rc = *rc;
+      r.text = fmt::format(
+          "adapter {:02x}: the last reset of queue {} ended with response "
+          "code 0x{:02x} ({})",
+          apid, q.ToString(), *rc, ap::ResponseCodeName(*rc));
+      r.fix = fmt::format("once queue {} can be reset, {}", q.ToString(),
+                          kRefilter);
+      return r;
+    }
+    std::optional<apbus::ApDevice> dev = c.bus.Queue(q);
+    if (!dev) {
+      r.reason = MissingReason::kNoQueueDevice;
+      r.text =
+          fmt::format("adapter {:02x}: queue {} has no device on the AP bus",
+                      apid, q.ToString());
+      r.fix =
+          "check the adapter (checkstop, configuration) and rescan the AP bus";
+      return r;
+    }
+    r.reason = MissingReason::kQueueNotBound;
+    r.driver = dev->driver;
+    r.reserved_by_masks = c.apmask.Test(apid) && c.aqmask.Test(apqi);
+    if (r.reserved_by_masks) {
+      r.text = fmt::format(
+          "adapter {:02x}: queue {} is bound to {}: apmask bit {:02x} and "
+          "aqmask bit {:04x} reserve it for the host",
+          apid, q.ToString(), dev->driver.empty() ? "no driver" : dev->driver,
+          apid, apqi);
+      r.fix =
+          fmt::format("echo -0x{:x} > /sys/bus/ap/apmask (or -0x{:x} > aqmask)",
+                      apid, apqi);
+    } else {
+      r.text = fmt::format(
+          "adapter {:02x}: queue {} is bound to {}, not vfio_ap", apid,
+          q.ToString(), dev->driver.empty() ? "no driver" : dev->driver);
+      r.fix = fmt::format("echo {} > /sys/bus/ap/drivers/vfio_ap/bind",
+                          q.ToString());
+    }
+    return r;
+  }
+  r.text = fmt::format(
+      "adapter {:02x}: its queues are usable, but it was filtered out before "
+      "and the filter has not run since",
+      apid);
+  r.fix = kRefilter;
+  return r;
+}
+
+MissingResource NotInHost(ResourceKind kind, unsigned id) {
+  const char* what = kind == ResourceKind::kAdapter  ? "adapter"
+                     : kind == ResourceKind::kDomain ? "usage domain"
+                                                     : "control domain";
+  MissingResource r{kind,
+                    static_cast<uint8_t>(id),
+                    MissingReason::kNotInHostConfig,
+                    std::nullopt,
+                    "",
+                    false,
+                    0,
+                    "",
+                    ""};
+  const std::string number = kind == ResourceKind::kAdapter
+                                 ? fmt::format("{:02x}", id)
+                                 : fmt::format("{:04x}", id);
+  r.text =
+      fmt::format("{} {} is not in the host's AP configuration", what, number);
+  r.fix = fmt::format(
+      "add {} 0x{:02x} to the host configuration (the HMC; vap host "
+      "configure)",
+      what, id);
+  return r;
+}
+
+}  // namespace
+
+Result<Explanation> Explain(const VfioAp& driver, const apbus::ApBus& bus,
+                            const Uuid& uuid) {
+  VAP_ASSIGN_OR_RETURN(MdevInfo m, driver.Mdev(uuid));
+  const ap::QciInfo info = bus.qci().value_or(ap::QciInfo{});
+  Context c{bus, m, info, bus.apmask(), bus.aqmask()};
+  Explanation e{uuid, m.guest, {}, ""};
+  const ApMatrix& s = m.shadow_apcb;
+  for (unsigned apid : m.matrix.apm().AndNot(s.apm()).Ids(m.matrix.apm_max())) {
+    e.missing.push_back(info.apm.Test(apid)
+                            ? ExplainAdapter(c, apid)
+                            : NotInHost(ResourceKind::kAdapter, apid));
+  }
+  for (unsigned apqi : m.matrix.aqm().AndNot(s.aqm()).Ids(m.matrix.aqm_max())) {
+    if (!info.aqm.Test(apqi)) {
+      e.missing.push_back(NotInHost(ResourceKind::kDomain, apqi));
+      continue;
+    }
+    MissingResource r{ResourceKind::kDomain,
+                      static_cast<uint8_t>(apqi),
+                      MissingReason::kNotRefiltered,
+                      std::nullopt,
+                      "",
+                      false,
+                      0,
+                      "",
+                      ""};
+    r.text = fmt::format(
+        "usage domain {:04x} is configured, but the filter has not run "
+        "since it came back",
+        apqi);
+    r.fix = kRefilter;
+    e.missing.push_back(r);
+  }
+  for (unsigned d : m.matrix.adm().AndNot(s.adm()).Ids(m.matrix.adm_max())) {
+    if (!info.adm.Test(d)) {
+      e.missing.push_back(NotInHost(ResourceKind::kControlDomain, d));
+      continue;
+    }
+    MissingResource r{ResourceKind::kControlDomain,
+                      static_cast<uint8_t>(d),
+                      MissingReason::kNotRefiltered,
+                      std::nullopt,
+                      "",
+                      false,
+                      0,
+                      "",
+                      ""};
+    r.text = fmt::format(
+        "control domain {:04x} is configured, but the filter has not run "
+        "since it came back",
+        d);
+    r.fix = kRefilter;
+    e.missing.push_back(r);
+  }
+  const size_t queues = s.Apqns().size();
+  if (m.guest.empty()) {
+    e.summary = fmt::format(
+        "no guest is attached: nothing is passed through; a guest started "
+        "now would get {} queue{} and {} control domain{}",
+        queues, queues == 1 ? "" : "s", s.adm().Count(),
+        s.adm().Count() == 1 ? "" : "s");
+  } else {
+    e.summary = fmt::format(
+        "guest {} has {} queue{} and {} control domain{}; {} assigned "
+        "resource{} missing",
+        m.guest, queues, queues == 1 ? "" : "s", s.adm().Count(),
+        s.adm().Count() == 1 ? "" : "s", e.missing.size(),
+        e.missing.size() == 1 ? " is" : "s are");
+  }
+  return e;
+}
+
+}  // namespace vap::driver
