@@ -2,8 +2,10 @@
 // is given (the shadow APCB, "guest_matrix"), spec/host.md 4.1-4.2 and
 // spec/guest.md 2.7. Pure functions on whole 64-bit words: an adapter is
 // kept only if every assigned usage domain in the host configuration has
-// a passable queue on it, which is one AND-NOT per word instead of a
-// lookup per queue.
+// a passable queue on it. With the queues kept per domain as a mask of the
+// adapters where they are NOT passable, the adapters to drop are the OR of
+// those masks over the assigned domains: a few word operations per domain
+// instead of a table lookup per queue.
 #ifndef VAP_DRIVER_FILTER_H_
 #define VAP_DRIVER_FILTER_H_
 
@@ -15,10 +17,13 @@
 
 namespace vap::driver {
 
-// passable[a]: the APQIs d for which queue (a, d) is bound to vfio_ap,
-// linked to an mdev, and its last reset by vfio_ap left response code
-// 0x00, 0x03 or 0x04 (spec/host.md 1.7).
-using PassableTable = std::array<ApMask, 256>;
+// blocked[d]: the APIDs a for which queue (a, d) is NOT passable, i.e.
+// not bound to vfio_ap and linked to an mdev, or its last reset by
+// vfio_ap left a response code other than 0x00, 0x03, 0x04 (spec/host.md
+// 1.7). With no queue passable every mask is all ones.
+using BlockedTable = std::array<ApMask, 256>;
+// The table with nothing passable.
+BlockedTable AllBlocked();
 
 // The shadow's maxima, reset from the host's QCI at every filter run
 // (spec/host.md 1.4).
@@ -31,8 +36,7 @@ struct MatrixFilterResult {
 
 // filter_matrix: rewrites `shadow`'s maxima, APM and AQM (ADM untouched).
 MatrixFilterResult FilterMatrix(const ApMatrix& matrix, const ap::QciInfo& info,
-                                const PassableTable& passable,
-                                ApMatrix* shadow);
+                                const BlockedTable& blocked, ApMatrix* shadow);
 
 // filter_cdoms: shadow ADM = matrix ADM & host ADM. True if it changed.
 bool FilterControlDomains(const ApMatrix& matrix, const ap::QciInfo& info,

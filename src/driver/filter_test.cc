@@ -23,11 +23,7 @@ ApMatrix Matrix(std::initializer_list<unsigned> apm,
   return m;
 }
 
-PassableTable AllPassable() {
-  PassableTable t{};
-  for (ApMask& m : t) m = ApMask::All();
-  return t;
-}
+BlockedTable AllPassable() { return BlockedTable{}; }
 
 TEST(FilterTest, CutsToTheHostConfiguration) {
   ApMatrix shadow = EmptyShadow(Host());
@@ -40,13 +36,13 @@ TEST(FilterTest, CutsToTheHostConfiguration) {
 }
 
 TEST(FilterTest, OneUnpassableQueueDropsTheWholeAdapter) {
-  PassableTable passable = AllPassable();
-  passable[5].Clear(0xab);
+  BlockedTable blocked = AllPassable();
+  blocked[0xab].Set(5);
   ApMatrix shadow = EmptyShadow(Host());
   shadow.apm() = ApMask::Of({5, 6});  // the guest had both
   shadow.aqm() = ApMask::Of({4, 0xab});
   const MatrixFilterResult r =
-      FilterMatrix(Matrix({5, 6}, {4, 0xab}), Host(), passable, &shadow);
+      FilterMatrix(Matrix({5, 6}, {4, 0xab}), Host(), blocked, &shadow);
   EXPECT_TRUE(r.changed);
   EXPECT_EQ(shadow.apm(), ApMask::Of({6}));
   EXPECT_EQ(shadow.aqm(), ApMask::Of({4, 0xab}));  // domains stay
@@ -54,17 +50,17 @@ TEST(FilterTest, OneUnpassableQueueDropsTheWholeAdapter) {
 }
 
 TEST(FilterTest, DomainsNotInTheHostDoNotDropAdapters) {
-  PassableTable passable{};
-  passable[5] =
-      ApMask::Of({4});  // 5.0010 does not exist: 0x10 is not configured
+  BlockedTable blocked = AllBlocked();
+  blocked[4].Clear(5);  // 05.0004 passable; 05.0010 does not exist:
+                        // domain 0x10 is not configured
   ApMatrix shadow = EmptyShadow(Host());
-  FilterMatrix(Matrix({5}, {4, 0x10}), Host(), passable, &shadow);
+  FilterMatrix(Matrix({5}, {4, 0x10}), Host(), blocked, &shadow);
   EXPECT_EQ(shadow.apm(), ApMask::Of({5}));
 }
 
 TEST(FilterTest, AllAdaptersDroppedLeavesDomains) {
   ApMatrix shadow = EmptyShadow(Host());
-  FilterMatrix(Matrix({5}, {4}), Host(), PassableTable{}, &shadow);
+  FilterMatrix(Matrix({5}, {4}), Host(), AllBlocked(), &shadow);
   EXPECT_TRUE(shadow.apm().Empty());
   EXPECT_EQ(shadow.aqm(), ApMask::Of({4}));
 }

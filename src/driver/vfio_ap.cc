@@ -84,7 +84,7 @@ void VfioAp::UpdatePassableLocked(const Queue& q) {
   const bool passable =
       q.mdev != nullptr && (rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
                             rc == ap::kRcCheckstopped);
-  passable_[q.apqn.apid].Assign(q.apqn.apqi, passable);
+  blocked_[q.apqn.apqi].Assign(q.apqn.apid, !passable);
 }
 
 void VfioAp::LinkLocked(MdevState& m, Queue& q) {
@@ -140,7 +140,7 @@ std::vector<VfioAp::Queue*> VfioAp::QueuesOfApidsLocked(
 
 void VfioAp::FilterAndPlugLocked(MdevState& m, bool filter_cdoms) {
   const MatrixFilterResult r =
-      FilterMatrix(m.matrix, info_, passable_, &m.shadow_apcb);
+      FilterMatrix(m.matrix, info_, blocked_, &m.shadow_apcb);
   const bool cdoms_changed =
       filter_cdoms && FilterControlDomains(m.matrix, info_, &m.shadow_apcb);
   if (!r.changed && !cdoms_changed) return;
@@ -344,9 +344,9 @@ void VfioAp::set_reset_timeout(Nanos timeout) {
   reset_timeout_ = timeout;
 }
 
-PassableTable VfioAp::TEST_passable() const {
+BlockedTable VfioAp::TEST_blocked() const {
   MutexLock lock(mdevs_mu_);
-  return passable_;
+  return blocked_;
 }
 
 // --- Invariants ----------------------------------------------------------
@@ -354,7 +354,7 @@ PassableTable VfioAp::TEST_passable() const {
 void VfioAp::CheckInvariants() const {
   MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
-  PassableTable expected{};
+  BlockedTable expected = AllBlocked();
   for (auto a = mdevs_.begin(); a != mdevs_.end(); ++a) {
     for (auto b = std::next(a); b != mdevs_.end(); ++b) {
       const bool shared = (*a)->matrix.apm().Intersects((*b)->matrix.apm()) &&
@@ -373,7 +373,7 @@ void VfioAp::CheckInvariants() const {
     }
     const uint8_t rc = q->reset_status.response_code;
     if (q->mdev != nullptr && (rc == 0 || rc == 3 || rc == 4)) {
-      expected[q->apqn.apid].Set(q->apqn.apqi);
+      expected[q->apqn.apqi].Clear(q->apqn.apid);
     }
   }
   for (const auto& m : mdevs_) {
@@ -381,7 +381,7 @@ void VfioAp::CheckInvariants() const {
       VAP_CHECK_MSG(q->mdev == m.get(), "qtable holds a queue of another mdev");
     }
   }
-  VAP_CHECK_MSG(expected == passable_, "passable table out of date");
+  VAP_CHECK_MSG(expected == blocked_, "table of unpassable queues out of date");
 }
 
 }  // namespace vap::driver

@@ -12,8 +12,8 @@
 //   - no APQN is in two mdevs' matrices;
 //   - a queue is linked to an mdev iff it is bound to vfio_ap and its
 //     APQN is in that mdev's matrix;
-//   - passable_ holds exactly the linked queues whose last reset left
-//     response code 0x00, 0x03 or 0x04;
+//   - blocked_ marks exactly the queues that are not linked or whose last
+//     reset left a response code other than 0x00, 0x03, 0x04;
 //   - an attached mdev's guest shows its shadow APCB (unless a device
 //     request cleared it).
 #ifndef VAP_DRIVER_VFIO_AP_H_
@@ -130,8 +130,8 @@ class VfioAp : public apbus::ApDriver {
   // Aborts with a message if an invariant (see the top) does not hold.
   void CheckInvariants() const VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
-  // For the filter benchmark and tests: the passable table as it is.
-  PassableTable TEST_passable() const VAP_EXCLUDES(mdevs_mu_);
+  // For tests: the table of unpassable queues as it is.
+  BlockedTable TEST_blocked() const VAP_EXCLUDES(mdevs_mu_);
 
  private:
   friend class UpdateLocksBase;
@@ -235,7 +235,7 @@ class VfioAp : public apbus::ApDriver {
   ap::QciInfo info_ VAP_GUARDED_BY(mdevs_mu_);  // matrix_dev->info
   std::list<std::unique_ptr<MdevState>> mdevs_ VAP_GUARDED_BY(mdevs_mu_);
   std::map<uint16_t, std::unique_ptr<Queue>> queues_ VAP_GUARDED_BY(mdevs_mu_);
-  PassableTable passable_ VAP_GUARDED_BY(mdevs_mu_){};
+  BlockedTable blocked_ VAP_GUARDED_BY(mdevs_mu_) = AllBlocked();
   unsigned available_instances_ VAP_GUARDED_BY(mdevs_mu_) = kMaxMdevs;
   Nanos reset_timeout_ VAP_GUARDED_BY(mdevs_mu_) = std::chrono::seconds(60);
 };

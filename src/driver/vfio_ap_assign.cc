@@ -142,7 +142,7 @@ std::vector<VfioAp::Queue*> VfioAp::UnplugLocked(MdevState& m,
     } else {
       q->mdev = nullptr;
     }
-    passable_[apqn.apid].Clear(apqn.apqi);
+    blocked_[apqn.apqi].Set(apqn.apid);
   }
   const ApMask shadow_apids = m.shadow_apcb.apm() & apids;
   const ApMask shadow_apqis = m.shadow_apcb.aqm() & apqis;

@@ -158,7 +158,7 @@ void VfioAp::OnScanComplete(const ap::QciInfo& /*cur*/,
       if ((m->matrix.apm() & m->apm_add).Any() ||
           (m->matrix.aqm() & m->aqm_add).Any()) {
         const MatrixFilterResult r =
-            FilterMatrix(m->matrix, info_, passable_, &m->shadow_apcb);
+            FilterMatrix(m->matrix, info_, blocked_, &m->shadow_apcb);
         changed = r.changed;
         filtered = r.filtered;
       }
