@@ -46,6 +46,7 @@ class DriverRandomTest : public HostFixture,
     last_op_ = op;
     bool filter_ran = false;
     const ApMatrix before = vfio_.Mdev(u)->matrix;
+    prev_shadow_apm_ = vfio_.Mdev(u)->shadow_apcb.apm();
     // An assignment runs the filter only if it added an ID.
     const auto assigned = [&](Status s) {
       return s.ok() && !(vfio_.Mdev(u)->matrix == before);
@@ -71,22 +72,27 @@ class DriverRandomTest : public HostFixture,
       case 7:
         (void)vfio_.UnassignControlDomain(u, Id());
         break;
-      case 8:
-        filter_ran = vfio_
-                         .StoreApConfig(u, SmallMask() + "," + SmallMask() +
-                                               "," + SmallMask() + "\n")
-                         .ok();
+      case 8: {
+        // One draw per statement: the order in which arguments are
+        // evaluated is unspecified, and a seed must give the same walk
+        // whatever the compiler.
+        const std::string apm = SmallMask();
+        const std::string aqm = SmallMask();
+        const std::string adm = SmallMask();
+        filter_ran =
+            vfio_.StoreApConfig(u, apm + "," + aqm + "," + adm + "\n").ok();
         break;
+      }
       case 9:
-        (void)bus_.WriteApmask(
-            fmt::format("{}{}", Pick(2) ? '+' : '-', Pick(6)));
+      case 10: {
+        const char sign = Pick(2) != 0 ? '+' : '-';
+        const std::string term = fmt::format("{}{}", sign, Pick(6));
+        (void)(op == 9 ? bus_.WriteApmask(term) : bus_.WriteAqmask(term));
         break;
-      case 10:
-        (void)bus_.WriteAqmask(
-            fmt::format("{}{}", Pick(2) ? '+' : '-', Pick(6)));
-        break;
+      }
       case 11: {
-        const std::string q = fmt::format("{:02x}.{:04x}", Pick(6), Pick(6));
+        const unsigned apid = Pick(6);
+        const std::string q = fmt::format("{:02x}.{:04x}", apid, Pick(6));
         if (Pick(2)) {
           (void)bus_.Unbind("vfio_ap", q);
         } else {
@@ -200,7 +206,13 @@ class DriverRandomTest : public HostFixture,
         for (const auto& [qid, rc] : table) {
           linked += fmt::format(" {}:{}", Apqn::FromQid(qid).ToString(), rc);
         }
-        ASSERT_EQ(ref.apm(), s.apm())
+        // Adapters the guest had and the filter dropped are reset after
+        // filtering (spec/host.md 4.1) and stay out until the next filter
+        // run even if that reset made their queues passable again; the
+        // reference, computed afterwards, may keep them.
+        const ApMask dropped_then_reset =
+            ref.apm().AndNot(s.apm()) & prev_shadow_apm_;
+        ASSERT_EQ(ref.apm().AndNot(dropped_then_reset), s.apm())
             << "op " << last_op_ << "\nmatrix:\n"
             << FormatMatrix(m.matrix) << "shadow:\n"
             << FormatMatrix(s) << "host apm " << FormatMaskHex(info.apm)
@@ -226,6 +238,7 @@ class DriverRandomTest : public HostFixture,
   int steps_ = 0;
   unsigned last_op_ = 0;
   int filter_runs_ = 0;
+  ApMask prev_shadow_apm_;
 };
 
 TEST_P(DriverRandomTest, InvariantsHoldAfterEveryStep) {

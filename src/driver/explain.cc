@@ -192,6 +192,37 @@ Result<Explanation> Explain(const VfioAp& driver, const apbus::ApBus& bus,
     r.fix = kRefilter;
     e.missing.push_back(r);
   }
+  if (m.guest.empty()) {
+    // Without a guest nothing is in a guest's view: the rest of the
+    // assignment is missing for that reason alone.
+    const auto no_guest = [&](ResourceKind kind, unsigned id,
+                              std::string what) {
+      MissingResource r{kind,
+                        static_cast<uint8_t>(id),
+                        MissingReason::kNoGuest,
+                        std::nullopt,
+                        "",
+                        false,
+                        0,
+                        "",
+                        ""};
+      r.text = what + " would be passed through, but no guest is attached";
+      r.fix = fmt::format("start a guest with mdev {}", uuid.ToString());
+      e.missing.push_back(r);
+    };
+    for (unsigned apid : s.apm().Ids(s.apm_max())) {
+      no_guest(ResourceKind::kAdapter, apid,
+               fmt::format("adapter {:02x}", apid));
+    }
+    for (unsigned apqi : s.aqm().Ids(s.aqm_max())) {
+      no_guest(ResourceKind::kDomain, apqi,
+               fmt::format("usage domain {:04x}", apqi));
+    }
+    for (unsigned d : s.adm().Ids(s.adm_max())) {
+      no_guest(ResourceKind::kControlDomain, d,
+               fmt::format("control domain {:04x}", d));
+    }
+  }
   const size_t queues = s.Apqns().size();
   if (m.guest.empty()) {
     e.summary = fmt::format(

@@ -23,6 +23,7 @@ enum class MissingReason : uint8_t {
   kQueueNotBound,      // the queue is bound to another driver, or none
   kResetFailed,        // vfio_ap's last reset of the queue failed
   kNotRefiltered,      // usable now, but the filter has not run since
+  kNoGuest,            // in the shadow, but no guest is attached
 };
 
 struct MissingResource {

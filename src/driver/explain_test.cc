@@ -35,6 +35,14 @@ TEST_F(ExplainTest, NoGuest) {
   const Explanation e = *Explain(vfio_, bus_, kU1);
   EXPECT_THAT(e.summary, HasSubstr("no guest is attached"));
   EXPECT_THAT(e.summary, HasSubstr("4 queues"));
+  // Everything assigned is missing, for that one reason.
+  ASSERT_EQ(e.missing.size(), 5u);  // adapters 5, 6; domains 4, 0xab; cdom 0xab
+  for (const MissingResource& r : e.missing)
+    EXPECT_EQ(r.reason, MissingReason::kNoGuest);
+  EXPECT_EQ(e.missing[0].text,
+            "adapter 05 would be passed through, but no guest is attached");
+  EXPECT_EQ(e.missing[0].fix,
+            "start a guest with mdev 62177883-f1bb-47f0-914d-32a22e3a8804");
 }
 
 TEST_F(ExplainTest, NotInTheHostConfiguration) {

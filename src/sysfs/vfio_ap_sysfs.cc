@@ -138,10 +138,15 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
                [&d, uuid] { return d.ShowMatrix(uuid); });
   AddAttribute(tree_, dir, "guest_matrix", kRo,
                [&d, uuid] { return d.ShowGuestMatrix(uuid); });
-  auto self = std::make_shared<NodeRef>();
+  // The store needs its own node for RemoveSelf; a weak reference, as the
+  // node owns the store.
+  auto self = std::make_shared<std::weak_ptr<Node>>();
   AddAttribute(tree_, dir, "remove", kWo, nullptr,
-               [this, uuid, self](std::string_view buf) {
-                 return RemoveStore(uuid, *self, buf);
+               [this, uuid, self](std::string_view buf) -> Status {
+                 NodeRef node = self->lock();
+                 if (node == nullptr)
+                   return Status::Error(ENODEV, "mdev is gone");
+                 return RemoveStore(uuid, node, buf);
                });
   *self = *tree_.Lookup(fmt::format("devices/vfio_ap/matrix/{}/remove", name));
   AddAttribute(
