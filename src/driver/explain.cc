@@ -27,21 +27,38 @@ bool Passable(uint8_t rc) {
          rc == ap::kRcCheckstopped;
 }
 
+MissingResource Make(ResourceKind kind, unsigned id, MissingReason reason,
+                     std::string text, std::string fix) {
+  MissingResource r;
+  r.kind = kind;
+  r.id = static_cast<uint8_t>(id);
+  r.reason = reason;
+  r.text = std::move(text);
+  r.fix = std::move(fix);
+  return r;
+}
+
+// "adapter 05", "usage domain 0047", "control domain 00ab".
+std::string Name(ResourceKind kind, unsigned id) {
+  switch (kind) {
+    case ResourceKind::kAdapter:
+      return fmt::format("adapter {:02x}", id);
+    case ResourceKind::kDomain:
+      return fmt::format("usage domain {:04x}", id);
+    case ResourceKind::kControlDomain:
+      return fmt::format("control domain {:04x}", id);
+  }
+  return "";
+}
+
 const char* kRefilter =
     "write the mdev's ap_config back to run the filter again "
     "(cat ap_config > ap_config), or assign another ID";
 
 // Why adapter `apid` (in the host configuration) is not in the shadow.
 MissingResource ExplainAdapter(const Context& c, unsigned apid) {
-  MissingResource r{ResourceKind::kAdapter,
-                    static_cast<uint8_t>(apid),
-                    MissingReason::kNotRefiltered,
-                    std::nullopt,
-                    "",
-                    false,
-                    0,
-                    "",
-                    ""};
+  MissingResource r =
+      Make(ResourceKind::kAdapter, apid, MissingReason::kNotRefiltered, "", "");
   const auto id = static_cast<uint8_t>(apid);
   if (!c.bus.Card(id)) {
     std::optional<ap::CardState> card = c.bus.firmware().Card(id);
@@ -112,28 +129,15 @@ MissingResource ExplainAdapter(const Context& c, unsigned apid) {
 }
 
 MissingResource NotInHost(ResourceKind kind, unsigned id) {
-  const char* what = kind == ResourceKind::kAdapter  ? "adapter"
-                     : kind == ResourceKind::kDomain ? "usage domain"
-                                                     : "control domain";
-  MissingResource r{kind,
-                    static_cast<uint8_t>(id),
-                    MissingReason::kNotInHostConfig,
-                    std::nullopt,
-                    "",
-                    false,
-                    0,
-                    "",
-                    ""};
-  const std::string number = kind == ResourceKind::kAdapter
-                                 ? fmt::format("{:02x}", id)
-                                 : fmt::format("{:04x}", id);
-  r.text =
-      fmt::format("{} {} is not in the host's AP configuration", what, number);
-  r.fix = fmt::format(
-      "add {} 0x{:02x} to the host configuration (the HMC; vap host "
-      "configure)",
-      what, id);
-  return r;
+  const std::string name = Name(kind, id);
+  const std::string what = name.substr(0, name.rfind(' '));  // "usage domain"
+  return Make(
+      kind, id, MissingReason::kNotInHostConfig,
+      name + " is not in the host's AP configuration",
+      fmt::format(
+          "add {} 0x{:02x} to the host configuration (the HMC; vap host "
+          "configure)",
+          what, id));
 }
 
 }  // namespace
@@ -150,78 +154,41 @@ Result<Explanation> Explain(const VfioAp& driver, const apbus::ApBus& bus,
                             ? ExplainAdapter(c, apid)
                             : NotInHost(ResourceKind::kAdapter, apid));
   }
-  for (unsigned apqi : m.matrix.aqm().AndNot(s.aqm()).Ids(m.matrix.aqm_max())) {
-    if (!info.aqm.Test(apqi)) {
-      e.missing.push_back(NotInHost(ResourceKind::kDomain, apqi));
-      continue;
+  // Domains and control domains leave the shadow only with the host
+  // configuration; one that is back is waiting for a filter run.
+  const auto domains = [&](ResourceKind kind, const ApMask& assigned,
+                           const ApMask& shown, const ApMask& host,
+                           unsigned max) {
+    for (unsigned id : assigned.AndNot(shown).Ids(max)) {
+      e.missing.push_back(host.Test(id)
+                              ? Make(kind, id, MissingReason::kNotRefiltered,
+                                     Name(kind, id) +
+                                         " is configured, but the filter has "
+                                         "not run since it came back",
+                                     kRefilter)
+                              : NotInHost(kind, id));
     }
-    MissingResource r{ResourceKind::kDomain,
-                      static_cast<uint8_t>(apqi),
-                      MissingReason::kNotRefiltered,
-                      std::nullopt,
-                      "",
-                      false,
-                      0,
-                      "",
-                      ""};
-    r.text = fmt::format(
-        "usage domain {:04x} is configured, but the filter has not run "
-        "since it came back",
-        apqi);
-    r.fix = kRefilter;
-    e.missing.push_back(r);
-  }
-  for (unsigned d : m.matrix.adm().AndNot(s.adm()).Ids(m.matrix.adm_max())) {
-    if (!info.adm.Test(d)) {
-      e.missing.push_back(NotInHost(ResourceKind::kControlDomain, d));
-      continue;
-    }
-    MissingResource r{ResourceKind::kControlDomain,
-                      static_cast<uint8_t>(d),
-                      MissingReason::kNotRefiltered,
-                      std::nullopt,
-                      "",
-                      false,
-                      0,
-                      "",
-                      ""};
-    r.text = fmt::format(
-        "control domain {:04x} is configured, but the filter has not run "
-        "since it came back",
-        d);
-    r.fix = kRefilter;
-    e.missing.push_back(r);
-  }
+  };
+  domains(ResourceKind::kDomain, m.matrix.aqm(), s.aqm(), info.aqm,
+          m.matrix.aqm_max());
+  domains(ResourceKind::kControlDomain, m.matrix.adm(), s.adm(), info.adm,
+          m.matrix.adm_max());
   if (m.guest.empty()) {
     // Without a guest nothing is in a guest's view: the rest of the
     // assignment is missing for that reason alone.
-    const auto no_guest = [&](ResourceKind kind, unsigned id,
-                              std::string what) {
-      MissingResource r{kind,
-                        static_cast<uint8_t>(id),
-                        MissingReason::kNoGuest,
-                        std::nullopt,
-                        "",
-                        false,
-                        0,
-                        "",
-                        ""};
-      r.text = what + " would be passed through, but no guest is attached";
-      r.fix = fmt::format("start a guest with mdev {}", uuid.ToString());
-      e.missing.push_back(r);
+    const auto no_guest = [&](ResourceKind kind, const ApMask& mask,
+                              unsigned max) {
+      for (unsigned id : mask.Ids(max)) {
+        e.missing.push_back(
+            Make(kind, id, MissingReason::kNoGuest,
+                 Name(kind, id) + " would be passed through, but no guest is "
+                                  "attached",
+                 fmt::format("start a guest with mdev {}", uuid.ToString())));
+      }
     };
-    for (unsigned apid : s.apm().Ids(s.apm_max())) {
-      no_guest(ResourceKind::kAdapter, apid,
-               fmt::format("adapter {:02x}", apid));
-    }
-    for (unsigned apqi : s.aqm().Ids(s.aqm_max())) {
-      no_guest(ResourceKind::kDomain, apqi,
-               fmt::format("usage domain {:04x}", apqi));
-    }
-    for (unsigned d : s.adm().Ids(s.adm_max())) {
-      no_guest(ResourceKind::kControlDomain, d,
-               fmt::format("control domain {:04x}", d));
-    }
+    no_guest(ResourceKind::kAdapter, s.apm(), s.apm_max());
+    no_guest(ResourceKind::kDomain, s.aqm(), s.aqm_max());
+    no_guest(ResourceKind::kControlDomain, s.adm(), s.adm_max());
   }
   const size_t queues = s.Apqns().size();
   if (m.guest.empty()) {

@@ -27,9 +27,9 @@ enum class MissingReason : uint8_t {
 };
 
 struct MissingResource {
-  ResourceKind kind;
-  uint8_t id;
-  MissingReason reason;
+  ResourceKind kind = ResourceKind::kAdapter;
+  uint8_t id = 0;
+  MissingReason reason = MissingReason::kNotRefiltered;
   std::optional<Apqn> queue;       // the queue that keeps an adapter out
   std::string driver;              // kQueueNotBound: bound to this ("" none)
   bool reserved_by_masks = false;  // kQueueNotBound: apmask x aqmask hold it
