@@ -23,14 +23,13 @@ CrycbFormat ChooseFormat(const GuestOptions& o) {
   return o.host_apxa ? CrycbFormat::kFormat2 : CrycbFormat::kFormat1;
 }
 
-void CopyBytes(std::array<uint8_t, 256>& crycb, size_t offset,
-               const ApMask& mask, size_t count) {
+void CopyBytes(Crycb::Bytes& crycb, size_t offset, const ApMask& mask,
+               size_t count) {
   const std::array<uint8_t, 32> bytes = mask.BigEndianBytes();
   std::copy_n(bytes.begin(), count, crycb.begin() + static_cast<long>(offset));
 }
 
-ApMask ReadBytes(const std::array<uint8_t, 256>& crycb, size_t offset,
-                 size_t count) {
+ApMask ReadBytes(const Crycb::Bytes& crycb, size_t offset, size_t count) {
   std::array<uint8_t, 32> bytes{};
   std::copy_n(crycb.begin() + static_cast<long>(offset), count, bytes.begin());
   return ApMask::FromBigEndianBytes(bytes);
@@ -41,42 +40,85 @@ ApMask ReadBytes(const std::array<uint8_t, 256>& crycb, size_t offset,
 Guest::Guest(GuestOptions options)
     : options_(std::move(options)), format_(ChooseFormat(options_)) {}
 
-void Guest::SetMasksLocked(const ApMask& apm, const ApMask& aqm,
-                           const ApMask& adm) {
+Guest::~Guest() { StopVcpus(); }
+
+void Guest::PublishLocked(const Crycb::Bytes& image) {
   kvm_mu_.AssertHeld();
-  if (format_ == CrycbFormat::kFormat2) {
-    CopyBytes(crycb_, kApcb1Apm, apm, 32);
-    CopyBytes(crycb_, kApcb1Aqm, aqm, 32);
-    CopyBytes(crycb_, kApcb1Adm, adm, 32);
-  } else {
-    // APCB0 takes the first 8 bytes of the APM and 2 of the AQM and ADM.
-    CopyBytes(crycb_, kApcb0Apm, apm, 8);
-    CopyBytes(crycb_, kApcb0Aqm, aqm, 2);
-    CopyBytes(crycb_, kApcb0Adm, adm, 2);
+  // 1. Block all vCPUs: each leaves SIE and cannot re-enter.
+  if (!unblocked_publish_) {
+    for (auto& v : vcpus_) v->Block();
+  }
+  // 2. Write the masks.
+  crycb_.Write(image, /*slow=*/unblocked_publish_);
+  // 3. VSIE restart, so nested guests rebuild their shadow CRYCB.
+  for (auto& v : vcpus_) v->RequestVsieRestart();
+  // 4. Unblock.
+  if (!unblocked_publish_) {
+    for (auto& v : vcpus_) v->Unblock();
   }
   ++publications_;
+}
+
+void Guest::SetMasksLocked(const ApMask& apm, const ApMask& aqm,
+                           const ApMask& adm) {
+  Crycb::Bytes image = crycb_.Read();
+  if (format_ == CrycbFormat::kFormat2) {
+    CopyBytes(image, kApcb1Apm, apm, 32);
+    CopyBytes(image, kApcb1Aqm, aqm, 32);
+    CopyBytes(image, kApcb1Adm, adm, 32);
+  } else {
+    // APCB0 takes the first 8 bytes of the APM and 2 of the AQM and ADM.
+    CopyBytes(image, kApcb0Apm, apm, 8);
+    CopyBytes(image, kApcb0Aqm, aqm, 2);
+    CopyBytes(image, kApcb0Adm, adm, 2);
+  }
+  PublishLocked(image);
 }
 
 void Guest::ClearMasksLocked() {
-  kvm_mu_.AssertHeld();
-  std::fill_n(crycb_.begin() + kApcb0Apm, kApcb0Size, 0);
-  std::fill_n(crycb_.begin() + kApcb1, kApcb1Size, 0);
-  ++publications_;
+  Crycb::Bytes image = crycb_.Read();
+  std::fill_n(image.begin() + kApcb0Apm, kApcb0Size, 0);
+  std::fill_n(image.begin() + kApcb1, kApcb1Size, 0);
+  PublishLocked(image);
 }
 
 ApMatrix Guest::ApcbLocked() const {
+  const Crycb::Bytes crycb = crycb_.Read();
   if (format_ == CrycbFormat::kFormat2) {
     ApMatrix m(255, 255, 255);
-    m.apm() = ReadBytes(crycb_, kApcb1Apm, 32);
-    m.aqm() = ReadBytes(crycb_, kApcb1Aqm, 32);
-    m.adm() = ReadBytes(crycb_, kApcb1Adm, 32);
+    m.apm() = ReadBytes(crycb, kApcb1Apm, 32);
+    m.aqm() = ReadBytes(crycb, kApcb1Aqm, 32);
+    m.adm() = ReadBytes(crycb, kApcb1Adm, 32);
     return m;
   }
   ApMatrix m(63, 15, 15);
-  m.apm() = ReadBytes(crycb_, kApcb0Apm, 8);
-  m.aqm() = ReadBytes(crycb_, kApcb0Aqm, 2);
-  m.adm() = ReadBytes(crycb_, kApcb0Adm, 2);
+  m.apm() = ReadBytes(crycb, kApcb0Apm, 8);
+  m.aqm() = ReadBytes(crycb, kApcb0Aqm, 2);
+  m.adm() = ReadBytes(crycb, kApcb0Adm, 2);
   return m;
+}
+
+void Guest::StartVcpus(int count) {
+  MutexLock lock(kvm_mu_);
+  if (!vcpus_.empty()) return;
+  for (int i = 0; i < count; ++i) {
+    vcpus_.push_back(std::make_unique<Vcpu>(i, crycb_, observations_));
+    vcpus_.back()->Start();
+  }
+}
+
+void Guest::StopVcpus() {
+  std::vector<std::unique_ptr<Vcpu>> vcpus;
+  {
+    MutexLock lock(kvm_mu_);
+    vcpus.swap(vcpus_);
+  }
+  for (auto& v : vcpus) v->Stop();
+}
+
+void Guest::TEST_PublishWithoutBlocking(bool on) {
+  MutexLock lock(kvm_mu_);
+  unblocked_publish_ = on;
 }
 
 ApMatrix Guest::Apcb() const {
@@ -84,9 +126,9 @@ ApMatrix Guest::Apcb() const {
   return ApcbLocked();
 }
 
-std::array<uint8_t, 256> Guest::Crycb() const {
+std::array<uint8_t, 256> Guest::CrycbBytes() const {
   MutexLock lock(kvm_mu_);
-  return crycb_;
+  return crycb_.Read();
 }
 
 uint64_t Guest::publications() const {

@@ -1,20 +1,26 @@
-// A KVM guest as vfio_ap sees it: kvm->lock and the CRYCB whose APCB holds
-// the AP masks the guest's AP instructions are checked against
-// (spec/guest.md 1.4, 2). This is the part the driver needs; vCPUs, PQAP
-// interception and the GISA come with the guest issue.
+// A KVM guest as vfio_ap sees it (spec/guest.md 1.4, 2): kvm->lock, the
+// CRYCB whose APCB holds the AP masks the guest's AP instructions are
+// checked against, and vCPU threads that read it while in SIE.
 //
-// Publication (kvm_arch_crypto_set_masks / clear_masks) happens only with
-// kvm->lock held and writes the three masks as one step, so whoever reads
-// the APCB under the same lock never sees a mix of old and new masks.
+// Publication (kvm_arch_crypto_set_masks / clear_masks, spec/guest.md
+// 2.5) runs with kvm->lock held: block every vCPU (each leaves SIE and
+// cannot re-enter), write the masks, request a VSIE restart, unblock. So
+// no vCPU ever reads a half-written APCB (invariant I1); the vCPUs check
+// every read (VcpuObservations::torn), and a test-only switch that skips
+// the blocking shows the check is not blind.
 #ifndef VAP_KVM_GUEST_H_
 #define VAP_KVM_GUEST_H_
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "kvm/crycb.h"
+#include "kvm/vcpu.h"
 #include "matrix/ap_mask.h"
 #include "matrix/ap_matrix.h"
 
@@ -34,6 +40,7 @@ struct GuestOptions {
 class Guest {
  public:
   explicit Guest(GuestOptions options);
+  ~Guest();
   Guest(const Guest&) = delete;
   Guest& operator=(const Guest&) = delete;
 
@@ -58,16 +65,33 @@ class Guest {
   ApMatrix Apcb() const VAP_EXCLUDES(kvm_mu_);
   ApMatrix ApcbLocked() const VAP_REQUIRES(kvm_mu_);
   // The 256-byte CRYCB.
-  std::array<uint8_t, 256> Crycb() const VAP_EXCLUDES(kvm_mu_);
+  std::array<uint8_t, 256> CrycbBytes() const VAP_EXCLUDES(kvm_mu_);
   // How many times the masks were set or cleared.
   uint64_t publications() const VAP_EXCLUDES(kvm_mu_);
 
+  // Starts `count` vCPU threads (once); they run until StopVcpus or the
+  // end of the guest.
+  void StartVcpus(int count) VAP_EXCLUDES(kvm_mu_);
+  void StopVcpus() VAP_EXCLUDES(kvm_mu_);
+  const VcpuObservations& observations() const { return observations_; }
+
+  // Test only: publish without blocking the vCPUs, writing slowly, so
+  // that the torn-read check has something to catch.
+  void TEST_PublishWithoutBlocking(bool on) VAP_EXCLUDES(kvm_mu_);
+
  private:
+  // The publication protocol around writing `image`.
+  void PublishLocked(const Crycb::Bytes& image) VAP_REQUIRES(kvm_mu_);
+
   const GuestOptions options_;
   const CrycbFormat format_;
+  VcpuObservations observations_;
+  // Read by vCPUs without a lock; written under kvm_mu_ (PublishLocked).
+  Crycb crycb_;
   mutable Mutex kvm_mu_{LockRank::kKvm, "kvm->lock"};
-  std::array<uint8_t, 256> crycb_ VAP_GUARDED_BY(kvm_mu_){};
   uint64_t publications_ VAP_GUARDED_BY(kvm_mu_) = 0;
+  bool unblocked_publish_ VAP_GUARDED_BY(kvm_mu_) = false;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_ VAP_GUARDED_BY(kvm_mu_);
 };
 
 }  // namespace vap::kvm

@@ -18,7 +18,7 @@ TEST(GuestTest, Format2WritesApcb1BigEndian) {
     g.SetMasksLocked(ApMask::Of({0, 7, 8, 64}), ApMask::Of({4, 0xab}),
                      ApMask::Of({0xab}));
   }
-  const auto crycb = g.Crycb();
+  const auto crycb = g.CrycbBytes();
   // spec/guest.md 2.3: APIDs {0, 7, 8, 64} -> 81 80 00 00 00 00 00 00 80.
   EXPECT_EQ(crycb[0x80], 0x81);
   EXPECT_EQ(crycb[0x81], 0x80);
@@ -42,7 +42,7 @@ TEST(GuestTest, Format1TruncatesToApcb0) {
   EXPECT_EQ(apcb.apm(), ApMask::Of({5}));
   EXPECT_EQ(apcb.aqm(), ApMask::Of({4}));
   EXPECT_EQ(apcb.adm(), ApMask::Of({15}));
-  EXPECT_EQ(g.Crycb()[0x00], 0x04);
+  EXPECT_EQ(g.CrycbBytes()[0x00], 0x04);
   {
     MutexLock lock(g.kvm_mu());
     g.ClearMasksLocked();

@@ -1,0 +1,49 @@
+#include "kvm/crycb.h"
+
+#include <thread>
+
+namespace vap::kvm {
+
+Crycb::Crycb() {
+  for (auto& b : bytes_) b.store(0, std::memory_order_relaxed);
+  MutexLock lock(ring_mu_);
+  ring_[0] = {0, Bytes{}};
+}
+
+void Crycb::Write(const Bytes& image, bool slow) {
+  const uint64_t seq = seq_.load(std::memory_order_relaxed);
+  {
+    // Record the image first, so a reader that sees it can find it.
+    MutexLock lock(ring_mu_);
+    ring_[((seq + 2) / 2) % kRing] = {seq + 2, image};
+  }
+  // Sequence lock without fences (gcc's TSan cannot see them): each byte
+  // is stored with release, so a reader that sees it also sees the odd
+  // sequence stored before it.
+  seq_.store(seq + 1, std::memory_order_relaxed);
+  for (size_t i = 0; i < image.size(); ++i) {
+    bytes_[i].store(image[i], std::memory_order_release);
+    if (slow && i % 8 == 0) std::this_thread::yield();
+  }
+  seq_.store(seq + 2, std::memory_order_release);
+}
+
+Crycb::Bytes Crycb::Read() const {
+  Bytes out;
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = bytes_[i].load(std::memory_order_acquire);
+  return out;
+}
+
+Crycb::ReadResult Crycb::ReadChecked(Bytes* out) const {
+  const uint64_t before = seq_.load(std::memory_order_acquire);
+  *out = Read();  // acquire loads: a byte of a later write makes `after` newer
+  const uint64_t after = seq_.load(std::memory_order_relaxed);
+  if (before != after || before % 2 != 0) return ReadResult::kTorn;
+  MutexLock lock(ring_mu_);
+  const auto& [seq, image] = ring_[(before / 2) % kRing];
+  if (seq != before) return ReadResult::kUnchecked;
+  return image == *out ? ReadResult::kWhole : ReadResult::kTorn;
+}
+
+}  // namespace vap::kvm
