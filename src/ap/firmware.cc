@@ -134,11 +134,7 @@ QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib) {
   QueueState& q = QueueLocked(apqn);
   if (ResetInProgressLocked(q)) return QueueStatus::Rc(kRcResetInProgress);
   if (nib == 0) return QueueStatus::Rc(kRcInvalidAddress);
-  if (q.irq_enabled) {
-    s = QueueStatus::Rc(kRcOtherwiseChanged);
-    s.irq_enabled = true;
-    return s;
-  }
+  // Enabling again replaces the NIB and ISC (spec/guest.md 9.5).
   q.irq_enabled = true;
   q.isc = isc;
   q.nib = nib;

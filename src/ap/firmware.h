@@ -16,8 +16,8 @@
 //         progress" for reset_duration() of model time (20 ms by default,
 //         as on hardware), or for ever with the "reset never completes"
 //         fault.
-//   AQIC enable  reset in progress -> 0x02; NIB address 0 -> 0x06;
-//         already enabled -> 0x07; else RC 0x00 and I = 1.
+//   AQIC enable  reset in progress -> 0x02; NIB address 0 -> 0x06; else
+//         RC 0x00 and I = 1 (again: the new NIB and ISC replace the old).
 //   AQIC disable  reset in progress -> 0x02; else RC 0x00 and I = 0.
 // Queues are created in their idle state (empty, interrupts off) when
 // their adapter and domain are both configured, and forgotten when either

@@ -172,7 +172,7 @@ Status VfioAp::CreateMdev(const Uuid& uuid) {
     return Status::Error(EUSERS, "no instance left");
   --available_instances_;
   const ApMatrix init = EmptyShadow(info_);
-  mdevs_.push_front(std::make_unique<MdevState>(uuid, init));
+  mdevs_.push_front(std::make_unique<MdevState>(*this, uuid, init));
   return Status::Ok();
 }
 
@@ -309,20 +309,33 @@ Result<std::string> VfioAp::ShowQueueStatus(Apqn apqn) const {
 // --- Attach / detach -----------------------------------------------------
 
 Status VfioAp::Attach(const Uuid& uuid, kvm::Guest& guest) {
-  if (!guest.crypto_enabled()) {
+  kvm::PqapHook* hook;
+  {
     MutexLock lock(mdevs_mu_);
-    return FindMdevLocked(uuid) != nullptr ? Status::Ok() : NoMdev();
+    MdevState* m = FindMdevLocked(uuid);
+    if (m == nullptr) return NoMdev();
+    if (!guest.crypto_enabled()) return Status::Ok();  // nothing attached
+    hook = &m->hook;  // lives as long as the mdev, which outlives the attach
   }
-  GuestUpdateLocks locks(*this, guest);
-  MdevState* m = FindMdevLocked(uuid);
-  if (m == nullptr) return NoMdev();
-  if (MdevOfGuestForUpdate(guest) != nullptr) {
-    return Status::Error(EPERM, "the guest already has a vfio_ap device");
+  // 1. The hook, under the semaphore's write side, holding nothing else.
+  kvm::PqapHook* const old_hook = guest.SetPqapHook(hook);
+  {
+    GuestUpdateLocks locks(*this, guest);
+    MdevState* m = FindMdevLocked(uuid);
+    MdevState* other = MdevOfGuestForUpdate(guest);
+    if (m != nullptr && other == nullptr) {
+      m->guest = &guest;
+      m->requests = 0;
+      UpdateGuestApcbLocked(*m);
+      return Status::Ok();
+    }
   }
-  m->guest = &guest;
-  m->requests = 0;
-  UpdateGuestApcbLocked(*m);
-  return Status::Ok();
+  // Refused: put the previous hook back (the 2026 fix; the kernel left the
+  // guest's hook pointing at the refused mdev).
+  guest.SetPqapHook(old_hook);
+  if (MutexLock lock(mdevs_mu_); FindMdevLocked(uuid) == nullptr)
+    return NoMdev();
+  return Status::Error(EPERM, "the guest already has a vfio_ap device");
 }
 
 void VfioAp::DetachLocked(MdevState& m) {
@@ -335,6 +348,15 @@ void VfioAp::DetachLocked(MdevState& m) {
 }
 
 void VfioAp::Detach(const Uuid& uuid) {
+  kvm::Guest* guest;
+  {
+    MutexLock lock(mdevs_mu_);
+    MdevState* m = FindMdevLocked(uuid);
+    if (m == nullptr || m->guest == nullptr) return;
+    guest = m->guest;
+  }
+  // 1. Remove the hook, holding nothing else (docs/locking.md D3).
+  guest->SetPqapHook(nullptr);
   MdevUpdateLocks locks(*this, uuid);
   if (locks.mdev() != nullptr) DetachLocked(*locks.mdev());
 }

@@ -123,6 +123,18 @@ class VfioAp : public apbus::ApDriver {
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
+  // --- PQAP(AQIC) (vfio_ap_aqic.cc, spec/guest.md 3.4-3.7): the handler
+  // the mdev's hook calls, with the guest's hook semaphore held for
+  // reading; it takes mdevs_lock only. False: "not supported" (no GISA).
+  bool HandleAqic(const Uuid& uuid, kvm::Guest& guest, kvm::PqapRegs* regs)
+      VAP_EXCLUDES(mdevs_mu_);
+  // Guest pages pinned for notification-indicator bytes, per page.
+  std::map<uint64_t, int> PinnedPages(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // A bound queue's recorded interrupt resources (saved_iova, saved_isc).
+  std::optional<std::pair<uint64_t, uint8_t>> QueueIrq(Apqn apqn) const
+      VAP_EXCLUDES(mdevs_mu_);
+
   // --- Queue reset (spec/host.md 5.6): the longest vfio_ap waits for one
   // reset to settle before giving up (the kernel waits for ever).
   void set_reset_timeout(Nanos timeout) VAP_EXCLUDES(mdevs_mu_);
@@ -154,9 +166,21 @@ class VfioAp : public apbus::ApDriver {
   // ap_matrix_mdev. Fields are guarded by mdevs_mu_; membership in
   // mdevs_, `matrix` and `guest` change only with guests_mu_ held as well,
   // so either lock is enough to read those three (docs/locking.md D2).
+  // The mdev's PQAP hook object (&matrix_mdev->pqap_hook).
+  class Hook : public kvm::PqapHook {
+   public:
+    Hook(VfioAp& d, const Uuid& u) : d_(d), uuid_(u) {}
+    bool HandleAqic(kvm::Guest& guest, kvm::PqapRegs* regs) override {
+      return d_.HandleAqic(uuid_, guest, regs);
+    }
+
+   private:
+    VfioAp& d_;
+    const Uuid uuid_;
+  };
   struct MdevState {
-    MdevState(const Uuid& u, const ApMatrix& init)
-        : uuid(u), matrix(init), shadow_apcb(init) {}
+    MdevState(VfioAp& d, const Uuid& u, const ApMatrix& init)
+        : uuid(u), matrix(init), shadow_apcb(init), hook(d, u) {}
     const Uuid uuid;
     ApMatrix matrix;
     ApMatrix shadow_apcb;
@@ -165,6 +189,8 @@ class VfioAp : public apbus::ApDriver {
     ApMask apm_add, aqm_add, adm_add;  // host additions pending hot plug
     bool removing = false;             // RemoveMdev is waiting for it
     unsigned requests = 0;             // device requests relayed
+    Hook hook;                         // installed in the guest at attach
+    std::map<uint64_t, int> pins;      // pinned guest pages, counted
   };
 
   // vfio_ap.cc
@@ -209,6 +235,16 @@ class VfioAp : public apbus::ApDriver {
   std::vector<Queue*> UnplugLocked(MdevState& m, const ApMask& apids,
                                    const ApMask& apqis)
       VAP_REQUIRES(guests_mu_, mdevs_mu_);
+
+  // vfio_ap_aqic.cc
+  ap::QueueStatus AqicEnableLocked(MdevState& m, Queue& q, uint8_t isc,
+                                   uint64_t nib) VAP_REQUIRES(mdevs_mu_);
+  ap::QueueStatus AqicDisableLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
+  // Up to 5 TAPQs, 20 ms apart, until the queue's I bit is off.
+  void WaitIrqOffLocked(const Queue& q) VAP_REQUIRES(mdevs_mu_);
+  // Releases the queue's recorded ISC and NIB pin (spec/guest.md 3.7).
+  void ReleaseIrqLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
+  static void Unpin(MdevState& m, uint64_t address);
 
   // vfio_ap_reset.cc
   // Resets `queues` (all ZAPQs first, then waits); EIO if any final

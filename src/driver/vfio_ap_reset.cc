@@ -33,14 +33,23 @@ Status VfioAp::ResetQueuesLocked(const std::vector<Queue*>& queues) {
     const uint8_t rc = q->reset_status.response_code;
     if (NeedsVerification(rc)) {
       verify.push_back(q);
-    } else if (rc != ap::kRcDeconfigured && rc != ap::kRcCheckstopped) {
-      log_.Log(LogLevel::kWarning,
-               fmt::format("PQAP/ZAPQ for {} failed with invalid rc={}",
-                           q->apqn.ToString(), rc));
+    } else {
+      if (rc != ap::kRcDeconfigured && rc != ap::kRcCheckstopped) {
+        log_.Log(LogLevel::kWarning,
+                 fmt::format("PQAP/ZAPQ for {} failed with invalid rc={}",
+                             q->apqn.ToString(), rc));
+      }
+      // RC 0x03/0x04 release the interrupt resources at once; so does any
+      // other code (the kernel kept them: the 2026 fix of guest.md 11.4).
+      ReleaseIrqLocked(*q);
     }
-    // RC 0x03/0x04: interrupt resources are released at once (guest issue).
   }
-  for (Queue* q : verify) VerifyResetLocked(*q);
+  for (Queue* q : verify) {
+    VerifyResetLocked(*q);
+    // Released when the reset settles, and also when it fails or times
+    // out (the kernel kept them then: spec/guest.md 11.4, fixed).
+    ReleaseIrqLocked(*q);
+  }
   bool all_normal = true;
   for (Queue* q : queues) {
     UpdatePassableLocked(*q);
@@ -84,7 +93,7 @@ void VfioAp::VerifyResetLocked(Queue& q) {
       q.reset_status = bus_.firmware().Zapq(q.apqn);
       continue;
     }
-    return;  // settled; interrupt resources are released here (guest issue)
+    return;  // settled
   }
 }
 

@@ -17,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "ap/firmware.h"
 #include "base/mutex.h"
+#include "base/result.h"
 #include "base/thread_annotations.h"
 #include "kvm/crycb.h"
+#include "kvm/pqap.h"
 #include "kvm/vcpu.h"
 #include "matrix/ap_mask.h"
 #include "matrix/ap_matrix.h"
@@ -35,6 +38,12 @@ struct GuestOptions {
   bool host_apxa = true;   // the host reports APXA
   bool facility76 = true;  // MSA extension 3 offered to the guest
   bool crypto = true;      // the VM has a CRYCB designation
+  bool apie = true;        // ECA.APIE: AP instructions interpreted
+  bool aiv = true;         // ECA.AIV: a GISA is in use
+  bool facility15 = true;  // APFT: TAPQ with the T bit
+  bool facility65 = true;  // AP queue interruption control
+  uint64_t memory_size = uint64_t{1} << 30;  // guest memory from address 0
+  ap::Firmware* firmware = nullptr;          // the host's AP firmware
 };
 
 class Guest {
@@ -75,6 +84,31 @@ class Guest {
   void StopVcpus() VAP_EXCLUDES(kvm_mu_);
   const VcpuObservations& observations() const { return observations_; }
 
+  // --- PQAP (guest_pqap.cc, spec/guest.md 3.3). What happens when a vCPU
+  // issues PQAP with `regs`: TAPQ, RAPQ and ZAPQ are interpreted by the
+  // machine against the APCB; AQIC is intercepted and goes through KVM's
+  // checks to the hook, under the hook semaphore's read side.
+  PqapResult Pqap(bool problem_state, PqapRegs regs)
+      VAP_EXCLUDES(hook_sem_, kvm_mu_);
+  // Installs (or with null, removes) the PQAP hook: the semaphore's write
+  // side, holding nothing else (docs/locking.md D3). Returns the old one.
+  PqapHook* SetPqapHook(PqapHook* hook) VAP_EXCLUDES(hook_sem_);
+  PqapHook* pqap_hook() const VAP_EXCLUDES(hook_sem_);
+
+  // --- GISA (guest_pqap.cc): guest interruption subclasses registered for
+  // adapter interrupts, counted; the first reference of an ISC sets its
+  // alert-mask bit. RegisterIsc returns the host's NISC; ENODEV without a
+  // GISA, ERANGE for an ISC above 7.
+  Result<uint8_t> RegisterIsc(uint8_t isc) VAP_EXCLUDES(gisa_mu_);
+  void UnregisterIsc(uint8_t isc) VAP_EXCLUDES(gisa_mu_);
+  int IscReferences(uint8_t isc) const VAP_EXCLUDES(gisa_mu_);
+  uint8_t AlertMask() const VAP_EXCLUDES(gisa_mu_);
+  // A guest absolute address backed by guest memory (a KVM memslot).
+  bool InMemory(uint64_t address) const {
+    return address < options_.memory_size;
+  }
+  bool aiv() const { return options_.aiv; }
+
   // Test only: publish without blocking the vCPUs, writing slowly, so
   // that the torn-read check has something to catch.
   void TEST_PublishWithoutBlocking(bool on) VAP_EXCLUDES(kvm_mu_);
@@ -92,6 +126,14 @@ class Guest {
   uint64_t publications_ VAP_GUARDED_BY(kvm_mu_) = 0;
   bool unblocked_publish_ VAP_GUARDED_BY(kvm_mu_) = false;
   std::vector<std::unique_ptr<Vcpu>> vcpus_ VAP_GUARDED_BY(kvm_mu_);
+
+  // kvm->arch.crypto.pqap_hook_rwsem; rank kPqapHook, one per guest.
+  mutable RwSemaphore hook_sem_{LockRank::kPqapHook, "pqap_hook_rwsem"};
+  PqapHook* hook_ VAP_GUARDED_BY(hook_sem_) = nullptr;
+
+  // The GISA's ISC references and alert mask; rank kLeaf.
+  mutable Mutex gisa_mu_{LockRank::kLeaf, "gisa"};
+  std::array<int, 8> isc_refs_ VAP_GUARDED_BY(gisa_mu_){};
 };
 
 }  // namespace vap::kvm
