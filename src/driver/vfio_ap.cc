@@ -123,6 +123,7 @@ void VfioAp::UpdateGuestApcbLocked(MdevState& m) {
   m.guest->kvm_mu().AssertHeld();
   const ApMatrix& s = m.shadow_apcb;
   m.guest->SetMasksLocked(s.apm(), s.aqm(), s.adm());
+  if (m.cfg_chg_trigger != nullptr) m.cfg_chg_trigger->Signal();
 }
 
 std::vector<VfioAp::Queue*> VfioAp::QueuesOfApidsLocked(
@@ -182,10 +183,16 @@ Status VfioAp::RequestLocked(MdevState& m) {
   if (m.guest != nullptr) {
     m.guest->kvm_mu().AssertHeld();
     m.guest->ClearMasksLocked();
+    if (m.cfg_chg_trigger != nullptr) m.cfg_chg_trigger->Signal();
   }
-  // No request eventfd can be registered yet (the guest issue adds the
-  // VFIO IRQs), so the kernel's no-trigger path is the one taken.
-  if (m.requests == 0) {
+  if (m.req_trigger != nullptr) {
+    if (m.requests % 10 == 0) {
+      log_.DevLog(
+          LogLevel::kNotice, kMdevDriver, m.uuid.ToString(),
+          fmt::format("Relaying device request to user (#{})", m.requests));
+    }
+    m.req_trigger->Signal();
+  } else if (m.requests == 0) {
     log_.DevLog(LogLevel::kInfo, kMdevDriver, m.uuid.ToString(),
                 "No device request registered, blocked until released by user");
   }

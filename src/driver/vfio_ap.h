@@ -38,6 +38,7 @@
 #include "base/result.h"
 #include "base/thread_annotations.h"
 #include "driver/filter.h"
+#include "driver/vfio_device.h"
 #include "kvm/guest.h"
 #include "matrix/ap_matrix.h"
 #include "matrix/uuid.h"
@@ -123,6 +124,22 @@ class VfioAp : public apbus::ApDriver {
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
+  // --- VFIO ioctls (vfio_ap_vfio.cc, spec/guest.md 5.3), all under
+  // mdevs_lock. ENODEV for an unknown mdev.
+  // VFIO_DEVICE_GET_INFO: EINVAL if argsz < 16.
+  Result<VfioDeviceInfo> GetDeviceInfo(const Uuid& uuid, uint32_t argsz) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // VFIO_DEVICE_GET_IRQ_INFO: EINVAL if argsz < 16 or index >= 2.
+  Result<VfioIrqInfo> GetIrqInfo(const Uuid& uuid, const VfioIrqInfo& in) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // VFIO_DEVICE_SET_IRQS with the fd that follows the header: -1 releases
+  // the trigger, >= 0 installs `eventfd` (null: EBADF, no such eventfd),
+  // < -1 EINVAL; the header is validated as the VFIO core does (EINVAL).
+  Status SetIrqs(const Uuid& uuid, const VfioIrqSet& hdr, int32_t fd,
+                 std::shared_ptr<EventCounter> eventfd) VAP_EXCLUDES(mdevs_mu_);
+  // VFIO_DEVICE_RESET: resets every linked queue; EIO if any failed.
+  Status ResetDevice(const Uuid& uuid) VAP_EXCLUDES(mdevs_mu_);
+
   // --- PQAP(AQIC) (vfio_ap_aqic.cc, spec/guest.md 3.4-3.7): the handler
   // the mdev's hook calls, with the guest's hook semaphore held for
   // reading; it takes mdevs_lock only. False: "not supported" (no GISA).
@@ -191,6 +208,8 @@ class VfioAp : public apbus::ApDriver {
     unsigned requests = 0;             // device requests relayed
     Hook hook;                         // installed in the guest at attach
     std::map<uint64_t, int> pins;      // pinned guest pages, counted
+    std::shared_ptr<EventCounter> req_trigger;      // IRQ index 0
+    std::shared_ptr<EventCounter> cfg_chg_trigger;  // IRQ index 1
   };
 
   // vfio_ap.cc

@@ -1,0 +1,116 @@
+// spec/guest.md section 9, the VFIO scenarios (13-17, 20, 26-28) on
+// M = {5,6} x {4,0xab} opened by guest V with both eventfds registered.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "driver/driver_fixture.h"
+#include "kvm/guest.h"
+
+namespace vap::driver {
+namespace {
+
+class VfioTest : public DriverFixture {
+ protected:
+  VfioTest() : guest_({"V"}) {
+    MakeU1();
+    EXPECT_TRUE(vfio_.Attach(kU1, guest_).ok());
+    // QEMU's realize: GET_INFO, then both IRQs.
+    EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(0, 0x24), 9, req_).ok());
+    EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(1, 0x24), 10, cfg_).ok());
+  }
+  ~VfioTest() override { vfio_.Detach(kU1); }
+
+  static VfioIrqSet Header(uint32_t index, uint32_t flags, uint32_t count = 1,
+                           uint32_t start = 0, uint32_t argsz = 24) {
+    return VfioIrqSet{argsz, flags, index, start, count};
+  }
+  int SetIrqs(const VfioIrqSet& h, int32_t fd) {
+    return vfio_.SetIrqs(kU1, h, fd, std::make_shared<EventCounter>())
+        .errno_value();
+  }
+
+  kvm::Guest guest_;
+  std::shared_ptr<EventCounter> req_ = std::make_shared<EventCounter>();
+  std::shared_ptr<EventCounter> cfg_ = std::make_shared<EventCounter>();
+};
+
+TEST_F(VfioTest, S28_DeviceAndIrqInfo) {
+  const VfioDeviceInfo info = *vfio_.GetDeviceInfo(kU1, 16);
+  EXPECT_EQ(info.flags, 0x21u);
+  EXPECT_EQ(info.num_regions, 0u);
+  EXPECT_EQ(info.num_irqs, 2u);
+  EXPECT_EQ(vfio_.GetDeviceInfo(kU1, 15).status().errno_value(), EINVAL);
+  const VfioIrqInfo irq = *vfio_.GetIrqInfo(kU1, VfioIrqInfo{16, 0, 1, 0});
+  EXPECT_EQ(irq.count, 1u);
+  EXPECT_EQ(irq.flags, 1u);
+  EXPECT_EQ(
+      vfio_.GetIrqInfo(kU1, VfioIrqInfo{16, 0, 2, 0}).status().errno_value(),
+      EINVAL);
+  EXPECT_EQ(
+      vfio_.GetIrqInfo(kU1, VfioIrqInfo{15, 0, 0, 0}).status().errno_value(),
+      EINVAL);
+}
+
+TEST_F(VfioTest, S27_SetIrqsValidation) {
+  EXPECT_EQ(SetIrqs(Header(0, 0x24), 9), 0);
+  EXPECT_EQ(SetIrqs(Header(0, 0x24), -1), 0);
+  EXPECT_EQ(SetIrqs(Header(0, 0x04), 9), EINVAL);  // no ACTION_TRIGGER
+  EXPECT_EQ(SetIrqs(Header(0, 0x21), 9), EINVAL);  // data not eventfd
+  EXPECT_EQ(SetIrqs(Header(2, 0x24), 9), EINVAL);
+  EXPECT_EQ(SetIrqs(Header(0, 0x24, 1, 1), 9), EINVAL);      // start 1
+  EXPECT_EQ(SetIrqs(Header(0, 0x24, 2), 9), EINVAL);         // count 2
+  EXPECT_EQ(SetIrqs(Header(0, 0x24, 1, 0, 20), 9), EINVAL);  // argsz 20
+  EXPECT_EQ(SetIrqs(Header(0, 0x24), -2), EINVAL);
+  EXPECT_EQ(vfio_.SetIrqs(kU1, Header(0, 0x24), 9, nullptr).errno_value(),
+            EBADF);
+}
+
+TEST_F(VfioTest, S20_HotUnplugSignalsConfigChange) {
+  const uint64_t before = cfg_->value();
+  ASSERT_TRUE(vfio_.UnassignAdapter(kU1, "6").ok());
+  EXPECT_EQ(cfg_->value(), before + 1);
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({5}));
+  // Assigning an adapter the filter keeps out publishes nothing.
+  ASSERT_TRUE(vfio_.AssignAdapter(kU1, "0x20").ok());
+  EXPECT_EQ(cfg_->value(), before + 1);
+}
+
+TEST_F(VfioTest, S13_S14_ResetDevice) {
+  EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
+  // A busy queue: ZAPQ answers 0x05, the verification issues ZAPQ again.
+  ASSERT_TRUE(fw_.InjectFault({ap::FaultKind::kBusy, 5, uint8_t{4}, 2}).ok());
+  EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
+}
+
+TEST_F(VfioTest, S16_ResetOfADeconfiguredQueueIsEio) {
+  ASSERT_TRUE(
+      fw_.InjectFault({ap::FaultKind::kDeconfigure, 6, uint8_t{4}, 1}).ok());
+  EXPECT_EQ(vfio_.ResetDevice(kU1).errno_value(), EIO);
+}
+
+TEST_F(VfioTest, S26_RemovalWhileInUseRelaysRequests) {
+  std::atomic<bool> removed{false};
+  std::thread remover([&] {
+    EXPECT_TRUE(vfio_.RemoveMdev(kU1).ok());
+    removed = true;
+  });
+  // The request: masks cleared, cfg_chg and the request eventfd signalled.
+  while (req_->value() == 0) std::this_thread::yield();
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask());
+  EXPECT_THAT(log_.LastText(),
+              ::testing::HasSubstr("Relaying device request to user (#0)"));
+  EXPECT_EQ(Info(kU1).shadow_apcb.apm(), ApMask::Of({5, 6}));  // shadow kept
+  EXPECT_FALSE(removed.load());
+  // QEMU unplugs: releases both IRQs and closes the device.
+  EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(0, 0x24), -1, nullptr).ok());
+  EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(1, 0x24), -1, nullptr).ok());
+  vfio_.Detach(kU1);
+  remover.join();
+  EXPECT_TRUE(removed.load());
+  EXPECT_EQ(vfio_.available_instances(), kMaxMdevs);
+}
+
+}  // namespace
+}  // namespace vap::driver
