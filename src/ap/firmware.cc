@@ -104,16 +104,27 @@ TapqResult Firmware::Tapq(Apqn apqn) {
   return result;
 }
 
-QueueStatus Firmware::ResetLocked(Apqn apqn) {
-  QueueStatus s = CommonChecksLocked(apqn);
-  if (s.response_code != kRcNormal) return s;
+Firmware::QueueState* Firmware::ReadyLocked(Apqn apqn, QueueStatus* s) {
+  *s = CommonChecksLocked(apqn);
+  if (s->response_code != kRcNormal) return nullptr;
   QueueState& q = QueueLocked(apqn);
-  if (ResetInProgressLocked(q)) return QueueStatus::Rc(kRcResetInProgress);
+  if (ResetInProgressLocked(q)) {
+    *s = QueueStatus::Rc(kRcResetInProgress);
+    return nullptr;
+  }
+  s->queue_empty = true;
+  return &q;
+}
+
+QueueStatus Firmware::ResetLocked(Apqn apqn) {
+  QueueStatus s;
+  QueueState* const ready = ReadyLocked(apqn, &s);
+  if (ready == nullptr) return s;
+  QueueState& q = *ready;
   q.irq_enabled = false;
   q.nib = 0;
   q.reset_until =
       q.reset_never_ends ? Nanos::max() : clock_.Now() + reset_duration_;
-  s.queue_empty = true;
   return s;
 }
 
@@ -129,29 +140,25 @@ QueueStatus Firmware::Zapq(Apqn apqn) {
 
 QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib) {
   MutexLock lock(mu_);
-  QueueStatus s = CommonChecksLocked(apqn);
-  if (s.response_code != kRcNormal) return s;
-  QueueState& q = QueueLocked(apqn);
-  if (ResetInProgressLocked(q)) return QueueStatus::Rc(kRcResetInProgress);
+  QueueStatus s;
+  QueueState* const q = ReadyLocked(apqn, &s);
+  if (q == nullptr) return s;
   if (nib == 0) return QueueStatus::Rc(kRcInvalidAddress);
   // Enabling again replaces the NIB and ISC (spec/guest.md 9.5).
-  q.irq_enabled = true;
-  q.isc = isc;
-  q.nib = nib;
-  s.queue_empty = true;
+  q->irq_enabled = true;
+  q->isc = isc;
+  q->nib = nib;
   s.irq_enabled = true;
   return s;
 }
 
 QueueStatus Firmware::AqicDisable(Apqn apqn) {
   MutexLock lock(mu_);
-  QueueStatus s = CommonChecksLocked(apqn);
-  if (s.response_code != kRcNormal) return s;
-  QueueState& q = QueueLocked(apqn);
-  if (ResetInProgressLocked(q)) return QueueStatus::Rc(kRcResetInProgress);
-  q.irq_enabled = false;
-  q.nib = 0;
-  s.queue_empty = true;
+  QueueStatus s;
+  QueueState* const q = ReadyLocked(apqn, &s);
+  if (q == nullptr) return s;
+  q->irq_enabled = false;
+  q->nib = 0;
   return s;
 }
 

@@ -150,6 +150,9 @@ class Firmware {
   // The status every function starts from; RC != 0 means stop there.
   QueueStatus CommonChecksLocked(Apqn apqn) VAP_REQUIRES(mu_);
   QueueState& QueueLocked(Apqn apqn) VAP_REQUIRES(mu_);
+  // The common checks, then no reset in progress: the queue's state, or
+  // null with the status to answer in *s (an empty queue otherwise).
+  QueueState* ReadyLocked(Apqn apqn, QueueStatus* s) VAP_REQUIRES(mu_);
   bool ResetInProgressLocked(const QueueState& q) const VAP_REQUIRES(mu_);
   QueueStatus ResetLocked(Apqn apqn) VAP_REQUIRES(mu_);
 

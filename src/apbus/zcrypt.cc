@@ -42,36 +42,28 @@ std::string ZcryptTypeName(const ApDevice& dev) {
 
 Zcrypt::Zcrypt(ApBus& bus) : bus_(bus) {}
 
-bool Zcrypt::CardDriver::Matches(const ApDevice& dev) const {
-  return dev.kind == DeviceKind::kCard && SupportedType(dev);
+bool Zcrypt::Driver::Matches(const ApDevice& dev) const {
+  return dev.kind == kind_ && SupportedType(dev);
 }
 
-Status Zcrypt::CardDriver::Probe(const ApDevice& dev) {
+Status Zcrypt::Driver::Probe(const ApDevice& dev) {
   if (ZcryptTypeName(dev).empty()) return Status::Error(ENODEV, "no card mode");
   MutexLock lock(z_.mu_);
-  z_.card_online_[dev.apid] = true;
+  if (kind_ == DeviceKind::kCard) {
+    z_.card_online_[dev.apid] = true;
+  } else {
+    z_.queue_online_[dev.apqn().qid()] = true;
+  }
   return Status::Ok();
 }
 
-void Zcrypt::CardDriver::Remove(const ApDevice& dev) {
+void Zcrypt::Driver::Remove(const ApDevice& dev) {
   MutexLock lock(z_.mu_);
-  z_.card_online_.erase(dev.apid);
-}
-
-bool Zcrypt::QueueDriver::Matches(const ApDevice& dev) const {
-  return dev.kind == DeviceKind::kQueue && SupportedType(dev);
-}
-
-Status Zcrypt::QueueDriver::Probe(const ApDevice& dev) {
-  if (ZcryptTypeName(dev).empty()) return Status::Error(ENODEV, "no card mode");
-  MutexLock lock(z_.mu_);
-  z_.queue_online_[dev.apqn().qid()] = true;
-  return Status::Ok();
-}
-
-void Zcrypt::QueueDriver::Remove(const ApDevice& dev) {
-  MutexLock lock(z_.mu_);
-  z_.queue_online_.erase(dev.apqn().qid());
+  if (kind_ == DeviceKind::kCard) {
+    z_.card_online_.erase(dev.apid);
+  } else {
+    z_.queue_online_.erase(dev.apqn().qid());
+  }
 }
 
 bool Zcrypt::CardOnline(const ApDevice& card) const {

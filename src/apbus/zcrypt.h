@@ -41,10 +41,13 @@ class Zcrypt {
   Status StoreQueueOnline(Apqn apqn, std::string_view buf) VAP_EXCLUDES(mu_);
 
  private:
-  class CardDriver : public ApDriver {
+  // cex4card and cex4queue: the same driver for the two device kinds.
+  class Driver : public ApDriver {
    public:
-    explicit CardDriver(Zcrypt& z) : z_(z) {}
-    std::string_view name() const override { return "cex4card"; }
+    Driver(Zcrypt& z, DeviceKind kind) : z_(z), kind_(kind) {}
+    std::string_view name() const override {
+      return kind_ == DeviceKind::kCard ? "cex4card" : "cex4queue";
+    }
     bool is_default() const override { return true; }
     bool Matches(const ApDevice& dev) const override;
     Status Probe(const ApDevice& dev) override;
@@ -52,23 +55,12 @@ class Zcrypt {
 
    private:
     Zcrypt& z_;
-  };
-  class QueueDriver : public ApDriver {
-   public:
-    explicit QueueDriver(Zcrypt& z) : z_(z) {}
-    std::string_view name() const override { return "cex4queue"; }
-    bool is_default() const override { return true; }
-    bool Matches(const ApDevice& dev) const override;
-    Status Probe(const ApDevice& dev) override;
-    void Remove(const ApDevice& dev) override;
-
-   private:
-    Zcrypt& z_;
+    const DeviceKind kind_;
   };
 
   ApBus& bus_;
-  CardDriver card_driver_{*this};
-  QueueDriver queue_driver_{*this};
+  Driver card_driver_{*this, DeviceKind::kCard};
+  Driver queue_driver_{*this, DeviceKind::kQueue};
   // Online flags of bound cards and queues; rank kLeaf.
   mutable Mutex mu_{LockRank::kLeaf, "zcrypt"};
   std::map<uint8_t, bool> card_online_ VAP_GUARDED_BY(mu_);
