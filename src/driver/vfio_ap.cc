@@ -321,6 +321,10 @@ Status VfioAp::Attach(const Uuid& uuid, kvm::Guest& guest) {
     MutexLock lock(mdevs_mu_);
     MdevState* m = FindMdevLocked(uuid);
     if (m == nullptr) return NoMdev();
+    // The device is opened once; a second open_device cannot happen while
+    // it is open (the VFIO core counts nested opens of the same user).
+    if (m->guest != nullptr)
+      return Status::Error(EBUSY, "the device is already open");
     if (!guest.crypto_enabled()) return Status::Ok();  // nothing attached
     hook = &m->hook;  // lives as long as the mdev, which outlives the attach
   }

@@ -118,8 +118,8 @@ class VfioAp : public apbus::ApDriver {
 
   // --- The guest side, as far as the driver goes (open_device and
   // close_device, spec/host.md 6.2-6.3). EPERM if the guest already has
-  // another mdev; ENODEV for an unknown mdev. A guest without crypto gets
-  // nothing attached.
+  // another mdev; EBUSY if the mdev is already open; ENODEV for an unknown
+  // mdev. A guest without crypto gets nothing attached.
   Status Attach(const Uuid& uuid, kvm::Guest& guest)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
@@ -263,6 +263,10 @@ class VfioAp : public apbus::ApDriver {
   void WaitIrqOffLocked(const Queue& q) VAP_REQUIRES(mdevs_mu_);
   // Releases the queue's recorded ISC and NIB pin (spec/guest.md 3.7).
   void ReleaseIrqLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
+  // For a queue leaving its mdev without a reset: disables its interrupts
+  // (the AQIC disable sequence) if it has any, releasing the resources.
+  // The kernel leaves them (docs/fidelity.md).
+  void DropIrqLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
   static void Unpin(MdevState& m, uint64_t address);
 
   // vfio_ap_reset.cc

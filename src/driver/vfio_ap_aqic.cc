@@ -115,6 +115,11 @@ void VfioAp::ReleaseIrqLocked(Queue& q) {
   }
 }
 
+void VfioAp::DropIrqLocked(Queue& q) {
+  if (q.saved_isc != kIscInvalid || q.saved_iova != 0)
+    (void)AqicDisableLocked(q);
+}
+
 std::map<uint64_t, int> VfioAp::PinnedPages(const Uuid& uuid) const {
   MutexLock lock(mdevs_mu_);
   const MdevState* m = FindMdevLocked(uuid);

@@ -140,6 +140,7 @@ std::vector<VfioAp::Queue*> VfioAp::UnplugLocked(MdevState& m,
     if (m.shadow_apcb.HasApqn(apqn)) {
       reset.push_back(q);  // back pointer cleared after the reset
     } else {
+      DropIrqLocked(*q);  // not reset: AQIC could still have enabled it
       q->mdev = nullptr;
     }
     blocked_[apqn.apqi].Set(apqn.apid);

@@ -52,6 +52,7 @@ void VfioAp::Remove(const apbus::ApDevice& dev) {
   } else if (info_.apm.Test(apqn.apid) && info_.aqm.Test(apqn.apqi)) {
     (void)ResetQueuesLocked({q});
   }
+  DropIrqLocked(*q);  // left without a reset (not in the host configuration)
   UnlinkLocked(*q);
   queues_.erase(apqn.qid());
 }
