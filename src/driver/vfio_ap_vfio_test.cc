@@ -90,6 +90,76 @@ TEST_F(VfioTest, S16_ResetOfADeconfiguredQueueIsEio) {
   EXPECT_EQ(vfio_.ResetDevice(kU1).errno_value(), EIO);
 }
 
+bool Logged(const Logger& log, std::string_view text) {
+  for (const LogLine& line : log.Read()) {
+    if (line.text.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+kvm::PqapRegs EnableAqic(Apqn q) {
+  kvm::PqapRegs r;
+  r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | q.qid();
+  r.gr1 = kvm::kAqicIrBit | 3;
+  r.gr2 = 0x4000;
+  return r;
+}
+
+TEST_F(VfioTest, S17_ResetOfAnInvalidApqnReleasesTheRecord) {
+  ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(5, 4))).cc, 0);
+  // The domain leaves the configuration before the bus notices.
+  ASSERT_TRUE(fw_.RemoveUsageDomain(4).ok());
+  EXPECT_EQ(vfio_.ResetDevice(kU1).errno_value(), EIO);
+  EXPECT_TRUE(Logged(log_, "PQAP/ZAPQ for 05.0004 failed with invalid rc=1"));
+  // Released, unlike the kernel (spec/guest.md 11.4).
+  EXPECT_EQ(vfio_.QueueIrq(Apqn(5, 4))->second, 0xff);
+  EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
+}
+
+TEST_F(VfioTest, S21_AdapterWithAnUnboundQueueIsPluggedWhenItBinds) {
+  ap::CardSpec card;
+  card.apid = 7;
+  card.type = *ap::CardType::Parse("CEX8C");
+  card.raw_hwtype = card.type.hwtype;
+  card.functions = card.type.DefaultFunctions();
+  ASSERT_TRUE(bus_.AddAdapter(card).ok());
+  ASSERT_TRUE(bus_.Unbind("vfio_ap", "07.00ab").ok());
+  const uint64_t signals = cfg_->value();
+  const uint64_t publications = guest_.publications();
+  ASSERT_TRUE(vfio_.AssignAdapter(kU1, "7").ok());
+  EXPECT_TRUE(Info(kU1).matrix.apm().Test(7));
+  EXPECT_FALSE(Info(kU1).shadow_apcb.apm().Test(7));
+  EXPECT_EQ(guest_.publications(), publications);  // nothing published
+  EXPECT_EQ(cfg_->value(), signals);
+  ASSERT_TRUE(bus_.Bind("vfio_ap", "07.00ab").ok());
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({5, 6, 7}));
+  EXPECT_EQ(cfg_->value(), signals + 1);
+}
+
+TEST_F(VfioTest, S22_NewDomainFiltersAnAdapterAndResetsItsQueues) {
+  ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(5, 4))).cc, 0);
+  ASSERT_TRUE(bus_.Unbind("vfio_ap", "05.0047").ok());
+  const uint64_t signals = cfg_->value();
+  ASSERT_TRUE(vfio_.AssignDomain(kU1, "0x47").ok());
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({6}));
+  EXPECT_EQ(guest_.Apcb().aqm(), ApMask::Of({4, 0x47, 0xab}));
+  EXPECT_EQ(cfg_->value(), signals + 1);
+  // 05.0004 and 05.00ab were reset: interrupts off, record released.
+  EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
+  EXPECT_EQ(vfio_.QueueIrq(Apqn(5, 4))->second, 0xff);
+}
+
+TEST_F(VfioTest, S23_UnbindInTheGuestUnplugsTheAdapter) {
+  ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(5, 0xab))).cc, 0);
+  const uint64_t signals = cfg_->value();
+  ASSERT_TRUE(bus_.Unbind("vfio_ap", "05.0004").ok());
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({6}));
+  EXPECT_EQ(cfg_->value(), signals + 1);
+  EXPECT_FALSE(vfio_.QueueIrq(Apqn(5, 4)).has_value());  // freed
+  EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 0xab)));           // reset
+  EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
+}
+
 TEST_F(VfioTest, S26_RemovalWhileInUseRelaysRequests) {
   std::atomic<bool> removed{false};
   std::thread remover([&] {
