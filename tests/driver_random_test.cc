@@ -101,11 +101,9 @@ class DriverRandomTest : public HostFixture,
         break;
       }
       case 12: {
-        ap::CardSpec card;
-        card.apid = static_cast<uint8_t>(Pick(6));
-        card.type = *ap::CardType::Parse(Pick(2) ? "CEX8C" : "CEX6A");
-        card.raw_hwtype = card.type.hwtype;
-        card.functions = card.type.DefaultFunctions();
+        const auto apid = static_cast<uint8_t>(Pick(6));
+        const ap::CardSpec card = ap::CardSpec::For(
+            apid, *ap::CardType::Parse(Pick(2) ? "CEX8C" : "CEX6A"));
         if (Pick(2)) {
           (void)bus_.AddAdapter(card);
         } else {

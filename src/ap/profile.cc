@@ -103,16 +103,6 @@ std::string DefaultSerial(const CardSpec& card) {
   return "";
 }
 
-CardSpec MakeCard(uint8_t apid, CardType type) {
-  CardSpec card;
-  card.apid = apid;
-  card.type = type;
-  card.raw_hwtype = type.hwtype;
-  card.functions = type.DefaultFunctions();
-  card.serial = DefaultSerial(card);
-  return card;
-}
-
 Result<CardSpec> ParseCard(const Json& v, size_t index, const HostProfile& p) {
   const std::string where = fmt::format("adapters[{}]", index);
   if (!v.is_object()) return Bad(where, "must be an object");
@@ -126,7 +116,7 @@ Result<CardSpec> ParseCard(const Json& v, size_t index, const HostProfile& p) {
   VAP_ASSIGN_OR_RETURN(unsigned id, Id(v["id"], where + ".id", p.na));
   Result<CardType> type = CardType::Parse(v["type"].get<std::string>());
   if (!type.ok()) return Bad(where + ".type", type.status().message());
-  CardSpec card = MakeCard(static_cast<uint8_t>(id), *type);
+  CardSpec card = CardSpec::For(static_cast<uint8_t>(id), *type);
   if (v.contains("raw_hwtype")) {
     VAP_ASSIGN_OR_RETURN(unsigned raw,
                          Id(v["raw_hwtype"], where + ".raw_hwtype", 255));
@@ -215,8 +205,10 @@ HostProfile DefaultProfile() {
   HostProfile p;
   p.name = "default";
   const CardType cex8c = *CardType::Parse("CEX8C");
-  p.cards = {MakeCard(0x03, cex8c), MakeCard(0x04, *CardType::Parse("CEX8P")),
-             MakeCard(0x05, cex8c), MakeCard(0x06, *CardType::Parse("CEX8A"))};
+  p.cards = {CardSpec::For(0x03, cex8c),
+             CardSpec::For(0x04, *CardType::Parse("CEX8P")),
+             CardSpec::For(0x05, cex8c),
+             CardSpec::For(0x06, *CardType::Parse("CEX8A"))};
   p.usage_domains = ApMask::Range(0x00, 0x0f) | ApMask::Of({0x47, 0xab});
   p.control_domains = p.usage_domains | ApMask::Of({0x10});
   return p;
@@ -229,7 +221,8 @@ HostProfile FullProfile() {
                             *CardType::Parse("CEX8P"),
                             *CardType::Parse("CEX8A")};
   for (unsigned apid = 0; apid <= kMaxApId; ++apid) {
-    p.cards.push_back(MakeCard(static_cast<uint8_t>(apid), types[apid % 3]));
+    p.cards.push_back(
+        CardSpec::For(static_cast<uint8_t>(apid), types[apid % 3]));
   }
   p.usage_domains = ApMask::All();
   p.control_domains = ApMask::All();
@@ -242,14 +235,24 @@ HostProfile LegacyProfile() {
   p.apxa = false;
   p.na = 63;
   p.nd = 15;
-  p.cards = {MakeCard(0x01, *CardType::Parse("CEX7C")),
-             MakeCard(0x02, *CardType::Parse("CEX7A"))};
+  p.cards = {CardSpec::For(0x01, *CardType::Parse("CEX7C")),
+             CardSpec::For(0x02, *CardType::Parse("CEX7A"))};
   p.usage_domains = ApMask::Range(0x00, 0x0f);
   p.control_domains = ApMask::Range(0x00, 0x0f);
   return p;
 }
 
 }  // namespace
+
+CardSpec CardSpec::For(uint8_t apid, const CardType& type) {
+  CardSpec card;
+  card.apid = apid;
+  card.type = type;
+  card.raw_hwtype = type.hwtype;
+  card.functions = type.DefaultFunctions();
+  card.serial = DefaultSerial(card);
+  return card;
+}
 
 Result<HostProfile> ParseHostProfile(std::string_view json) {
   Json j = Json::parse(json, /*cb=*/nullptr, /*allow_exceptions=*/false);

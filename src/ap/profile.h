@@ -24,6 +24,10 @@ struct CardSpec {
   uint8_t ml = 0;          // TAPQ ML (max message size in 4 KiB; 0 = 12 KiB)
   std::string serial;      // CCA/EP11 serial number
   bool configured = true;  // SCLP state at start
+
+  // A card of `type` with the type's raw hwtype, default functions and a
+  // serial number derived from the APID.
+  static CardSpec For(uint8_t apid, const CardType& type);
 };
 
 struct HostProfile {

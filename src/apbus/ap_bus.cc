@@ -55,8 +55,6 @@ Status ApBus::RegisterDriver(ApDriver& drv) {
   for (const ApDevice& dev : unbound) {
     if (drv.Matches(dev)) (void)ProbeLocked(dev, drv);
   }
-  MutexLock lock(devices_mu_);
-  CheckBindingsCompleteLocked();
   return Status::Ok();
 }
 
@@ -244,8 +242,7 @@ std::vector<ApDevice> ApBus::DevicesOf(std::string_view driver) const {
   return out;
 }
 
-Bindings ApBus::bindings() const {
-  MutexLock lock(devices_mu_);
+Bindings ApBus::BindingsLocked() const {
   Bindings b;
   for (const auto& [apid, card] : cards_) {
     for (const auto& [apqi, q] : card.queues) {
@@ -257,19 +254,9 @@ Bindings ApBus::bindings() const {
   return b;
 }
 
-void ApBus::CheckBindingsCompleteLocked() {
-  unsigned bound = 0;
-  unsigned total = 0;
-  for (const auto& [apid, card] : cards_) {
-    for (const auto& [apqi, q] : card.queues) {
-      ++total;
-      if (q.driver != nullptr) ++bound;
-    }
-  }
-  if (scans_ >= 1 && bound == total && !bindings_complete_) {
-    bindings_complete_ = true;
-    ++bindings_complete_count_;
-  }
+Bindings ApBus::bindings() const {
+  MutexLock lock(devices_mu_);
+  return BindingsLocked();
 }
 
 std::optional<ap::QciInfo> ApBus::qci() const {

@@ -220,7 +220,7 @@ class ApBus {
       VAP_REQUIRES(devices_mu_);
   ApDevice SnapshotLocked(const ApDevice& dev, const ApDriver* drv) const
       VAP_REQUIRES(devices_mu_);
-  void CheckBindingsCompleteLocked() VAP_REQUIRES(devices_mu_);
+  Bindings BindingsLocked() const VAP_REQUIRES(devices_mu_);
   void WorkerLoop() VAP_EXCLUDES(worker_mu_);
   // Blocks until a scan is due; false once the bus is being destroyed.
   bool WaitForScanRequest() VAP_EXCLUDES(worker_mu_);
@@ -250,8 +250,6 @@ class ApBus {
   uint64_t scans_ VAP_GUARDED_BY(devices_mu_) = 0;
   int ap_domain_ VAP_GUARDED_BY(devices_mu_) = -1;
   int overrides_ VAP_GUARDED_BY(devices_mu_) = 0;  // queues with an override
-  bool bindings_complete_ VAP_GUARDED_BY(devices_mu_) = false;
-  uint64_t bindings_complete_count_ VAP_GUARDED_BY(devices_mu_) = 0;
 
   // The scan worker; rank kLeaf.
   mutable Mutex worker_mu_{LockRank::kLeaf, "ap_scan_worker"};

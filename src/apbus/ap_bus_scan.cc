@@ -57,9 +57,9 @@ void ApBus::ScanLocked() {
   if (changed) {
     for (ApDriver* d : drivers) d->OnScanComplete(*new_qci, *old_qci);
   }
+  // The kernel also sends BINDINGS=complete here; vap has no uevents yet.
   MutexLock lock(devices_mu_);
   ++scans_;
-  CheckBindingsCompleteLocked();
 }
 
 void ApBus::SelectDomainLocked() {

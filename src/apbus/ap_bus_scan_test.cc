@@ -28,12 +28,7 @@ class ApBusScanTest : public ::testing::Test {
   }
 
   ap::CardSpec Spec(uint8_t apid, const char* type) {
-    ap::CardSpec c;
-    c.apid = apid;
-    c.type = *ap::CardType::Parse(type);
-    c.raw_hwtype = c.type.hwtype;
-    c.functions = c.type.DefaultFunctions();
-    return c;
+    return ap::CardSpec::For(apid, *ap::CardType::Parse(type));
   }
 
   ManualClock clock_;

@@ -78,11 +78,7 @@ TEST_F(ExplainTest, UnboundQueueKeepsItsAdapterOut) {
 
 TEST_F(ExplainTest, AdapterTypeTooOld) {
   MakeU1();
-  ap::CardSpec old;
-  old.apid = 7;
-  old.type = *ap::CardType::Parse("CEX3C");
-  old.raw_hwtype = old.type.hwtype;
-  old.functions = old.type.DefaultFunctions();
+  const ap::CardSpec old = ap::CardSpec::For(7, *ap::CardType::Parse("CEX3C"));
   ASSERT_TRUE(bus_.AddAdapter(old).ok());
   ASSERT_TRUE(vfio_.AssignAdapter(kU1, "7").ok());
   const Explanation e = *Explain(vfio_, bus_, kU1);

@@ -14,10 +14,6 @@ namespace vap::driver {
 
 namespace {
 
-constexpr const char* kMdevDriver = "vfio_ap_mdev";
-
-Status NoMdev() { return Status::Error(ENODEV, "no such mdev"); }
-
 // The vfio core's request period (model time).
 constexpr Nanos kRequestPeriod = std::chrono::seconds(10);
 
@@ -177,7 +173,7 @@ Status VfioAp::CreateMdev(const Uuid& uuid) {
   return Status::Ok();
 }
 
-Status VfioAp::RequestLocked(MdevState& m) {
+void VfioAp::RequestLocked(MdevState& m) {
   // The vfio core's request callback (spec/host.md 6.4 step 2), with the
   // update locks held: the guest loses its AP resources at once.
   if (m.guest != nullptr) {
@@ -197,7 +193,6 @@ Status VfioAp::RequestLocked(MdevState& m) {
                 "No device request registered, blocked until released by user");
   }
   ++m.requests;
-  return Status::Ok();
 }
 
 Status VfioAp::RemoveMdev(const Uuid& uuid) {
@@ -209,9 +204,9 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
     {
       MdevUpdateLocks locks(*this, uuid);
       MdevState* m = locks.mdev();
-      if (m == nullptr || m->removing) return NoMdev();
+      if (m == nullptr) return NoMdev();
       if (m->guest == nullptr) break;
-      (void)RequestLocked(*m);
+      RequestLocked(*m);
     }
     MutexLock lock(mdevs_mu_);
     const Nanos deadline = clock_.Now() + kRequestPeriod;
@@ -226,8 +221,7 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
   MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
   MdevState* m = FindMdevLocked(uuid);
-  if (m == nullptr || m->removing) return NoMdev();
-  m->removing = true;
+  if (m == nullptr) return NoMdev();
   const std::vector<Queue*> linked = LinkedQueuesLocked(*m);
   (void)ResetQueuesLocked(linked);
   for (Queue* q : linked) UnlinkLocked(*q);

@@ -19,6 +19,7 @@
 #ifndef VAP_DRIVER_VFIO_AP_H_
 #define VAP_DRIVER_VFIO_AP_H_
 
+#include <cerrno>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -164,6 +165,11 @@ class VfioAp : public apbus::ApDriver {
 
  private:
   friend class UpdateLocksBase;
+
+  // The mdev driver's name, as dev_warn() prefixes mdev log lines.
+  static constexpr const char* kMdevDriver = "vfio_ap_mdev";
+  static Status NoMdev() { return Status::Error(ENODEV, "no such mdev"); }
+
   friend class MdevUpdateLocks;
   friend class GuestUpdateLocks;
   friend class ApqnUpdateLocks;
@@ -204,7 +210,6 @@ class VfioAp : public apbus::ApDriver {
     kvm::Guest* guest = nullptr;
     std::map<uint16_t, Queue*> qtable;
     ApMask apm_add, aqm_add, adm_add;  // host additions pending hot plug
-    bool removing = false;             // RemoveMdev is waiting for it
     unsigned requests = 0;             // device requests relayed
     Hook hook;                         // installed in the guest at attach
     std::map<uint64_t, int> pins;      // pinned guest pages, counted
@@ -236,7 +241,7 @@ class VfioAp : public apbus::ApDriver {
       VAP_REQUIRES(mdevs_mu_);
   std::string StatusOfLocked(Apqn apqn) const VAP_REQUIRES(mdevs_mu_);
   MdevInfo InfoLocked(const MdevState& m) const VAP_REQUIRES(mdevs_mu_);
-  Status RequestLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
+  void RequestLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
   void DetachLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
 
   // vfio_ap_assign.cc

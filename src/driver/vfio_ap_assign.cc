@@ -13,10 +13,6 @@ namespace vap::driver {
 
 namespace {
 
-constexpr const char* kMdevDriver = "vfio_ap_mdev";
-
-Status NoMdev() { return Status::Error(ENODEV, "no such mdev"); }
-
 ApMask& MaskOf(ApMatrix& m, int which) {
   return which == 0 ? m.apm() : which == 1 ? m.aqm() : m.adm();
 }

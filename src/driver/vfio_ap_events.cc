@@ -10,12 +10,6 @@
 
 namespace vap::driver {
 
-namespace {
-
-constexpr const char* kMdevDriver = "vfio_ap_mdev";
-
-}  // namespace
-
 bool VfioAp::Matches(const apbus::ApDevice& dev) const {
   return dev.kind == apbus::DeviceKind::kQueue &&
          dev.hwtype >= ap::kHwtypeCex4 && dev.hwtype <= ap::kHwtypeCex8;

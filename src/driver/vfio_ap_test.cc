@@ -47,11 +47,7 @@ TEST_F(VfioApTest, HostRemovesAnAdapterTheGuestLosesItAtOnce) {
   EXPECT_EQ(guest.Apcb().apm(), ApMask::Of({5}));
   EXPECT_EQ(Info(kU1).matrix.apm(), ApMask::Of({5, 6}));  // assignment kept
   // Back in the configuration: plugged again at the end of the scan.
-  ap::CardSpec card;
-  card.apid = 6;
-  card.type = *ap::CardType::Parse("CEX7C");
-  card.raw_hwtype = 13;
-  card.functions = card.type.DefaultFunctions();
+  const ap::CardSpec card = ap::CardSpec::For(6, *ap::CardType::Parse("CEX7C"));
   const uint64_t before = guest.publications();
   ASSERT_TRUE(bus_.AddAdapter(card).ok());
   EXPECT_EQ(guest.Apcb().apm(), ApMask::Of({5, 6}));

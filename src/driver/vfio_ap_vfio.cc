@@ -11,7 +11,6 @@ namespace {
 constexpr uint32_t kMinArgsz = 16;
 constexpr uint32_t kIrqSetHeaderSize = 20;
 
-Status NoMdev() { return Status::Error(ENODEV, "no such mdev"); }
 Status Invalid(const char* why) { return Status::Error(EINVAL, why); }
 
 // vfio_set_irqs_validate_and_prepare, in its order.

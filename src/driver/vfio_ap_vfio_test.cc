@@ -117,11 +117,7 @@ TEST_F(VfioTest, S17_ResetOfAnInvalidApqnReleasesTheRecord) {
 }
 
 TEST_F(VfioTest, S21_AdapterWithAnUnboundQueueIsPluggedWhenItBinds) {
-  ap::CardSpec card;
-  card.apid = 7;
-  card.type = *ap::CardType::Parse("CEX8C");
-  card.raw_hwtype = card.type.hwtype;
-  card.functions = card.type.DefaultFunctions();
+  const ap::CardSpec card = ap::CardSpec::For(7, *ap::CardType::Parse("CEX8C"));
   ASSERT_TRUE(bus_.AddAdapter(card).ok());
   ASSERT_TRUE(bus_.Unbind("vfio_ap", "07.00ab").ok());
   const uint64_t signals = cfg_->value();
