@@ -91,7 +91,7 @@ TEST_F(DriverConcurrencyTest, StoresRaceHostEventsAndGuests) {
     for (int i = 0; i < kOps / 4; ++i) {
       const Uuid u = *Uuid::Parse(uuids[rng() % uuids.size()]);
       if (rng() % 2) {
-        (void)vfio_.Attach(u, guests[rng() % 2]);
+        (void)vfio_.Attach(u, &guests[rng() % 2]);
       } else {
         vfio_.Detach(u);
       }

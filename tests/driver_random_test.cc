@@ -127,7 +127,7 @@ class DriverRandomTest : public HostFixture,
         break;
       case 15: {
         kvm::Guest& g = guests_[Pick(2)];
-        (void)vfio_.Attach(u, g);
+        (void)vfio_.Attach(u, &g);
         break;
       }
       case 16:

@@ -58,7 +58,7 @@ TEST_F(GuestStressTest, GuestsAndHostEventsRace) {
     guests.push_back(
         std::make_unique<kvm::Guest>(Options(static_cast<int>(i))));
     guests.back()->StartVcpus(2);
-    ASSERT_TRUE(vfio_.Attach(mdevs[i], *guests.back()).ok());
+    ASSERT_TRUE(vfio_.Attach(mdevs[i], guests.back().get()).ok());
   }
   constexpr int kOps = 1500;
   std::atomic<int> enabled{0};  // AQIC enables that succeeded
@@ -138,7 +138,7 @@ TEST_F(GuestStressTest, GuestsAndHostEventsRace) {
       const size_t g = rng() % guests.size();
       if (rng() % 4 == 0) {
         const Status s =
-            vfio_.Attach(mdevs[(g + 1) % mdevs.size()], *guests[g]);
+            vfio_.Attach(mdevs[(g + 1) % mdevs.size()], guests[g].get());
         EXPECT_TRUE(s.errno_value() == EPERM || s.errno_value() == EBUSY ||
                     s.ok());
         if (s.ok()) vfio_.Detach(mdevs[(g + 1) % mdevs.size()]);
@@ -146,7 +146,7 @@ TEST_F(GuestStressTest, GuestsAndHostEventsRace) {
       }
       vfio_.Detach(mdevs[g]);
       std::this_thread::yield();
-      (void)vfio_.Attach(mdevs[g], *guests[g]);
+      (void)vfio_.Attach(mdevs[g], guests[g].get());
     }
   };
   std::vector<std::thread> threads;

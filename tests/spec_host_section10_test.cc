@@ -216,7 +216,7 @@ TEST_F(Section10, S10_7_GuestAttachHotPlugUnbindRebind) {
   CreateU2();
   ASSERT_EQ(Echo("+5", "bus/ap/apmask"), 0);
   kvm::Guest guest({"guest1"});
-  ASSERT_TRUE(vfio_.Attach(*Uuid::Parse(kU1), guest).ok());
+  ASSERT_TRUE(vfio_.Attach(*Uuid::Parse(kU1), &guest).ok());
   EXPECT_EQ(Cat("devices/ap/card05/05.0004/status"), "in use\n");
   EXPECT_EQ(Echo("0x47", U1("assign_domain")), 0);
   const std::string all =
@@ -294,7 +294,7 @@ TEST_F(Section10, S10_9_RemoveBlocksWhileAGuestHoldsTheDevice) {
   ReserveQueues();
   CreateAndAssignU1();
   kvm::Guest guest({"guest1"});
-  ASSERT_TRUE(vfio_.Attach(*Uuid::Parse(kU1), guest).ok());
+  ASSERT_TRUE(vfio_.Attach(*Uuid::Parse(kU1), &guest).ok());
   std::atomic<bool> done{false};
   std::thread remover([&] {
     EXPECT_EQ(Echo("1", U1("remove")), 0);

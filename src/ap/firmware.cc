@@ -46,7 +46,7 @@ std::optional<QciInfo> Firmware::Qci() const {
   return qci_;
 }
 
-QueueStatus Firmware::CommonChecksLocked(Apqn apqn) {
+QueueStatus Firmware::CommonChecksLocked(Apqn apqn, QueueFunction fn) {
   auto card = cards_.find(apqn.apid);
   if (card == cards_.end() || !qci_.apm.Test(apqn.apid) ||
       !qci_.aqm.Test(apqn.apqi)) {
@@ -64,6 +64,10 @@ QueueStatus Firmware::CommonChecksLocked(Apqn apqn) {
     if (q->second.busy > 0) {
       --q->second.busy;
       return QueueStatus::Rc(kRcBusy);
+    }
+    if (q->second.answer_count > 0 && q->second.answer_function == fn) {
+      --q->second.answer_count;
+      return QueueStatus::Rc(q->second.answer_rc);
     }
   }
   if (c.busy > 0) {
@@ -84,7 +88,7 @@ bool Firmware::ResetInProgressLocked(const QueueState& q) const {
 TapqResult Firmware::Tapq(Apqn apqn) {
   MutexLock lock(mu_);
   TapqResult result;
-  result.status = CommonChecksLocked(apqn);
+  result.status = CommonChecksLocked(apqn, QueueFunction::kTapq);
   auto card = cards_.find(apqn.apid);
   if (card != cards_.end() &&
       result.status.response_code != kRcQueueNotAvailable) {
@@ -104,8 +108,9 @@ TapqResult Firmware::Tapq(Apqn apqn) {
   return result;
 }
 
-Firmware::QueueState* Firmware::ReadyLocked(Apqn apqn, QueueStatus* s) {
-  *s = CommonChecksLocked(apqn);
+Firmware::QueueState* Firmware::ReadyLocked(Apqn apqn, QueueFunction fn,
+                                            QueueStatus* s) {
+  *s = CommonChecksLocked(apqn, fn);
   if (s->response_code != kRcNormal) return nullptr;
   QueueState& q = QueueLocked(apqn);
   if (ResetInProgressLocked(q)) {
@@ -116,9 +121,9 @@ Firmware::QueueState* Firmware::ReadyLocked(Apqn apqn, QueueStatus* s) {
   return &q;
 }
 
-QueueStatus Firmware::ResetLocked(Apqn apqn) {
+QueueStatus Firmware::ResetLocked(Apqn apqn, QueueFunction fn) {
   QueueStatus s;
-  QueueState* const ready = ReadyLocked(apqn, &s);
+  QueueState* const ready = ReadyLocked(apqn, fn, &s);
   if (ready == nullptr) return s;
   QueueState& q = *ready;
   q.irq_enabled = false;
@@ -130,18 +135,18 @@ QueueStatus Firmware::ResetLocked(Apqn apqn) {
 
 QueueStatus Firmware::Rapq(Apqn apqn) {
   MutexLock lock(mu_);
-  return ResetLocked(apqn);
+  return ResetLocked(apqn, QueueFunction::kRapq);
 }
 
 QueueStatus Firmware::Zapq(Apqn apqn) {
   MutexLock lock(mu_);
-  return ResetLocked(apqn);
+  return ResetLocked(apqn, QueueFunction::kZapq);
 }
 
 QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib) {
   MutexLock lock(mu_);
   QueueStatus s;
-  QueueState* const q = ReadyLocked(apqn, &s);
+  QueueState* const q = ReadyLocked(apqn, QueueFunction::kAqic, &s);
   if (q == nullptr) return s;
   if (nib == 0) return QueueStatus::Rc(kRcInvalidAddress);
   // Enabling again replaces the NIB and ISC (spec/guest.md 9.5).
@@ -155,7 +160,7 @@ QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib) {
 QueueStatus Firmware::AqicDisable(Apqn apqn) {
   MutexLock lock(mu_);
   QueueStatus s;
-  QueueState* const q = ReadyLocked(apqn, &s);
+  QueueState* const q = ReadyLocked(apqn, QueueFunction::kAqic, &s);
   if (q == nullptr) return s;
   q->irq_enabled = false;
   q->nib = 0;
@@ -270,8 +275,13 @@ Status Firmware::InjectFault(const Fault& fault) {
   auto it = cards_.find(fault.apid);
   if (it == cards_.end()) return NoCard(fault.apid);
   CardRecord& card = it->second;
-  if (fault.kind == FaultKind::kBusy && fault.count <= 0) {
-    return Status::Error(EINVAL, "a busy fault needs a positive count");
+  if ((fault.kind == FaultKind::kBusy || fault.kind == FaultKind::kAnswer) &&
+      fault.count <= 0) {
+    return Status::Error(EINVAL, "a busy or answer fault needs a positive "
+                                 "count");
+  }
+  if (fault.kind == FaultKind::kAnswer && !fault.apqi) {
+    return Status::Error(EINVAL, "an answer fault needs a queue");
   }
   if (!fault.apqi) {
     switch (fault.kind) {
@@ -283,6 +293,8 @@ Status Firmware::InjectFault(const Fault& fault) {
         return Status::Ok();
       case FaultKind::kBusy:
         card.busy = fault.count;
+        return Status::Ok();
+      case FaultKind::kAnswer:  // refused above
         return Status::Ok();
       case FaultKind::kResetNeverEnds:
         for (unsigned apqi : qci_.aqm.Ids()) {
@@ -306,6 +318,11 @@ Status Firmware::InjectFault(const Fault& fault) {
     case FaultKind::kResetNeverEnds:
       q.reset_never_ends = true;
       break;
+    case FaultKind::kAnswer:
+      q.answer_count = fault.count;
+      q.answer_function = fault.function;
+      q.answer_rc = fault.rc;
+      break;
   }
   return Status::Ok();
 }
@@ -317,6 +334,7 @@ Status Firmware::ClearFaults(uint8_t apid, std::optional<uint8_t> apqi) {
   const auto clear_queue = [&](QueueState& q) {
     q.checkstopped = q.deconfigured = false;
     q.busy = 0;
+    q.answer_count = 0;
     q.reset_never_ends = false;
     if (q.reset_until == Nanos::max()) q.reset_until = clock_.Now();
   };

@@ -9,6 +9,7 @@
 //   card deconfigured (SCLP, or fault)              -> RC 0x03
 //   queue checkstopped / deconfigured (fault)       -> RC 0x04 / 0x03
 //   "busy for the next N calls" fault, N > 0        -> RC 0x05, N -= 1
+//   "answer R to the next N calls of F" fault       -> RC R, N -= 1
 // then:
 //   TAPQ  reset in progress -> RC 0x02; else RC 0x00, E = 1, I = enabled.
 //   RAPQ/ZAPQ  reset in progress -> RC 0x02 (nothing changes); else RC
@@ -72,13 +73,19 @@ enum class FaultKind : uint8_t {
   kDeconfigure,     // every function answers RC 0x03
   kResetNeverEnds,  // the next reset stays in progress until cleared
   kBusy,            // the next `count` functions answer RC 0x05
+  kAnswer,          // the next `count` calls of `function` answer `rc`
 };
+
+// The queue functions a kAnswer fault can target.
+enum class QueueFunction : uint8_t { kTapq, kRapq, kZapq, kAqic };
 
 struct Fault {
   FaultKind kind;
   uint8_t apid = 0;
   std::optional<uint8_t> apqi;  // none: the whole card
-  int count = 1;                // kBusy only
+  int count = 1;                // kBusy and kAnswer
+  QueueFunction function = QueueFunction::kTapq;  // kAnswer only
+  uint8_t rc = 0;                                 // kAnswer only
 };
 
 class Firmware {
@@ -137,6 +144,9 @@ class Firmware {
     bool checkstopped = false;
     bool deconfigured = false;
     int busy = 0;
+    int answer_count = 0;  // kAnswer fault
+    QueueFunction answer_function = QueueFunction::kTapq;
+    uint8_t answer_rc = 0;
     bool irq_enabled = false;
     uint8_t isc = 0;
     uint64_t nib = 0;
@@ -148,13 +158,15 @@ class Firmware {
   };
 
   // The status every function starts from; RC != 0 means stop there.
-  QueueStatus CommonChecksLocked(Apqn apqn) VAP_REQUIRES(mu_);
+  QueueStatus CommonChecksLocked(Apqn apqn, QueueFunction fn)
+      VAP_REQUIRES(mu_);
   QueueState& QueueLocked(Apqn apqn) VAP_REQUIRES(mu_);
   // The common checks, then no reset in progress: the queue's state, or
   // null with the status to answer in *s (an empty queue otherwise).
-  QueueState* ReadyLocked(Apqn apqn, QueueStatus* s) VAP_REQUIRES(mu_);
+  QueueState* ReadyLocked(Apqn apqn, QueueFunction fn, QueueStatus* s)
+      VAP_REQUIRES(mu_);
   bool ResetInProgressLocked(const QueueState& q) const VAP_REQUIRES(mu_);
-  QueueStatus ResetLocked(Apqn apqn) VAP_REQUIRES(mu_);
+  QueueStatus ResetLocked(Apqn apqn, QueueFunction fn) VAP_REQUIRES(mu_);
 
   const Clock& clock_;
 

@@ -101,6 +101,30 @@ TEST_F(FirmwareTest, BusyForNCalls) {
             EINVAL);
 }
 
+TEST_F(FirmwareTest, AnswerFaultTargetsOneFunctionForNCalls) {
+  Fault f{FaultKind::kAnswer, 5, 4};
+  f.function = QueueFunction::kAqic;
+  f.rc = kRcOtherwiseChanged;
+  f.count = 2;
+  ASSERT_TRUE(fw_.InjectFault(f).ok());
+  EXPECT_EQ(TapqRc(Apqn(5, 4)), kRcNormal);  // other functions unaffected
+  EXPECT_EQ(fw_.AqicEnable(Apqn(5, 4), 3, 0x1000).response_code,
+            kRcOtherwiseChanged);
+  EXPECT_EQ(fw_.AqicDisable(Apqn(5, 4)).response_code, kRcOtherwiseChanged);
+  EXPECT_EQ(fw_.AqicEnable(Apqn(5, 4), 3, 0x1000).response_code, kRcNormal);
+  // Clearing removes what is left of it; a card-wide answer is refused.
+  f.function = QueueFunction::kTapq;
+  f.rc = 0x35;
+  ASSERT_TRUE(fw_.InjectFault(f).ok());
+  ASSERT_TRUE(fw_.ClearFaults(5, 4).ok());
+  EXPECT_EQ(TapqRc(Apqn(5, 4)), kRcNormal);
+  f.apqi.reset();
+  EXPECT_EQ(fw_.InjectFault(f).errno_value(), EINVAL);
+  f.apqi = 4;
+  f.count = 0;
+  EXPECT_EQ(fw_.InjectFault(f).errno_value(), EINVAL);
+}
+
 TEST_F(FirmwareTest, ResetThatNeverEndsUntilCleared) {
   ASSERT_TRUE(
       fw_.InjectFault({FaultKind::kResetNeverEnds, 5, uint8_t{4}, 1}).ok());

@@ -22,7 +22,7 @@ const MissingResource* Find(const Explanation& e, ResourceKind kind,
 TEST_F(ExplainTest, NothingMissing) {
   MakeU1();
   kvm::Guest guest({"g"});
-  ASSERT_TRUE(vfio_.Attach(kU1, guest).ok());
+  ASSERT_TRUE(vfio_.Attach(kU1, &guest).ok());
   const Explanation e = *Explain(vfio_, bus_, kU1);
   EXPECT_TRUE(e.missing.empty());
   EXPECT_EQ(e.summary,

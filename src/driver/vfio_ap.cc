@@ -309,7 +309,11 @@ Result<std::string> VfioAp::ShowQueueStatus(Apqn apqn) const {
 
 // --- Attach / detach -----------------------------------------------------
 
-Status VfioAp::Attach(const Uuid& uuid, kvm::Guest& guest) {
+Status VfioAp::Attach(const Uuid& uuid, kvm::Guest* guest_or_null) {
+  // vfio_ap_mdev_open_device: no KVM, no device.
+  if (guest_or_null == nullptr)
+    return Status::Error(EINVAL, "no KVM associated with the device");
+  kvm::Guest& guest = *guest_or_null;
   kvm::PqapHook* hook;
   {
     MutexLock lock(mdevs_mu_);

@@ -34,8 +34,10 @@
 #include "apbus/ap_bus.h"
 #include "apbus/ap_driver.h"
 #include "base/clock.h"
+#include "base/event_fd.h"
 #include "base/log.h"
 #include "base/mutex.h"
+#include "base/rate_limit.h"
 #include "base/result.h"
 #include "base/thread_annotations.h"
 #include "driver/filter.h"
@@ -118,10 +120,11 @@ class VfioAp : public apbus::ApDriver {
   static std::string Features() { return "guest_matrix hotplug ap_config\n"; }
 
   // --- The guest side, as far as the driver goes (open_device and
-  // close_device, spec/host.md 6.2-6.3). EPERM if the guest already has
-  // another mdev; EBUSY if the mdev is already open; ENODEV for an unknown
-  // mdev. A guest without crypto gets nothing attached.
-  Status Attach(const Uuid& uuid, kvm::Guest& guest)
+  // close_device, spec/host.md 6.2-6.3). EINVAL without a guest (no KVM
+  // associated with the device); ENODEV for an unknown mdev; EBUSY if the
+  // mdev is already open; EPERM if the guest already has another mdev. A
+  // guest without crypto gets nothing attached.
+  Status Attach(const Uuid& uuid, kvm::Guest* guest)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
@@ -137,7 +140,7 @@ class VfioAp : public apbus::ApDriver {
   // the trigger, >= 0 installs `eventfd` (null: EBADF, no such eventfd),
   // < -1 EINVAL; the header is validated as the VFIO core does (EINVAL).
   Status SetIrqs(const Uuid& uuid, const VfioIrqSet& hdr, int32_t fd,
-                 std::shared_ptr<EventCounter> eventfd) VAP_EXCLUDES(mdevs_mu_);
+                 std::shared_ptr<EventFd> eventfd) VAP_EXCLUDES(mdevs_mu_);
   // VFIO_DEVICE_RESET: resets every linked queue; EIO if any failed.
   Status ResetDevice(const Uuid& uuid) VAP_EXCLUDES(mdevs_mu_);
 
@@ -145,6 +148,11 @@ class VfioAp : public apbus::ApDriver {
   // the mdev's hook calls, with the guest's hook semaphore held for
   // reading; it takes mdevs_lock only. False: "not supported" (no GISA).
   bool HandleAqic(const Uuid& uuid, kvm::Guest& guest, kvm::PqapRegs* regs)
+      VAP_EXCLUDES(mdevs_mu_);
+  // The dma_unmap callback (spec/guest.md 3.8): the user unmapped guest
+  // memory [iova, iova + length); every queue of the mdev whose NIB lies
+  // there gets the AQIC disable sequence. The guest is not told.
+  void DmaUnmap(const Uuid& uuid, uint64_t iova, uint64_t length)
       VAP_EXCLUDES(mdevs_mu_);
   // Guest pages pinned for notification-indicator bytes, per page.
   std::map<uint64_t, int> PinnedPages(const Uuid& uuid) const
@@ -213,8 +221,8 @@ class VfioAp : public apbus::ApDriver {
     unsigned requests = 0;             // device requests relayed
     Hook hook;                         // installed in the guest at attach
     std::map<uint64_t, int> pins;      // pinned guest pages, counted
-    std::shared_ptr<EventCounter> req_trigger;      // IRQ index 0
-    std::shared_ptr<EventCounter> cfg_chg_trigger;  // IRQ index 1
+    std::shared_ptr<EventFd> req_trigger;      // IRQ index 0
+    std::shared_ptr<EventFd> cfg_chg_trigger;  // IRQ index 1
   };
 
   // vfio_ap.cc
@@ -279,8 +287,12 @@ class VfioAp : public apbus::ApDriver {
   // response code is not 0.
   Status ResetQueuesLocked(const std::vector<Queue*>& queues)
       VAP_REQUIRES(mdevs_mu_);
-  // Waits for one queue's reset to settle (the kernel's verify job).
-  void VerifyResetLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
+  // Runs the verification jobs of `pending` (the kernel's verify work)
+  // until each has ended, one round every 20 ms of model time.
+  void VerifyResetsLocked(std::vector<Queue*> pending) VAP_REQUIRES(mdevs_mu_);
+  // One round of a queue's job, `elapsed` into the reset; false when the
+  // job has ended.
+  bool ResetStepLocked(Queue& q, Nanos elapsed) VAP_REQUIRES(mdevs_mu_);
   std::vector<Queue*> LinkedQueuesLocked(const MdevState& m) const
       VAP_REQUIRES(mdevs_mu_);
 
@@ -302,6 +314,8 @@ class VfioAp : public apbus::ApDriver {
   BlockedTable blocked_ VAP_GUARDED_BY(mdevs_mu_) = AllBlocked();
   unsigned available_instances_ VAP_GUARDED_BY(mdevs_mu_) = kMaxMdevs;
   Nanos reset_timeout_ VAP_GUARDED_BY(mdevs_mu_) = std::chrono::seconds(60);
+  // "Waited N ms for reset" is printk_ratelimited in the kernel.
+  RateLimit reset_notices_ VAP_GUARDED_BY(mdevs_mu_);
 };
 
 }  // namespace vap::driver

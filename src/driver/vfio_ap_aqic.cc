@@ -133,4 +133,17 @@ std::optional<std::pair<uint64_t, uint8_t>> VfioAp::QueueIrq(Apqn apqn) const {
   return std::make_pair(it->second->saved_iova, it->second->saved_isc);
 }
 
+
+void VfioAp::DmaUnmap(const Uuid& uuid, uint64_t iova, uint64_t length) {
+  MutexLock lock(mdevs_mu_);
+  MdevState* m = FindMdevLocked(uuid);
+  if (m == nullptr) return;
+  for (const auto& [qid, q] : m->qtable) {
+    if (q->saved_iova != 0 && q->saved_iova >= iova &&
+        q->saved_iova - iova < length) {
+      (void)AqicDisableLocked(*q);
+    }
+  }
+}
+
 }  // namespace vap::driver

@@ -15,7 +15,7 @@ class AqicTest : public DriverFixture {
  protected:
   AqicTest() : guest_(Options()) {
     MakeU1();
-    EXPECT_TRUE(vfio_.Attach(kU1, guest_).ok());
+    EXPECT_TRUE(vfio_.Attach(kU1, &guest_).ok());
   }
   // Detach before the guest goes, as QEMU closes the device before exit.
   ~AqicTest() override {
@@ -81,6 +81,23 @@ TEST_F(AqicTest, S4_S5_EnableAndReenable) {
   EXPECT_EQ(vfio_.PinnedPages(kU1), (std::map<uint64_t, int>{{0x23000, 1}}));
 }
 
+TEST_F(AqicTest, S6_HostRc07KeepsTheOldRecord) {
+  ASSERT_EQ(Pqap(Aqic(Apqn(5, 4), true, 3, kNib)).cc, 0);
+  ap::Fault f{ap::FaultKind::kAnswer, 5, uint8_t{4}};
+  f.function = ap::QueueFunction::kAqic;
+  f.rc = ap::kRcOtherwiseChanged;
+  ASSERT_TRUE(fw_.InjectFault(f).ok());
+  const kvm::PqapResult r = Pqap(Aqic(Apqn(5, 4), true, 4, kNib2));
+  EXPECT_EQ(Rc(r), 0x07);
+  EXPECT_EQ(r.cc, 3);
+  // The new pin and ISC were released; the old record stands.
+  EXPECT_EQ(vfio_.QueueIrq(Apqn(5, 4)), std::make_pair(kNib, uint8_t{3}));
+  EXPECT_EQ(vfio_.PinnedPages(kU1), (std::map<uint64_t, int>{{0x10000, 1}}));
+  EXPECT_EQ(guest_.IscReferences(3), 1);
+  EXPECT_EQ(guest_.IscReferences(4), 0);
+  EXPECT_TRUE(fw_.IrqEnabled(Apqn(5, 4)));
+}
+
 TEST_F(AqicTest, S7_HostBusyRunsTheDisableSequenceAndLeaksNothing) {
   ASSERT_EQ(Pqap(Aqic(Apqn(5, 4), true, 3, kNib)).cc, 0);
   ASSERT_TRUE(fw_.InjectFault({ap::FaultKind::kBusy, 5, uint8_t{4}, 1}).ok());
@@ -118,7 +135,7 @@ TEST_F(AqicTest, S9_NoGisaIsAnOperationException) {
   o.aiv = false;
   kvm::Guest g(o);
   ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
-  ASSERT_TRUE(vfio_.Attach(kU2, g).ok());
+  ASSERT_TRUE(vfio_.Attach(kU2, &g).ok());
   EXPECT_EQ(Pqap(Aqic(Apqn(5, 4), true, 3, kNib), &g).outcome,
             kvm::PqapOutcome::kOperation);
   vfio_.Detach(kU2);
@@ -168,9 +185,31 @@ TEST_F(AqicTest, TapqIsInterpretedAgainstTheApcb) {
 
 TEST_F(AqicTest, S24_SecondMdevIsRefusedAndTheHookStays) {
   ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
-  EXPECT_EQ(vfio_.Attach(kU2, guest_).errno_value(), EPERM);
+  EXPECT_EQ(vfio_.Attach(kU2, &guest_).errno_value(), EPERM);
   // The 2026 fix: V's hook still points at M1, whose AQICs keep working.
   EXPECT_EQ(Pqap(Aqic(Apqn(5, 4), true, 3, kNib)).cc, 0);
+}
+
+TEST_F(AqicTest, S25_OpenWithoutKvmIsEinval) {
+  ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
+  EXPECT_EQ(vfio_.Attach(kU2, nullptr).errno_value(), EINVAL);
+  EXPECT_EQ(Info(kU2).guest, "");
+}
+
+TEST_F(AqicTest, S29_UnmappingTheNibDisablesItsQueueOnly) {
+  ASSERT_EQ(Pqap(Aqic(Apqn(5, 4), true, 3, kNib)).cc, 0);
+  ASSERT_EQ(Pqap(Aqic(Apqn(6, 4), true, 3, kNib2)).cc, 0);
+  const uint64_t signals = guest_.publications();
+  vfio_.DmaUnmap(kU1, 0x10000, 0x1000);  // the page of 05.0004's NIB
+  EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
+  EXPECT_EQ(vfio_.QueueIrq(Apqn(5, 4))->second, 0xff);
+  EXPECT_TRUE(fw_.IrqEnabled(Apqn(6, 4)));
+  EXPECT_EQ(vfio_.PinnedPages(kU1), (std::map<uint64_t, int>{{0x23000, 1}}));
+  EXPECT_EQ(guest_.IscReferences(3), 1);
+  EXPECT_EQ(guest_.publications(), signals);  // the guest is not told
+  // The end of the range is exclusive.
+  vfio_.DmaUnmap(kU1, 0, kNib2);
+  EXPECT_TRUE(fw_.IrqEnabled(Apqn(6, 4)));
 }
 
 TEST_F(AqicTest, DetachReleasesEveryInterruptResource) {

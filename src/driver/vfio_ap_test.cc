@@ -42,7 +42,7 @@ TEST_F(VfioApTest, CreateLimits) {
 TEST_F(VfioApTest, HostRemovesAnAdapterTheGuestLosesItAtOnce) {
   MakeU1();
   kvm::Guest guest({"g"});
-  ASSERT_TRUE(vfio_.Attach(kU1, guest).ok());
+  ASSERT_TRUE(vfio_.Attach(kU1, &guest).ok());
   ASSERT_TRUE(bus_.RemoveAdapter(6).ok());
   EXPECT_EQ(guest.Apcb().apm(), ApMask::Of({5}));
   EXPECT_EQ(Info(kU1).matrix.apm(), ApMask::Of({5, 6}));  // assignment kept
@@ -62,7 +62,7 @@ TEST_F(VfioApTest, LastDomainAndControlDomainRemovalsUpdateTheGuest) {
   ASSERT_TRUE(vfio_.AssignDomain(kU1, "4").ok());
   ASSERT_TRUE(vfio_.AssignControlDomain(kU1, "0x47").ok());
   kvm::Guest guest({"g"});
-  ASSERT_TRUE(vfio_.Attach(kU1, guest).ok());
+  ASSERT_TRUE(vfio_.Attach(kU1, &guest).ok());
   EXPECT_EQ(guest.Apcb().adm(), ApMask::Of({0x47}));
   ASSERT_TRUE(bus_.RemoveControlDomain(0x47).ok());
   EXPECT_EQ(guest.Apcb().adm(), ApMask());
@@ -81,7 +81,7 @@ TEST_F(VfioApTest, ConfigChangeWithDetachedMdevsIsHarmless) {
 TEST_F(VfioApTest, FailedResetKeepsTheAdapterOutUntilAResetSucceeds) {
   MakeU1();
   kvm::Guest guest({"g"});
-  ASSERT_TRUE(vfio_.Attach(kU1, guest).ok());
+  ASSERT_TRUE(vfio_.Attach(kU1, &guest).ok());
   ASSERT_TRUE(
       fw_.InjectFault({ap::FaultKind::kResetNeverEnds, 5, uint8_t{4}, 1}).ok());
   vfio_.set_reset_timeout(std::chrono::milliseconds(200));
@@ -105,11 +105,11 @@ TEST_F(VfioApTest, AttachRules) {
   MakeU1();
   ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
   kvm::Guest guest({"g"});
-  ASSERT_TRUE(vfio_.Attach(kU1, guest).ok());
-  EXPECT_EQ(vfio_.Attach(kU2, guest).errno_value(), EPERM);
+  ASSERT_TRUE(vfio_.Attach(kU1, &guest).ok());
+  EXPECT_EQ(vfio_.Attach(kU2, &guest).errno_value(), EPERM);
   EXPECT_EQ(Info(kU2).guest, "");
   kvm::Guest nocrypto({"n", true, true, false});
-  EXPECT_TRUE(vfio_.Attach(kU2, nocrypto).ok());
+  EXPECT_TRUE(vfio_.Attach(kU2, &nocrypto).ok());
   EXPECT_EQ(Info(kU2).guest, "");  // nothing attached
   EXPECT_EQ(*vfio_.ShowQueueStatus(Apqn(5, 4)), "in use\n");
   vfio_.Detach(kU1);
@@ -128,7 +128,7 @@ TEST_F(VfioApTest, ProbeWaitsForScanCompleteWhenAnAdditionIsPending) {
   MakeU1();
   ASSERT_TRUE(vfio_.AssignDomain(kU1, "0x20").ok());  // not configured yet
   kvm::Guest guest({"g"});
-  ASSERT_TRUE(vfio_.Attach(kU1, guest).ok());
+  ASSERT_TRUE(vfio_.Attach(kU1, &guest).ok());
   EXPECT_EQ(guest.Apcb().aqm(), ApMask::Of({4, 0xab}));
   const uint64_t before = guest.publications();
   ASSERT_TRUE(bus_.AddUsageDomain(0x20).ok());

@@ -66,7 +66,7 @@ Result<VfioIrqInfo> VfioAp::GetIrqInfo(const Uuid& uuid,
 }
 
 Status VfioAp::SetIrqs(const Uuid& uuid, const VfioIrqSet& hdr, int32_t fd,
-                       std::shared_ptr<EventCounter> eventfd) {
+                       std::shared_ptr<EventFd> eventfd) {
   MutexLock lock(mdevs_mu_);
   MdevState* m = FindMdevLocked(uuid);
   if (m == nullptr) return NoMdev();
@@ -75,7 +75,7 @@ Status VfioAp::SetIrqs(const Uuid& uuid, const VfioIrqSet& hdr, int32_t fd,
     return Invalid("only ACTION_TRIGGER");
   if ((hdr.flags & 0x7) != kVfioIrqSetDataEventfd)
     return Invalid("only DATA_EVENTFD");
-  std::shared_ptr<EventCounter>& trigger =
+  std::shared_ptr<EventFd>& trigger =
       hdr.index == kVfioApReqIrqIndex ? m->req_trigger : m->cfg_chg_trigger;
   // The fd after the header is read even with count 0 (the kernel's quirk).
   if (fd == -1) {

@@ -7,6 +7,7 @@
 
 #include "driver/driver_fixture.h"
 #include "kvm/guest.h"
+#include "matrix/mask_format.h"
 
 namespace vap::driver {
 namespace {
@@ -15,7 +16,7 @@ class VfioTest : public DriverFixture {
  protected:
   VfioTest() : guest_({"V"}) {
     MakeU1();
-    EXPECT_TRUE(vfio_.Attach(kU1, guest_).ok());
+    EXPECT_TRUE(vfio_.Attach(kU1, &guest_).ok());
     // QEMU's realize: GET_INFO, then both IRQs.
     EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(0, 0x24), 9, req_).ok());
     EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(1, 0x24), 10, cfg_).ok());
@@ -27,13 +28,13 @@ class VfioTest : public DriverFixture {
     return VfioIrqSet{argsz, flags, index, start, count};
   }
   int SetIrqs(const VfioIrqSet& h, int32_t fd) {
-    return vfio_.SetIrqs(kU1, h, fd, std::make_shared<EventCounter>())
+    return vfio_.SetIrqs(kU1, h, fd, std::make_shared<EventFd>())
         .errno_value();
   }
 
   kvm::Guest guest_;
-  std::shared_ptr<EventCounter> req_ = std::make_shared<EventCounter>();
-  std::shared_ptr<EventCounter> cfg_ = std::make_shared<EventCounter>();
+  std::shared_ptr<EventFd> req_ = std::make_shared<EventFd>();
+  std::shared_ptr<EventFd> cfg_ = std::make_shared<EventFd>();
 };
 
 TEST_F(VfioTest, S28_DeviceAndIrqInfo) {
@@ -68,13 +69,13 @@ TEST_F(VfioTest, S27_SetIrqsValidation) {
 }
 
 TEST_F(VfioTest, S20_HotUnplugSignalsConfigChange) {
-  const uint64_t before = cfg_->value();
+  const uint64_t before = cfg_->signals();
   ASSERT_TRUE(vfio_.UnassignAdapter(kU1, "6").ok());
-  EXPECT_EQ(cfg_->value(), before + 1);
+  EXPECT_EQ(cfg_->signals(), before + 1);
   EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({5}));
   // Assigning an adapter the filter keeps out publishes nothing.
   ASSERT_TRUE(vfio_.AssignAdapter(kU1, "0x20").ok());
-  EXPECT_EQ(cfg_->value(), before + 1);
+  EXPECT_EQ(cfg_->signals(), before + 1);
 }
 
 TEST_F(VfioTest, S13_S14_ResetDevice) {
@@ -116,30 +117,66 @@ TEST_F(VfioTest, S17_ResetOfAnInvalidApqnReleasesTheRecord) {
   EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
 }
 
+ap::Fault TapqAnswers(Apqn q, uint8_t rc, int count) {
+  ap::Fault f{ap::FaultKind::kAnswer, q.apid, q.apqi, count};
+  f.function = ap::QueueFunction::kTapq;
+  f.rc = rc;
+  return f;
+}
+
+TEST_F(VfioTest, S14_BusyResetIsNoticedRateLimited) {
+  ASSERT_TRUE(fw_.InjectFault({ap::FaultKind::kBusy, 5, uint8_t{4}, 3}).ok());
+  EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
+  // ZAPQ answered 0x05; the next two TAPQs 0x05 as well.
+  EXPECT_TRUE(Logged(log_, "Waited 20ms for reset of queue 05.0004 (5, 0, 0)"));
+  EXPECT_TRUE(Logged(log_, "Waited 40ms for reset of queue 05.0004 (5, 0, 0)"));
+}
+
+TEST_F(VfioTest, S18_AssociationFailuresRepeatTheReset) {
+  for (uint8_t rc : {uint8_t{0x35}, uint8_t{0x36}}) {
+    ASSERT_TRUE(fw_.InjectFault(TapqAnswers(Apqn(6, 4), rc, 2)).ok());
+    EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
+    EXPECT_EQ(Info(kU1).linked_reset_rc, std::vector<uint8_t>(4, 0));
+  }
+  EXPECT_FALSE(Logged(log_, "failed to verify reset"));
+}
+
+TEST_F(VfioTest, S19_StateChangeOnTapqEndsTheJobAndReleasesTheRecord) {
+  ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(6, 4))).cc, 0);
+  ASSERT_TRUE(fw_.InjectFault(TapqAnswers(Apqn(6, 4), 0x0a, 1)).ok());
+  // The stored ZAPQ RC is 0: the reset counts as a success (the kernel's
+  // rule), but the record is released (the kernel kept it, 11.4).
+  EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
+  EXPECT_TRUE(Logged(log_, "failed to verify reset of queue 06.0004: TAPQ rc=10"));
+  EXPECT_EQ(vfio_.QueueIrq(Apqn(6, 4))->second, 0xff);
+  EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
+  EXPECT_EQ(guest_.IscReferences(3), 0);
+}
+
 TEST_F(VfioTest, S21_AdapterWithAnUnboundQueueIsPluggedWhenItBinds) {
   const ap::CardSpec card = ap::CardSpec::For(7, *ap::CardType::Parse("CEX8C"));
   ASSERT_TRUE(bus_.AddAdapter(card).ok());
   ASSERT_TRUE(bus_.Unbind("vfio_ap", "07.00ab").ok());
-  const uint64_t signals = cfg_->value();
+  const uint64_t signals = cfg_->signals();
   const uint64_t publications = guest_.publications();
   ASSERT_TRUE(vfio_.AssignAdapter(kU1, "7").ok());
   EXPECT_TRUE(Info(kU1).matrix.apm().Test(7));
   EXPECT_FALSE(Info(kU1).shadow_apcb.apm().Test(7));
   EXPECT_EQ(guest_.publications(), publications);  // nothing published
-  EXPECT_EQ(cfg_->value(), signals);
+  EXPECT_EQ(cfg_->signals(), signals);
   ASSERT_TRUE(bus_.Bind("vfio_ap", "07.00ab").ok());
   EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({5, 6, 7}));
-  EXPECT_EQ(cfg_->value(), signals + 1);
+  EXPECT_EQ(cfg_->signals(), signals + 1);
 }
 
 TEST_F(VfioTest, S22_NewDomainFiltersAnAdapterAndResetsItsQueues) {
   ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(5, 4))).cc, 0);
   ASSERT_TRUE(bus_.Unbind("vfio_ap", "05.0047").ok());
-  const uint64_t signals = cfg_->value();
+  const uint64_t signals = cfg_->signals();
   ASSERT_TRUE(vfio_.AssignDomain(kU1, "0x47").ok());
   EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({6}));
   EXPECT_EQ(guest_.Apcb().aqm(), ApMask::Of({4, 0x47, 0xab}));
-  EXPECT_EQ(cfg_->value(), signals + 1);
+  EXPECT_EQ(cfg_->signals(), signals + 1);
   // 05.0004 and 05.00ab were reset: interrupts off, record released.
   EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
   EXPECT_EQ(vfio_.QueueIrq(Apqn(5, 4))->second, 0xff);
@@ -147,10 +184,10 @@ TEST_F(VfioTest, S22_NewDomainFiltersAnAdapterAndResetsItsQueues) {
 
 TEST_F(VfioTest, S23_UnbindInTheGuestUnplugsTheAdapter) {
   ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(5, 0xab))).cc, 0);
-  const uint64_t signals = cfg_->value();
+  const uint64_t signals = cfg_->signals();
   ASSERT_TRUE(bus_.Unbind("vfio_ap", "05.0004").ok());
   EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({6}));
-  EXPECT_EQ(cfg_->value(), signals + 1);
+  EXPECT_EQ(cfg_->signals(), signals + 1);
   EXPECT_FALSE(vfio_.QueueIrq(Apqn(5, 4)).has_value());  // freed
   EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 0xab)));           // reset
   EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
@@ -163,7 +200,7 @@ TEST_F(VfioTest, S26_RemovalWhileInUseRelaysRequests) {
     removed = true;
   });
   // The request: masks cleared, cfg_chg and the request eventfd signalled.
-  while (req_->value() == 0) std::this_thread::yield();
+  while (req_->signals() == 0) std::this_thread::yield();
   EXPECT_EQ(guest_.Apcb().apm(), ApMask());
   EXPECT_THAT(log_.LastText(),
               ::testing::HasSubstr("Relaying device request to user (#0)"));
@@ -176,6 +213,59 @@ TEST_F(VfioTest, S26_RemovalWhileInUseRelaysRequests) {
   remover.join();
   EXPECT_TRUE(removed.load());
   EXPECT_EQ(vfio_.available_instances(), kMaxMdevs);
+}
+
+TEST_F(VfioTest, S30_HostLosesAnAdapterWithoutAReset) {
+  ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(6, 4))).cc, 0);
+  const uint64_t signals = cfg_->signals();
+  ASSERT_TRUE(bus_.RemoveAdapter(6).ok());
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({5}));
+  EXPECT_EQ(cfg_->signals(), signals + 1);
+  // Neither the notification nor the removal of the queue devices reset
+  // anything (a ZAPQ would answer 0x01 and be logged).
+  EXPECT_FALSE(Logged(log_, "PQAP/ZAPQ"));
+  EXPECT_FALSE(vfio_.QueueIrq(Apqn(6, 4)).has_value());
+  EXPECT_EQ(guest_.IscReferences(3), 0);  // vap's DropIrq (fidelity.md)
+}
+
+TEST_F(VfioTest, S31_FormatZeroGuestCannotSeeAdapter70) {
+  ASSERT_TRUE(bus_.AddAdapter(
+                      ap::CardSpec::For(70, *ap::CardType::Parse("CEX7C")))
+                  .ok());
+  ASSERT_TRUE(bus_.WriteApmask("-70").ok());
+  ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
+  ASSERT_TRUE(vfio_.AssignAdapter(kU2, "70").ok());
+  ASSERT_TRUE(vfio_.AssignDomain(kU2, "0x47").ok());
+  kvm::GuestOptions o;
+  o.name = "F0";
+  o.facility76 = false;  // format 0 on an APXA host
+  kvm::Guest f0(o);
+  ASSERT_EQ(f0.format(), kvm::CrycbFormat::kFormat0);
+  ASSERT_TRUE(vfio_.Attach(kU2, &f0).ok());
+  EXPECT_EQ(Info(kU2).shadow_apcb.apm(), ApMask::Of({70}));
+  EXPECT_EQ(*vfio_.ShowGuestMatrix(kU2), "46.0047\n");
+  EXPECT_EQ(f0.Apcb().apm(), ApMask());  // APCB0 holds adapters 0-63
+  EXPECT_EQ(f0.Apcb().aqm(), ApMask());  // and domains 0-15
+  vfio_.Detach(kU2);
+}
+
+TEST_F(VfioTest, S32_ApConfigPublishesEachStepWithItsOwnSignal) {
+  ASSERT_TRUE(bus_.AddAdapter(
+                      ap::CardSpec::For(7, *ap::CardType::Parse("CEX7C")))
+                  .ok());
+  ASSERT_TRUE(bus_.WriteApmask("-7").ok());
+  const uint64_t signals = cfg_->signals();
+  const uint64_t publications = guest_.publications();
+  ApMatrix target = Info(kU1).matrix;
+  target.apm() = ApMask::Of({5, 7});
+  target.aqm() = ApMask::Of({4});
+  target.adm() = ApMask::Of({0xab});
+  ASSERT_TRUE(vfio_.StoreApConfig(kU1, FormatApConfig(target)).ok());
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask::Of({5, 7}));
+  EXPECT_EQ(guest_.Apcb().aqm(), ApMask::Of({4}));
+  // Remove 6, remove 0xab, add 7: three publications, one signal each.
+  EXPECT_EQ(guest_.publications(), publications + 3);
+  EXPECT_EQ(cfg_->signals(), signals + 3);
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 // The VFIO device interface of a vfio_ap mdev (spec/guest.md 5.3-5.5):
 // the ioctls' arguments and results, and the eventfds QEMU registers for
-// the device-request IRQ (index 0) and the config-change IRQ (index 1),
-// modelled as counters.
+// the device-request IRQ (index 0) and the config-change IRQ (index 1)
+// (base/event_fd.h).
 #ifndef VAP_DRIVER_VFIO_DEVICE_H_
 #define VAP_DRIVER_VFIO_DEVICE_H_
 
-#include <atomic>
 #include <cstdint>
 
 namespace vap::driver {
@@ -46,16 +45,6 @@ struct VfioIrqSet {
   uint32_t index = 0;
   uint32_t start = 0;
   uint32_t count = 0;
-};
-
-// An eventfd: signalling adds one; the reader sees how many signals came.
-class EventCounter {
- public:
-  void Signal() { count_.fetch_add(1, std::memory_order_relaxed); }
-  uint64_t value() const { return count_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<uint64_t> count_{0};
 };
 
 }  // namespace vap::driver
