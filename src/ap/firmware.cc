@@ -143,7 +143,8 @@ QueueStatus Firmware::Zapq(Apqn apqn) {
   return ResetLocked(apqn, QueueFunction::kZapq);
 }
 
-QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib) {
+QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib,
+                                 GisaTarget gisa) {
   MutexLock lock(mu_);
   QueueStatus s;
   QueueState* const q = ReadyLocked(apqn, QueueFunction::kAqic, &s);
@@ -153,6 +154,7 @@ QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib) {
   q->irq_enabled = true;
   q->isc = isc;
   q->nib = nib;
+  q->gisa = gisa;
   s.irq_enabled = true;
   return s;
 }
@@ -350,6 +352,16 @@ Status Firmware::ClearFaults(uint8_t apid, std::optional<uint8_t> apqi) {
     if (Apqn::FromQid(qid).apid == apid) clear_queue(q);
   }
   return Status::Ok();
+}
+
+bool Firmware::RaiseInterrupt(Apqn apqn) {
+  MutexLock lock(mu_);
+  auto q = queues_.find(apqn.qid());
+  if (q == queues_.end() || !q->second.irq_enabled) return false;
+  if (q->second.gisa.gisa != nullptr) {
+    q->second.gisa.gisa->AdapterInterrupt(q->second.gisa.gisc, q->second.nib);
+  }
+  return true;
 }
 
 bool Firmware::IrqEnabled(Apqn apqn) const {

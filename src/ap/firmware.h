@@ -20,12 +20,16 @@
 //   AQIC enable  reset in progress -> 0x02; NIB address 0 -> 0x06; else
 //         RC 0x00 and I = 1 (again: the new NIB and ISC replace the old).
 //   AQIC disable  reset in progress -> 0x02; else RC 0x00 and I = 0.
+//   An adapter interrupt (RaiseInterrupt) reaches the guest's GISA named
+//   at enable, if the queue's interrupts are enabled.
 // Queues are created in their idle state (empty, interrupts off) when
 // their adapter and domain are both configured, and forgotten when either
 // leaves the configuration.
 //
-// Thread safety: every method may be called from any thread; one leaf
-// lock (docs/locking.md). Time comes from the injected Clock.
+// Thread safety: every method may be called from any thread; one lock of
+// rank kFirmware, under which only a GISA's leaf lock is taken (adapter
+// interrupt delivery, so that no interrupt reaches a guest after its
+// queue was disabled). Time comes from the injected Clock.
 #ifndef VAP_AP_FIRMWARE_H_
 #define VAP_AP_FIRMWARE_H_
 
@@ -59,6 +63,23 @@ struct TapqInfo {
 struct TapqResult {
   QueueStatus status;
   TapqInfo info;  // valid when the status says the queue exists (RC != 1)
+};
+
+// Where the machine makes an adapter interrupt pending for a guest: its
+// GISA (kvm::Guest implements it). Called with the firmware's lock held;
+// it may take only leaf locks.
+class InterruptSink {
+ public:
+  virtual ~InterruptSink() = default;
+  // The queue's notification-indicator byte at `nib` was set and guest
+  // ISC `gisc` made pending.
+  virtual void AdapterInterrupt(uint8_t gisc, uint64_t nib) = 0;
+};
+
+// The GISA controls of an AQIC enable: whose GISA, which guest ISC.
+struct GisaTarget {
+  InterruptSink* gisa = nullptr;
+  uint8_t gisc = 0;
 };
 
 // What the card model reports besides queue answers.
@@ -104,8 +125,8 @@ class Firmware {
   TapqResult Tapq(Apqn apqn) VAP_EXCLUDES(mu_);
   QueueStatus Rapq(Apqn apqn) VAP_EXCLUDES(mu_);
   QueueStatus Zapq(Apqn apqn) VAP_EXCLUDES(mu_);
-  QueueStatus AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib)
-      VAP_EXCLUDES(mu_);
+  QueueStatus AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib,
+                         GisaTarget gisa = {}) VAP_EXCLUDES(mu_);
   QueueStatus AqicDisable(Apqn apqn) VAP_EXCLUDES(mu_);
 
   // Cards in the configuration, by APID.
@@ -132,6 +153,9 @@ class Firmware {
   Status ClearFaults(uint8_t apid, std::optional<uint8_t> apqi)
       VAP_EXCLUDES(mu_);
 
+  // The adapter raises an interrupt for the queue (a reply arrived): true
+  // if it was delivered, i.e. the queue's interrupts are enabled.
+  bool RaiseInterrupt(Apqn apqn) VAP_EXCLUDES(mu_);
   // Whether interrupts are enabled on the queue (for invariant checks).
   bool IrqEnabled(Apqn apqn) const VAP_EXCLUDES(mu_);
 
@@ -150,6 +174,7 @@ class Firmware {
     bool irq_enabled = false;
     uint8_t isc = 0;
     uint64_t nib = 0;
+    GisaTarget gisa;
   };
   struct CardRecord {
     CardState state;
@@ -171,7 +196,7 @@ class Firmware {
   const Clock& clock_;
 
   // Guards everything below; rank kLeaf ("ap_firmware").
-  mutable Mutex mu_{LockRank::kLeaf, "ap_firmware"};
+  mutable Mutex mu_{LockRank::kFirmware, "ap_firmware"};
   bool has_qci_ VAP_GUARDED_BY(mu_);
   QciInfo qci_ VAP_GUARDED_BY(mu_);
   std::map<uint8_t, CardRecord> cards_ VAP_GUARDED_BY(mu_);

@@ -7,6 +7,8 @@ namespace vap {
 
 const char* LockRankName(LockRank rank) {
   switch (rank) {
+    case LockRank::kQemu:
+      return "kQemu";
     case LockRank::kApScanBus:
       return "kApScanBus";
     case LockRank::kApAttr:
@@ -19,6 +21,8 @@ const char* LockRankName(LockRank rank) {
       return "kKvm";
     case LockRank::kMdevs:
       return "kMdevs";
+    case LockRank::kFirmware:
+      return "kFirmware";
     case LockRank::kLeaf:
       return "kLeaf";
   }

@@ -24,12 +24,14 @@
 namespace vap {
 
 enum class LockRank : uint8_t {
+  kQemu = 5,        // a VM's QEMU main-loop lock (the BQL), per VM
   kApScanBus = 10,  // ap_scan_bus_mutex: serializes AP bus scans
   kApAttr = 20,     // ap_attr_mutex (ap_perms_mutex before v6.19)
   kPqapHook = 30,   // kvm->arch.crypto.pqap_hook_rwsem, per guest
   kGuests = 40,     // matrix_dev->guests_lock
   kKvm = 50,        // kvm->lock, per guest
   kMdevs = 60,      // matrix_dev->mdevs_lock
+  kFirmware = 65,   // the AP firmware model (a machine, below every driver)
   kLeaf = 70,       // innermost; no lock is taken while one is held
 };
 

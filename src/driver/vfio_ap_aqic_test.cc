@@ -98,6 +98,19 @@ TEST_F(AqicTest, S6_HostRc07KeepsTheOldRecord) {
   EXPECT_TRUE(fw_.IrqEnabled(Apqn(5, 4)));
 }
 
+TEST_F(AqicTest, AdapterInterruptsReachTheGuestIscWhileEnabled) {
+  EXPECT_FALSE(fw_.RaiseInterrupt(Apqn(5, 4)));  // not enabled yet
+  ASSERT_EQ(Pqap(Aqic(Apqn(5, 4), true, 6, kNib)).cc, 0);
+  EXPECT_TRUE(fw_.RaiseInterrupt(Apqn(5, 4)));
+  EXPECT_TRUE(fw_.RaiseInterrupt(Apqn(5, 4)));
+  EXPECT_EQ(guest_.AdapterInterrupts(6), 2u);
+  EXPECT_EQ(guest_.TakePendingInterrupts(), 0x02);  // 0x80 >> 6
+  EXPECT_EQ(guest_.PendingInterrupts(), 0);
+  ASSERT_EQ(Pqap(Aqic(Apqn(5, 4), false, 0, 0)).cc, 0);
+  EXPECT_FALSE(fw_.RaiseInterrupt(Apqn(5, 4)));
+  EXPECT_EQ(guest_.AdapterInterrupts(6), 2u);
+}
+
 TEST_F(AqicTest, S7_HostBusyRunsTheDisableSequenceAndLeaksNothing) {
   ASSERT_EQ(Pqap(Aqic(Apqn(5, 4), true, 3, kNib)).cc, 0);
   ASSERT_TRUE(fw_.InjectFault({ap::FaultKind::kBusy, 5, uint8_t{4}, 1}).ok());

@@ -46,10 +46,10 @@ struct GuestOptions {
   ap::Firmware* firmware = nullptr;          // the host's AP firmware
 };
 
-class Guest {
+class Guest : public ap::InterruptSink {
  public:
   explicit Guest(GuestOptions options);
-  ~Guest();
+  ~Guest() override;
   Guest(const Guest&) = delete;
   Guest& operator=(const Guest&) = delete;
 
@@ -103,6 +103,15 @@ class Guest {
   void UnregisterIsc(uint8_t isc) VAP_EXCLUDES(gisa_mu_);
   int IscReferences(uint8_t isc) const VAP_EXCLUDES(gisa_mu_);
   uint8_t AlertMask() const VAP_EXCLUDES(gisa_mu_);
+  // ap::InterruptSink: the machine sets the NIB byte and makes `gisc`
+  // pending in the GISA's interruption-pending mask (IPM).
+  void AdapterInterrupt(uint8_t gisc, uint64_t nib) override
+      VAP_EXCLUDES(gisa_mu_);
+  // Adapter interrupts made pending for `isc` so far.
+  uint64_t AdapterInterrupts(uint8_t isc) const VAP_EXCLUDES(gisa_mu_);
+  // The IPM (bit 0x80 >> isc), and taking it as a vCPU accepting them.
+  uint8_t PendingInterrupts() const VAP_EXCLUDES(gisa_mu_);
+  uint8_t TakePendingInterrupts() VAP_EXCLUDES(gisa_mu_);
   // A guest absolute address backed by guest memory (a KVM memslot).
   bool InMemory(uint64_t address) const {
     return address < options_.memory_size;
@@ -134,6 +143,8 @@ class Guest {
   // The GISA's ISC references and alert mask; rank kLeaf.
   mutable Mutex gisa_mu_{LockRank::kLeaf, "gisa"};
   std::array<int, 8> isc_refs_ VAP_GUARDED_BY(gisa_mu_){};
+  std::array<uint64_t, 8> interrupts_ VAP_GUARDED_BY(gisa_mu_){};
+  uint8_t ipm_ VAP_GUARDED_BY(gisa_mu_) = 0;
 };
 
 }  // namespace vap::kvm

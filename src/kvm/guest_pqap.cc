@@ -124,4 +124,28 @@ uint8_t Guest::AlertMask() const {
   return mask;
 }
 
+void Guest::AdapterInterrupt(uint8_t gisc, uint64_t /*nib*/) {
+  if (gisc > 7) return;
+  MutexLock lock(gisa_mu_);
+  ++interrupts_[gisc];
+  ipm_ |= static_cast<uint8_t>(0x80u >> gisc);
+}
+
+uint64_t Guest::AdapterInterrupts(uint8_t isc) const {
+  MutexLock lock(gisa_mu_);
+  return isc < 8 ? interrupts_[isc] : 0;
+}
+
+uint8_t Guest::PendingInterrupts() const {
+  MutexLock lock(gisa_mu_);
+  return ipm_;
+}
+
+uint8_t Guest::TakePendingInterrupts() {
+  MutexLock lock(gisa_mu_);
+  const uint8_t ipm = ipm_;
+  ipm_ = 0;
+  return ipm;
+}
+
 }  // namespace vap::kvm

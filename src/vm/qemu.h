@@ -1,0 +1,108 @@
+// Qemu: the user-space half of a guest (spec/guest.md 5.6). It owns the
+// KVM guest and its vCPUs and, like QEMU's vfio-ap device, opens one
+// vfio_ap mdev for it and registers both IRQ eventfds (realize); closes it
+// (unrealize); resets it at system reset; and runs a main loop that
+// handles the eventfds: a device request unplugs the device at once (the
+// AP bridge's hot-unplug, no guest handshake), a config change queues an
+// "AP configuration changed" event and a CRW for the guest. The guest's
+// kernel drains them with CHSC SEI and counts one AP bus rescan per
+// event.
+//
+// Lock order: bql_ (rank kQemu) is outermost; it is held across the
+// calls into the driver, as QEMU holds its big lock around the VFIO
+// ioctls (docs/locking.md Q1).
+#ifndef VAP_VM_QEMU_H_
+#define VAP_VM_QEMU_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "base/event_fd.h"
+#include "base/mutex.h"
+#include "base/status.h"
+#include "base/thread_annotations.h"
+#include "driver/vfio_ap.h"
+#include "kvm/guest.h"
+#include "matrix/uuid.h"
+#include "vm/css.h"
+
+namespace vap::vm {
+
+struct VmOptions {
+  kvm::GuestOptions guest;
+  int vcpus = 2;
+  // QEMU's request handler unplugs the device; off, the device stays
+  // until Unrealize() (the kernel then repeats the request every 10 s).
+  bool unplug_on_request = true;
+  // The guest kernel's CRW handler drains SEI as soon as a CRW is queued;
+  // off, StoreCrw()/StoreEventInformation() are left to the caller.
+  bool guest_handles_crws = true;
+};
+
+class Qemu {
+ public:
+  // Creates the guest and starts the main loop; `vfio` must outlive it.
+  Qemu(driver::VfioAp& vfio, VmOptions options);
+  // Stops the vCPUs, unrealizes the device and ends the main loop.
+  ~Qemu();
+  Qemu(const Qemu&) = delete;
+  Qemu& operator=(const Qemu&) = delete;
+
+  kvm::Guest& guest() { return *guest_; }
+  const kvm::Guest& guest() const { return *guest_; }
+
+  // `-device vfio-ap,sysfsdev=...`: opens the mdev (the driver's errno:
+  // EINVAL, ENODEV, EBUSY, EPERM), then GET_INFO and SET_IRQS for both
+  // IRQs. EBUSY if this VM already has its one vfio-ap device.
+  Status Realize(const Uuid& uuid) VAP_EXCLUDES(bql_);
+  // SET_IRQS fd -1 for both IRQs, then close (the driver's detach).
+  void Unrealize() VAP_EXCLUDES(bql_);
+  std::optional<Uuid> device() const VAP_EXCLUDES(bql_);
+  // VFIO_DEVICE_RESET at system reset; QEMU only logs an error.
+  Status SystemReset() VAP_EXCLUDES(bql_);
+
+  // Starts the vCPUs (once) and stops them.
+  void StartVcpus() VAP_EXCLUDES(bql_);
+  void StopVcpus() VAP_EXCLUDES(bql_);
+
+  // Cumulative signals of each IRQ eventfd (spec/guest.md 5.4, 5.5).
+  uint64_t req_count() const { return req_fd_->signals(); }
+  uint64_t cfg_chg_count() const { return cfg_fd_->signals(); }
+  // AP bus rescans the guest kernel made for NT0 rs 5 cc 3 events.
+  uint64_t guest_ap_rescans() const VAP_EXCLUDES(bql_);
+  ChannelSubsystem& css() { return css_; }
+
+  // The guest kernel's CRW machine-check handler: STCRW until none is
+  // left; for a channel-subsystem CRW, SEI until no event is pending.
+  void GuestHandleCrws() VAP_EXCLUDES(bql_);
+
+ private:
+  // The fd numbers the guest's eventfds have in the model.
+  static constexpr int32_t kReqFd = 100;
+  static constexpr int32_t kCfgChgFd = 101;
+
+  void MainLoop() VAP_EXCLUDES(bql_);
+  void UnrealizeLocked() VAP_REQUIRES(bql_);
+  void GuestHandleCrwsLocked() VAP_REQUIRES(bql_);
+
+  driver::VfioAp& vfio_;
+  const VmOptions options_;
+  const std::unique_ptr<kvm::Guest> guest_;
+  ChannelSubsystem css_;
+  const std::shared_ptr<EventPoller> poller_ = std::make_shared<EventPoller>();
+  const std::shared_ptr<EventFd> req_fd_ = std::make_shared<EventFd>(poller_);
+  const std::shared_ptr<EventFd> cfg_fd_ = std::make_shared<EventFd>(poller_);
+
+  // QEMU's big lock; rank kQemu, one per VM.
+  mutable Mutex bql_{LockRank::kQemu, "qemu_bql"};
+  std::optional<Uuid> device_ VAP_GUARDED_BY(bql_);
+  bool vcpus_started_ VAP_GUARDED_BY(bql_) = false;
+  uint64_t guest_ap_rescans_ VAP_GUARDED_BY(bql_) = 0;
+  std::thread main_loop_;
+};
+
+}  // namespace vap::vm
+
+#endif  // VAP_VM_QEMU_H_
