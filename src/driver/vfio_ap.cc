@@ -402,6 +402,13 @@ void VfioAp::CheckInvariants() const {
     if (owner != nullptr) {
       VAP_CHECK_MSG(owner->qtable.count(qid) == 1, "queue missing from qtable");
     }
+    // I6: interrupt resources only while the queue's mdev has a guest.
+    if (q->mdev == nullptr || q->mdev->guest == nullptr) {
+      VAP_CHECK_MSG(q->saved_isc == kIscInvalid && q->saved_iova == 0,
+                    "a queue without a guest keeps its ISC or NIB");
+      VAP_CHECK_MSG(!bus_.firmware().IrqEnabled(q->apqn),
+                    "a queue without a guest has interrupts enabled");
+    }
     const uint8_t rc = q->reset_status.response_code;
     if (q->mdev != nullptr && (rc == 0 || rc == 3 || rc == 4)) {
       expected[q->apqn.apqi].Clear(q->apqn.apid);
@@ -411,6 +418,8 @@ void VfioAp::CheckInvariants() const {
     for (const auto& [qid, q] : m->qtable) {
       VAP_CHECK_MSG(q->mdev == m.get(), "qtable holds a queue of another mdev");
     }
+    if (m->guest == nullptr)
+      VAP_CHECK_MSG(m->pins.empty(), "an mdev without a guest pins pages");
   }
   VAP_CHECK_MSG(expected == blocked_, "table of unpassable queues out of date");
 }

@@ -48,6 +48,9 @@
 
 namespace vap::driver {
 
+// VFIO_AP_ISC_INVALID: a queue's saved_isc when none is registered.
+inline constexpr uint8_t kIscInvalid = 0xff;
+
 // The most mdevs the type allows (available_instances at start).
 inline constexpr unsigned kMaxMdevs = 65536;
 
@@ -189,10 +192,10 @@ class VfioAp : public apbus::ApDriver {
   struct Queue {
     explicit Queue(Apqn a) : apqn(a) {}
     const Apqn apqn;
-    MdevState* mdev = nullptr;     // the mdev it is linked to
-    uint64_t saved_iova = 0;       // pinned NIB (guest issue)
-    uint8_t saved_isc = 0xff;      // registered guest ISC (guest issue)
-    ap::QueueStatus reset_status;  // of the last ZAPQ; zero at probe
+    MdevState* mdev = nullptr;        // the mdev it is linked to
+    uint64_t saved_iova = 0;          // pinned NIB
+    uint8_t saved_isc = kIscInvalid;  // registered guest ISC
+    ap::QueueStatus reset_status;     // of the last ZAPQ; zero at probe
   };
   // ap_matrix_mdev. Fields are guarded by mdevs_mu_; membership in
   // mdevs_, `matrix` and `guest` change only with guests_mu_ held as well,
@@ -217,11 +220,11 @@ class VfioAp : public apbus::ApDriver {
     ApMatrix shadow_apcb;
     kvm::Guest* guest = nullptr;
     std::map<uint16_t, Queue*> qtable;
-    ApMask apm_add, aqm_add, adm_add;  // host additions pending hot plug
-    unsigned requests = 0;             // device requests relayed
-    Hook hook;                         // installed in the guest at attach
-    std::map<uint64_t, int> pins;      // pinned guest pages, counted
-    std::shared_ptr<EventFd> req_trigger;      // IRQ index 0
+    ApMask apm_add, aqm_add, adm_add;      // host additions pending hot plug
+    unsigned requests = 0;                 // device requests relayed
+    Hook hook;                             // installed in the guest at attach
+    std::map<uint64_t, int> pins;          // pinned guest pages, counted
+    std::shared_ptr<EventFd> req_trigger;  // IRQ index 0
     std::shared_ptr<EventFd> cfg_chg_trigger;  // IRQ index 1
   };
 

@@ -14,7 +14,6 @@ constexpr Nanos kAqicRetryInterval = std::chrono::milliseconds(20);
 constexpr int kAqicDisableAttempts = 6;
 constexpr int kIrqOffChecks = 5;
 constexpr uint64_t kPageMask = ~uint64_t{0xfff};
-constexpr uint8_t kIscInvalid = 0xff;
 
 }  // namespace
 
@@ -133,7 +132,6 @@ std::optional<std::pair<uint64_t, uint8_t>> VfioAp::QueueIrq(Apqn apqn) const {
   if (it == queues_.end()) return std::nullopt;
   return std::make_pair(it->second->saved_iova, it->second->saved_isc);
 }
-
 
 void VfioAp::DmaUnmap(const Uuid& uuid, uint64_t iova, uint64_t length) {
   MutexLock lock(mdevs_mu_);
