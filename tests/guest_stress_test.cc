@@ -58,7 +58,8 @@ class GuestStressTest : public HostFixture {
     return o;
   }
   static Uuid MdevUuid(size_t i) {
-    return *Uuid::Parse(fmt::format("00000000-0000-0000-0000-0000000000a{}", i));
+    return *Uuid::Parse(
+        fmt::format("00000000-0000-0000-0000-0000000000a{}", i));
   }
   // Mdev i: adapter i x domain 2i. While the walk runs, another mdev
   // may hold them (EADDRINUSE) or the host may lack the domain.
@@ -101,9 +102,9 @@ TEST_F(GuestStressTest, GuestsAndHostEventsRace) {
     ASSERT_TRUE(vms.back()->Realize(MdevUuid(i)).ok());
     vms.back()->StartVcpus();
   }
-  std::atomic<int> enabled{0};     // AQIC enables that succeeded
-  std::atomic<int> delivered{0};   // adapter interrupts delivered
-  std::atomic<int> removals{0};    // mdevs removed while attached
+  std::atomic<int> enabled{0};    // AQIC enables that succeeded
+  std::atomic<int> delivered{0};  // adapter interrupts delivered
+  std::atomic<int> removals{0};   // mdevs removed while attached
   const auto running = [&] { return SteadyClock::now() < deadline; };
 
   auto pqap = [&](size_t g) {

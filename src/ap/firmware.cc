@@ -279,8 +279,9 @@ Status Firmware::InjectFault(const Fault& fault) {
   CardRecord& card = it->second;
   if ((fault.kind == FaultKind::kBusy || fault.kind == FaultKind::kAnswer) &&
       fault.count <= 0) {
-    return Status::Error(EINVAL, "a busy or answer fault needs a positive "
-                                 "count");
+    return Status::Error(EINVAL,
+                         "a busy or answer fault needs a positive "
+                         "count");
   }
   if (fault.kind == FaultKind::kAnswer && !fault.apqi) {
     return Status::Error(EINVAL, "an answer fault needs a queue");

@@ -103,8 +103,8 @@ enum class QueueFunction : uint8_t { kTapq, kRapq, kZapq, kAqic };
 struct Fault {
   FaultKind kind;
   uint8_t apid = 0;
-  std::optional<uint8_t> apqi;  // none: the whole card
-  int count = 1;                // kBusy and kAnswer
+  std::optional<uint8_t> apqi;                    // none: the whole card
+  int count = 1;                                  // kBusy and kAnswer
   QueueFunction function = QueueFunction::kTapq;  // kAnswer only
   uint8_t rc = 0;                                 // kAnswer only
 };
@@ -183,8 +183,7 @@ class Firmware {
   };
 
   // The status every function starts from; RC != 0 means stop there.
-  QueueStatus CommonChecksLocked(Apqn apqn, QueueFunction fn)
-      VAP_REQUIRES(mu_);
+  QueueStatus CommonChecksLocked(Apqn apqn, QueueFunction fn) VAP_REQUIRES(mu_);
   QueueState& QueueLocked(Apqn apqn) VAP_REQUIRES(mu_);
   // The common checks, then no reset in progress: the queue's state, or
   // null with the status to answer in *s (an empty queue otherwise).

@@ -85,8 +85,8 @@ bool VfioAp::ResetStepLocked(Queue& q, Nanos elapsed) {
   const uint8_t rc = s.response_code;
   const bool settled = rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
                        rc == ap::kRcCheckstopped;
-  const bool again = rc == ap::kRcAssociationSecretNotUnique ||
-                     rc == ap::kRcAssociationFailed;
+  const bool again =
+      rc == ap::kRcAssociationSecretNotUnique || rc == ap::kRcAssociationFailed;
   const bool busy = rc == ap::kRcResetInProgress || rc == ap::kRcBusy;
   if (!settled && !again && !busy) {
     log_.Log(LogLevel::kWarning,

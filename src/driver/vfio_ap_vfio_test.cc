@@ -28,8 +28,7 @@ class VfioTest : public DriverFixture {
     return VfioIrqSet{argsz, flags, index, start, count};
   }
   int SetIrqs(const VfioIrqSet& h, int32_t fd) {
-    return vfio_.SetIrqs(kU1, h, fd, std::make_shared<EventFd>())
-        .errno_value();
+    return vfio_.SetIrqs(kU1, h, fd, std::make_shared<EventFd>()).errno_value();
   }
 
   kvm::Guest guest_;
@@ -147,7 +146,8 @@ TEST_F(VfioTest, S19_StateChangeOnTapqEndsTheJobAndReleasesTheRecord) {
   // The stored ZAPQ RC is 0: the reset counts as a success (the kernel's
   // rule), but the record is released (the kernel kept it, 11.4).
   EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
-  EXPECT_TRUE(Logged(log_, "failed to verify reset of queue 06.0004: TAPQ rc=10"));
+  EXPECT_TRUE(
+      Logged(log_, "failed to verify reset of queue 06.0004: TAPQ rc=10"));
   EXPECT_EQ(vfio_.QueueIrq(Apqn(6, 4))->second, 0xff);
   EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
   EXPECT_EQ(guest_.IscReferences(3), 0);
@@ -229,9 +229,9 @@ TEST_F(VfioTest, S30_HostLosesAnAdapterWithoutAReset) {
 }
 
 TEST_F(VfioTest, S31_FormatZeroGuestCannotSeeAdapter70) {
-  ASSERT_TRUE(bus_.AddAdapter(
-                      ap::CardSpec::For(70, *ap::CardType::Parse("CEX7C")))
-                  .ok());
+  ASSERT_TRUE(
+      bus_.AddAdapter(ap::CardSpec::For(70, *ap::CardType::Parse("CEX7C")))
+          .ok());
   ASSERT_TRUE(bus_.WriteApmask("-70").ok());
   ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
   ASSERT_TRUE(vfio_.AssignAdapter(kU2, "70").ok());
@@ -250,9 +250,9 @@ TEST_F(VfioTest, S31_FormatZeroGuestCannotSeeAdapter70) {
 }
 
 TEST_F(VfioTest, S32_ApConfigPublishesEachStepWithItsOwnSignal) {
-  ASSERT_TRUE(bus_.AddAdapter(
-                      ap::CardSpec::For(7, *ap::CardType::Parse("CEX7C")))
-                  .ok());
+  ASSERT_TRUE(
+      bus_.AddAdapter(ap::CardSpec::For(7, *ap::CardType::Parse("CEX7C")))
+          .ok());
   ASSERT_TRUE(bus_.WriteApmask("-7").ok());
   const uint64_t signals = cfg_->signals();
   const uint64_t publications = guest_.publications();

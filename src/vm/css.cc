@@ -7,8 +7,8 @@ void ChannelSubsystem::ApConfigChanged() {
   if (events_ < kMaxEvents) ++events_;
   // css_generate_css_crws(0): one CRW until the guest has drained SEI.
   if (!sei_pending_) {
-    crws_.push_back(Crw{static_cast<uint16_t>(kCrwRscCss << 8 | kCrwErcEvent),
-                        0});
+    crws_.push_back(
+        Crw{static_cast<uint16_t>(kCrwRscCss << 8 | kCrwErcEvent), 0});
   }
   sei_pending_ = true;
 }

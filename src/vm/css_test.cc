@@ -24,8 +24,7 @@ TEST(ChannelSubsystemTest, OneCrwUntilSeiIsDrainedThenNt0Blocks) {
   SeiResponse r = css.StoreEventInformation();
   EXPECT_EQ(r.response_code, 0x0001);
   // length 12, code 1, nt 0, flags 0x80 (more), rs 5, cc 3.
-  const std::array<uint8_t, 12> first{0, 12, 0, 1, 0, 0,    0,
-                                      0, 0x80, 0, 5, 3};
+  const std::array<uint8_t, 12> first{0, 12, 0, 1, 0, 0, 0, 0, 0x80, 0, 5, 3};
   EXPECT_EQ(r.nt0, first);
   r = css.StoreEventInformation();
   EXPECT_EQ(r.response_code, 0x0001);
