@@ -12,6 +12,13 @@
 namespace vap::driver {
 namespace {
 
+bool Logged(const Logger& log, std::string_view text) {
+  for (const LogLine& line : log.Read()) {
+    if (line.text.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 class VfioTest : public DriverFixture {
  protected:
   VfioTest() : guest_({"V"}) {
@@ -84,17 +91,24 @@ TEST_F(VfioTest, S13_S14_ResetDevice) {
   EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
 }
 
+TEST_F(VfioTest, S15_ResetDuringAResetIsIssuedAgain) {
+  // The first ZAPQ finds a reset in progress (0x02) and changes nothing;
+  // once TAPQ reports the queue settled, the job issues a second ZAPQ,
+  // which resets the queue (its interrupts go off).
+  ASSERT_TRUE(fw_.AqicEnable(Apqn(5, 4), 3, 0x1000).irq_enabled);
+  ap::Fault f{ap::FaultKind::kAnswer, 5, uint8_t{4}};
+  f.function = ap::QueueFunction::kZapq;
+  f.rc = ap::kRcResetInProgress;
+  ASSERT_TRUE(fw_.InjectFault(f).ok());
+  EXPECT_TRUE(vfio_.ResetDevice(kU1).ok());
+  EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
+  EXPECT_EQ(Info(kU1).linked_reset_rc, std::vector<uint8_t>(4, 0));
+}
+
 TEST_F(VfioTest, S16_ResetOfADeconfiguredQueueIsEio) {
   ASSERT_TRUE(
       fw_.InjectFault({ap::FaultKind::kDeconfigure, 6, uint8_t{4}, 1}).ok());
   EXPECT_EQ(vfio_.ResetDevice(kU1).errno_value(), EIO);
-}
-
-bool Logged(const Logger& log, std::string_view text) {
-  for (const LogLine& line : log.Read()) {
-    if (line.text.find(text) != std::string::npos) return true;
-  }
-  return false;
 }
 
 kvm::PqapRegs EnableAqic(Apqn q) {
