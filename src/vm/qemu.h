@@ -52,6 +52,7 @@ class Qemu {
 
   kvm::Guest& guest() { return *guest_; }
   const kvm::Guest& guest() const { return *guest_; }
+  int vcpus() const { return options_.vcpus; }
 
   // `-device vfio-ap,sysfsdev=...`: opens the mdev (the driver's errno:
   // EINVAL, ENODEV, EBUSY, EPERM), then GET_INFO and SET_IRQS for both

@@ -1,0 +1,157 @@
+#include "system/system.h"
+
+#include <cerrno>
+
+namespace vap {
+
+namespace {
+
+constexpr int kMaxVcpus = 64;
+
+Status NoGuest(std::string_view name) {
+  return Status::Error(ENOENT, "no guest named '" + std::string(name) + "'");
+}
+
+// A guest name is what a VM name may be: 1-64 of [A-Za-z0-9._-].
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<System>> System::Create(const SystemOptions& options) {
+  if (!(options.time_scale > 0))
+    return Status::Error(EINVAL, "the time scale must be positive");
+  VAP_ASSIGN_OR_RETURN(ap::HostProfile profile,
+                       ap::LoadHostProfile(options.host));
+  std::unique_ptr<System> system(new System(options, std::move(profile)));
+  return system;
+}
+
+System::System(const SystemOptions& options, ap::HostProfile profile)
+    : profile_(std::move(profile)),
+      clock_(options.time_scale),
+      log_(clock_),
+      firmware_(clock_, profile_),
+      bus_(firmware_, log_, clock_),
+      zcrypt_(bus_),
+      vfio_(bus_, log_, clock_),
+      bus_sysfs_(tree_, bus_, zcrypt_),
+      vfio_sysfs_(tree_, vfio_, bus_sysfs_) {
+  (void)bus_.RegisterDriver(zcrypt_.card_driver());
+  (void)bus_.RegisterDriver(zcrypt_.queue_driver());
+  (void)bus_.RegisterDriver(vfio_);
+  bus_.Scan();
+  if (options.periodic_scans) bus_.StartScanWorker();
+}
+
+System::~System() { StopAllGuests(); }
+
+Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
+  if (!ValidName(name))
+    return Status::Error(EINVAL, "a guest name is 1-64 of A-Z a-z 0-9 . _ -");
+  if (vcpus < 1 || vcpus > kMaxVcpus)
+    return Status::Error(EINVAL, "vcpus must be 1-64");
+  {
+    MutexLock lock(guests_mu_);
+    if (guests_.count(name) != 0)
+      return Status::Error(EEXIST,
+                           "a guest named '" + std::string(name) + "' exists");
+    guests_.emplace(std::string(name), nullptr);  // reserved
+  }
+  vm::VmOptions options;
+  options.guest.name = std::string(name);
+  options.guest.host_apxa = profile_.apxa;
+  options.guest.firmware = &firmware_;
+  options.vcpus = vcpus;
+  auto vm = std::make_shared<vm::Qemu>(vfio_, options);
+  const Status opened = vm->Realize(mdev);
+  if (opened.ok()) vm->StartVcpus();
+  // The registry's lock is a leaf: a VM is never started, stopped or
+  // destroyed under it.
+  {
+    MutexLock lock(guests_mu_);
+    auto it = guests_.find(name);
+    if (opened.ok()) {
+      it->second = vm;
+      return Status::Ok();
+    }
+    guests_.erase(it);
+  }
+  return opened;
+}
+
+Status System::StopGuest(std::string_view name) {
+  std::shared_ptr<vm::Qemu> vm;
+  {
+    MutexLock lock(guests_mu_);
+    auto it = guests_.find(name);
+    if (it == guests_.end() || it->second == nullptr) return NoGuest(name);
+    vm = std::move(it->second);
+    guests_.erase(it);
+  }
+  vm->StopVcpus();
+  vm->Unrealize();
+  return Status::Ok();
+}
+
+void System::StopAllGuests() {
+  for (const std::string& name : GuestNames()) (void)StopGuest(name);
+}
+
+std::vector<std::string> System::GuestNames() const {
+  MutexLock lock(guests_mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, vm] : guests_) {
+    if (vm != nullptr) names.push_back(name);
+  }
+  return names;
+}
+
+std::shared_ptr<vm::Qemu> System::FindGuest(std::string_view name) const {
+  MutexLock lock(guests_mu_);
+  auto it = guests_.find(name);
+  return it != guests_.end() ? it->second : nullptr;
+}
+
+Result<GuestInfo> System::ShowGuest(std::string_view name) const {
+  const std::shared_ptr<vm::Qemu> vm = FindGuest(name);
+  if (vm == nullptr) return NoGuest(name);
+  const kvm::Guest& g = vm->guest();
+  GuestInfo info;
+  info.name = g.name();
+  if (const std::optional<Uuid> dev = vm->device()) info.mdev = dev->ToString();
+  info.format = static_cast<int>(g.format());
+  info.apcb = g.Apcb();
+  info.vcpus = vm->vcpus();
+  info.cfg_chg_count = vm->cfg_chg_count();
+  info.req_count = vm->req_count();
+  info.ap_rescans = vm->guest_ap_rescans();
+  info.publications = g.publications();
+  info.torn_reads = g.observations().torn.load();
+  for (const Apqn& q : info.apcb.Apqns()) {
+    info.queues.push_back(GuestQueue{q, firmware_.IrqEnabled(q)});
+  }
+  return info;
+}
+
+Result<kvm::PqapResult> System::GuestPqap(std::string_view name,
+                                          const kvm::PqapRegs& regs) {
+  const std::shared_ptr<vm::Qemu> vm = FindGuest(name);
+  if (vm == nullptr) return NoGuest(name);
+  return vm->guest().Pqap(/*problem_state=*/false, regs);
+}
+
+Status System::GuestReset(std::string_view name) {
+  const std::shared_ptr<vm::Qemu> vm = FindGuest(name);
+  if (vm == nullptr) return NoGuest(name);
+  return vm->SystemReset();
+}
+
+}  // namespace vap

@@ -1,0 +1,126 @@
+// System: one whole vap host in process — the AP firmware of a host
+// profile, the AP bus with the zcrypt drivers and vfio_ap, the sysfs tree
+// over them, and the guests (QEMU models) started on its mdevs. vapd
+// serves it over FUSE and JSON-RPC; tests and embedders drive it directly.
+//
+// Thread safety: every method may be called from any thread. The guest
+// registry's lock is a leaf, never held while a guest is started or
+// stopped (docs/locking.md).
+#ifndef VAP_SYSTEM_SYSTEM_H_
+#define VAP_SYSTEM_SYSTEM_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ap/firmware.h"
+#include "ap/profile.h"
+#include "apbus/ap_bus.h"
+#include "apbus/zcrypt.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mutex.h"
+#include "base/result.h"
+#include "driver/vfio_ap.h"
+#include "kvm/crycb.h"
+#include "kvm/guest.h"
+#include "sysfs/ap_bus_sysfs.h"
+#include "sysfs/tree.h"
+#include "sysfs/vfio_ap_sysfs.h"
+#include "vm/qemu.h"
+
+namespace vap {
+
+struct SystemOptions {
+  // "builtin:NAME" or a JSON file (docs/host-profile.md).
+  std::string host = "builtin:default";
+  // Multiplies every firmware and driver delay (tests use small values).
+  double time_scale = 1.0;
+  // Scan the AP bus every config_time seconds, as the kernel does.
+  bool periodic_scans = true;
+};
+
+// What `guest.show` reports of one guest.
+struct GuestQueue {
+  Apqn apqn;
+  bool interrupts = false;  // enabled on the queue (host firmware view)
+};
+struct GuestInfo {
+  std::string name;
+  std::string mdev;  // the realized device's UUID; empty if none
+  int format = 2;    // CRYCB format
+  ApMatrix apcb;     // the masks as the guest's CRYCB holds them
+  int vcpus = 0;
+  uint64_t cfg_chg_count = 0;
+  uint64_t req_count = 0;
+  uint64_t ap_rescans = 0;  // the guest kernel's AP bus rescans
+  uint64_t publications = 0;
+  uint64_t torn_reads = 0;         // must stay 0 (invariant I1)
+  std::vector<GuestQueue> queues;  // the APQNs of the APCB, ascending
+};
+
+class System {
+ public:
+  // EINVAL/ENOENT for a bad profile (the message names the problem).
+  static Result<std::unique_ptr<System>> Create(const SystemOptions& options);
+  // Stops every guest first, then the scan worker.
+  ~System();
+  System(const System&) = delete;
+  System& operator=(const System&) = delete;
+
+  const ap::HostProfile& profile() const { return profile_; }
+  const Clock& clock() const { return clock_; }
+  Logger& log() { return log_; }
+  ap::Firmware& firmware() { return firmware_; }
+  apbus::ApBus& bus() { return bus_; }
+  driver::VfioAp& vfio() { return vfio_; }
+  sysfs::Tree& tree() { return tree_; }
+
+  // --- Guests. StartGuest returns once the device is open and both IRQs
+  // are registered (QEMU's realize), with `vcpus` vCPUs running. EEXIST
+  // for a name in use, EINVAL for a bad name or vCPU count, and the
+  // driver's errno for the open (ENODEV, EBUSY, EPERM).
+  Status StartGuest(std::string_view name, const Uuid& mdev, int vcpus)
+      VAP_EXCLUDES(guests_mu_);
+  // ENOENT for an unknown guest. Stops its vCPUs and closes its device.
+  Status StopGuest(std::string_view name) VAP_EXCLUDES(guests_mu_);
+  void StopAllGuests() VAP_EXCLUDES(guests_mu_);
+  std::vector<std::string> GuestNames() const VAP_EXCLUDES(guests_mu_);
+  Result<GuestInfo> ShowGuest(std::string_view name) const
+      VAP_EXCLUDES(guests_mu_);
+  // PQAP issued by one of the guest's vCPUs (in supervisor state).
+  Result<kvm::PqapResult> GuestPqap(std::string_view name,
+                                    const kvm::PqapRegs& regs)
+      VAP_EXCLUDES(guests_mu_);
+  // VFIO_DEVICE_RESET of the guest's device (QEMU's system reset).
+  Status GuestReset(std::string_view name) VAP_EXCLUDES(guests_mu_);
+
+ private:
+  System(const SystemOptions& options, ap::HostProfile profile);
+  std::shared_ptr<vm::Qemu> FindGuest(std::string_view name) const
+      VAP_EXCLUDES(guests_mu_);
+
+  const ap::HostProfile profile_;
+  RealClock clock_;
+  Logger log_;
+  ap::Firmware firmware_;
+  apbus::ApBus bus_;
+  apbus::Zcrypt zcrypt_;
+  driver::VfioAp vfio_;
+  sysfs::Tree tree_;
+  sysfs::ApBusSysfs bus_sysfs_;
+  sysfs::VfioApSysfs vfio_sysfs_;
+
+  // The guest registry; rank kLeaf. A name maps to null while its guest
+  // is being started.
+  mutable Mutex guests_mu_{LockRank::kLeaf, "system_guests"};
+  std::map<std::string, std::shared_ptr<vm::Qemu>, std::less<>> guests_
+      VAP_GUARDED_BY(guests_mu_);
+};
+
+}  // namespace vap
+
+#endif  // VAP_SYSTEM_SYSTEM_H_

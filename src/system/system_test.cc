@@ -1,0 +1,107 @@
+#include "system/system.h"
+
+#include <gtest/gtest.h>
+
+namespace vap {
+namespace {
+
+const Uuid kU = *Uuid::Parse("62177883-f1bb-47f0-914d-32a22e3a8804");
+
+class SystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SystemOptions o;
+    o.time_scale = 0.01;
+    o.periodic_scans = false;
+    Result<std::unique_ptr<System>> s = System::Create(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    system_ = std::move(*s);
+  }
+  sysfs::Tree& tree() { return system_->tree(); }
+  // The walkthrough's preparation: 05.0047 and 05.00ab for vfio_ap, an
+  // mdev with them.
+  void MakeMdev() {
+    ASSERT_TRUE(tree().Write("bus/ap/apmask", "-5\n").ok());
+    ASSERT_TRUE(tree().Write("bus/ap/aqmask", "-0x47,-0xab\n").ok());
+    const std::string type =
+        "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/";
+    ASSERT_TRUE(tree().Write(type + "create", kU.ToString() + "\n").ok());
+    const std::string dir = "devices/vfio_ap/matrix/" + kU.ToString() + "/";
+    ASSERT_TRUE(tree().Write(dir + "assign_adapter", "5\n").ok());
+    ASSERT_TRUE(tree().Write(dir + "assign_domain", "0x47\n").ok());
+    ASSERT_TRUE(tree().Write(dir + "assign_domain", "0xab\n").ok());
+  }
+  std::unique_ptr<System> system_;
+};
+
+TEST(SystemCreateTest, BadProfileOrScaleIsRefused) {
+  SystemOptions o;
+  o.host = "builtin:nosuch";
+  EXPECT_EQ(System::Create(o).status().errno_value(), ENOENT);
+  o.host = "builtin:default";
+  o.time_scale = 0;
+  EXPECT_EQ(System::Create(o).status().errno_value(), EINVAL);
+}
+
+TEST_F(SystemTest, DefaultHostAsAfterBoot) {
+  EXPECT_EQ(*tree().Read("bus/ap/ap_max_adapter_id"), "255\n");
+  EXPECT_TRUE(tree().Lookup("devices/ap/card03/03.0047").ok());
+  EXPECT_EQ(system_->profile().name, "default");
+}
+
+TEST_F(SystemTest, GuestLifecycle) {
+  MakeMdev();
+  EXPECT_EQ(system_->StartGuest("bad name", kU, 2).errno_value(), EINVAL);
+  EXPECT_EQ(system_->StartGuest("vm1", kU, 0).errno_value(), EINVAL);
+  const Uuid other = *Uuid::Parse("00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(system_->StartGuest("vm1", other, 2).errno_value(), ENODEV);
+  ASSERT_TRUE(system_->StartGuest("vm1", kU, 2).ok());
+  EXPECT_EQ(system_->StartGuest("vm1", kU, 2).errno_value(), EEXIST);
+  EXPECT_EQ(system_->StartGuest("vm2", kU, 2).errno_value(), EBUSY);
+  EXPECT_EQ(system_->GuestNames(), std::vector<std::string>{"vm1"});
+
+  GuestInfo info = *system_->ShowGuest("vm1");
+  EXPECT_EQ(info.mdev, kU.ToString());
+  EXPECT_EQ(info.format, 2);
+  EXPECT_EQ(info.apcb.apm(), ApMask::Of({5}));
+  EXPECT_EQ(info.queues.size(), 2u);
+  EXPECT_FALSE(info.queues[0].interrupts);
+
+  // AQIC enable from a vCPU: the queue shows interrupts on.
+  kvm::PqapRegs r;
+  r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | Apqn(5, 0x47).qid();
+  r.gr1 = kvm::kAqicIrBit | 3;
+  r.gr2 = 0x1000;
+  EXPECT_EQ(system_->GuestPqap("vm1", r)->cc, 0);
+  info = *system_->ShowGuest("vm1");
+  EXPECT_TRUE(info.queues[0].interrupts);
+  EXPECT_EQ(info.queues[0].apqn, Apqn(5, 0x47));
+
+  // Hot unplug through the tree: the guest is told.
+  const std::string dir = "devices/vfio_ap/matrix/" + kU.ToString() + "/";
+  ASSERT_TRUE(tree().Write(dir + "unassign_domain", "0xab\n").ok());
+  info = *system_->ShowGuest("vm1");
+  EXPECT_EQ(info.cfg_chg_count, 1u);
+  EXPECT_EQ(info.queues.size(), 1u);
+
+  EXPECT_TRUE(system_->GuestReset("vm1").ok());
+  ASSERT_TRUE(system_->StopGuest("vm1").ok());
+  EXPECT_EQ(system_->StopGuest("vm1").errno_value(), ENOENT);
+  EXPECT_EQ(system_->ShowGuest("vm1").status().errno_value(), ENOENT);
+  EXPECT_FALSE(system_->firmware().IrqEnabled(Apqn(5, 0x47)));
+  system_->vfio().CheckInvariants();
+}
+
+TEST_F(SystemTest, RemovingAnMdevAGuestHoldsUnplugsIt) {
+  MakeMdev();
+  ASSERT_TRUE(system_->StartGuest("vm1", kU, 1).ok());
+  const std::string dir = "devices/vfio_ap/matrix/" + kU.ToString() + "/";
+  ASSERT_TRUE(tree().Write(dir + "remove", "1\n").ok());
+  EXPECT_FALSE(tree().Lookup(dir).ok());
+  const GuestInfo info = *system_->ShowGuest("vm1");
+  EXPECT_EQ(info.mdev, "");
+  EXPECT_EQ(info.req_count, 1u);
+}
+
+}  // namespace
+}  // namespace vap
