@@ -1,0 +1,30 @@
+// vapd's body: parse the flags, build the System, mount it, wait for a
+// signal, shut down cleanly (DESIGN.md "Interfaces", vapd).
+#ifndef VAP_DAEMON_DAEMON_H_
+#define VAP_DAEMON_DAEMON_H_
+
+#include <optional>
+#include <string>
+
+#include "base/log.h"
+#include "system/system.h"
+
+namespace vap::daemon {
+
+struct DaemonOptions {
+  SystemOptions system;
+  std::string mount;  // empty: no FUSE mount
+  LogLevel log_level = LogLevel::kInfo;
+  bool fuse_debug = false;
+};
+
+// "err", "warn", "notice", "info" or "debug".
+std::optional<LogLevel> ParseLogLevel(const std::string& name);
+
+// Runs vapd until SIGTERM or SIGINT; returns the exit code (0 after a
+// clean shutdown, 1 if it could not start).
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace vap::daemon
+
+#endif  // VAP_DAEMON_DAEMON_H_

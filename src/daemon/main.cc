@@ -1,0 +1,41 @@
+// vapd: the vap daemon. Serves an s390 host's AP and vfio_ap sysfs at
+// --mount with FUSE (DESIGN.md "Interfaces").
+#include <CLI/CLI.hpp>
+
+#include "daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  vap::daemon::DaemonOptions options;
+  std::string log_level = "info";
+  CLI::App app{
+      "vapd: the s390 vfio_ap pass-through system in user space.\n"
+      "Models a host's AP firmware and AP bus, the vfio_ap driver and KVM\n"
+      "guests, and serves the host's /sys (bus/ap, devices/ap,\n"
+      "devices/vfio_ap, ...) at --mount. Runs in the foreground; SIGTERM or\n"
+      "SIGINT stops the guests, unmounts and exits.",
+      "vapd"};
+  app.set_version_flag("--version", "vapd " VAP_VERSION);
+  app.add_option("--mount", options.mount,
+                 "Serve the sysfs tree at this directory (FUSE)")
+      ->type_name("DIR");
+  app.add_option("--host", options.system.host,
+                 "Host profile: builtin:default, builtin:full, "
+                 "builtin:legacy or a JSON file")
+      ->type_name("PROFILE")
+      ->capture_default_str();
+  app.add_option("--time-scale", options.system.time_scale,
+                 "Multiply every firmware and driver delay by X")
+      ->type_name("X")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--log-level", log_level,
+                 "Kernel messages on stderr from this level up")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"err", "warn", "notice", "info", "debug"}))
+      ->capture_default_str();
+  app.add_flag("--fuse-debug", options.fuse_debug,
+               "Trace every FUSE request on stderr");
+  CLI11_PARSE(app, argc, argv);
+  options.log_level = *vap::daemon::ParseLogLevel(log_level);
+  return vap::daemon::RunDaemon(options);
+}
