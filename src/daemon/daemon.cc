@@ -4,9 +4,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 
+#include "daemon/methods.h"
 #include "fuse/fuse_mount.h"
+#include "rpc/dispatcher.h"
+#include "rpc/server.h"
 
 namespace vap::daemon {
 
@@ -60,16 +64,29 @@ int RunDaemon(const DaemonOptions& options) {
     }
     mount = std::move(*mounted);
   }
-  fmt::print(stderr, "vapd: host {} ({} adapters, {} queues){}\n",
+  rpc::Dispatcher dispatcher;
+  RegisterMethods(dispatcher, system,
+                  SystemInfo{VAP_VERSION, options.mount, options.socket},
+                  [] { kill(getpid(), SIGTERM); });
+  Result<std::unique_ptr<rpc::Server>> server =
+      rpc::Server::Listen(options.socket, dispatcher);
+  if (!server.ok()) {
+    fmt::print(stderr, "vapd: --socket {}: {}\n", options.socket,
+               server.status().ToString());
+    return 1;
+  }
+  fmt::print(stderr, "vapd: host {} ({} adapters, {} queues){}, socket {}\n",
              system.profile().name, system.profile().cards.size(),
              system.bus().Queues().size(),
-             mount ? " mounted at " + options.mount : ", no mount");
+             mount ? " mounted at " + options.mount : ", no mount",
+             options.socket);
 
   int sig = 0;
   sigwait(&signals, &sig);
   fmt::print(stderr, "vapd: {}, shutting down\n", strsignal(sig));
-  // Guests first (their devices close, so nothing waits on them), then
-  // the mount, then the rest.
+  // No new requests; then the guests (their devices close, so nothing
+  // waits on them); then the mount; then the rest.
+  (*server)->Stop();
   system.StopAllGuests();
   if (mount) mount->Unmount();
   return 0;

@@ -13,7 +13,8 @@ namespace vap::daemon {
 
 struct DaemonOptions {
   SystemOptions system;
-  std::string mount;  // empty: no FUSE mount
+  std::string mount;   // empty: no FUSE mount
+  std::string socket;  // the JSON-RPC socket (rpc::DefaultSocketPath())
   LogLevel log_level = LogLevel::kInfo;
   bool fuse_debug = false;
 };

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "daemon/daemon.h"
+#include "rpc/socket_path.h"
 
 int main(int argc, char** argv) {
   vap::daemon::DaemonOptions options;
@@ -18,6 +19,11 @@ int main(int argc, char** argv) {
   app.add_option("--mount", options.mount,
                  "Serve the sysfs tree at this directory (FUSE)")
       ->type_name("DIR");
+  options.socket = vap::rpc::DefaultSocketPath();
+  app.add_option("--socket", options.socket,
+                 "JSON-RPC socket (mode 0600) for the vap command")
+      ->type_name("PATH")
+      ->capture_default_str();
   app.add_option("--host", options.system.host,
                  "Host profile: builtin:default, builtin:full, "
                  "builtin:legacy or a JSON file")

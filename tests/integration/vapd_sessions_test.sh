@@ -4,14 +4,16 @@
 # with the spec, byte for byte. Then stops vapd with SIGTERM and checks it
 # exits 0 and leaves nothing mounted.
 #
-# usage: vapd_sessions_test.sh VAPD PROFILE SESSION_FILE...
+# usage: vapd_sessions_test.sh VAPD VAP PROFILE SESSION_FILE...
 # A session file is a spec transcript: "$ " lines are commands, the lines
 # after one are what it prints. /sys in commands is the mount; $M, $U1
 # and $U2 are set as the spec says; `dmesg` prints vapd's kernel log
-# without timestamps; <U1> and <U2> in expected lines are the UUIDs.
+# without timestamps; `vap` is the CLI on this vapd's socket; <U1> and
+# <U2> in expected lines are the UUIDs. Lines before the first command
+# are a comment.
 set -u
-vapd=$1 profile=$2
-shift 2
+vapd=$1 vap=$2 profile=$3
+shift 3
 
 tmp=$(mktemp -d)
 sys=$tmp/sys
@@ -23,7 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$vapd" --mount "$sys" --host "$profile" --time-scale 0.001 2>"$tmp/vapd.log" &
+"$vapd" --mount "$sys" --socket "$tmp/vapd.sock" --host "$profile" \
+  --time-scale 0.001 2>"$tmp/vapd.log" &
 pid=$!
 for _ in $(seq 100); do
   [ -e "$sys/bus/ap/apmask" ] && break
@@ -40,18 +43,21 @@ expected=$tmp/expected
 {
   echo "M=$sys/devices/vfio_ap/matrix U1=$U1 U2=$U2"
   echo "dmesg() { sed 's/^\[[^]]*\] //' '$tmp/vapd.log'; }"
+  echo "vap() { '$vap' --socket '$tmp/vapd.sock' \"\$@\"; }"
   echo "cd '$sys'"
 } >"$script"
 : >"$expected"
 n=0
 for session in "$@"; do
+  started=
   while IFS= read -r line || [ -n "$line" ]; do
     if [[ $line == '$ '* ]]; then
+      started=1
       n=$((n + 1))
       echo "echo '@@ $n $(basename "$session")'" >>"$script"
       echo "${line:2}" | sed "s#/sys/#$sys/#g" >>"$script"
       echo "@@ $n $(basename "$session")" >>"$expected"
-    else
+    elif [ -n "$started" ]; then
       echo "$line" | sed -e "s/<U1>/$U1/g" -e "s/<U2>/$U2/g" >>"$expected"
     fi
   done <"$session"

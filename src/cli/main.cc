@@ -1,0 +1,249 @@
+// vap: the command for a running vapd (DESIGN.md "Interfaces", vap).
+// Speaks JSON-RPC on vapd's socket. Exit codes: 0 success, 1 the
+// operation failed (the error is printed), 2 usage error.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "cli/grid.h"
+#include "cli/render.h"
+#include "rpc/client.h"
+#include "rpc/socket_path.h"
+
+namespace vap::cli {
+namespace {
+
+using rpc::Json;
+
+struct Globals {
+  std::string socket = rpc::DefaultSocketPath();
+  bool json = false;
+};
+
+// What the chosen subcommand asks: a method, its params, a renderer.
+struct Request {
+  std::string method;
+  Json params = Json::object();
+  std::function<std::string(const Json&)> render;
+  bool grid = false;  // `vap show`
+};
+
+Request Req(std::string method, Json params,
+            std::function<std::string(const Json&)> render = nullptr) {
+  Request r;
+  r.method = std::move(method);
+  r.params = std::move(params);
+  r.render = std::move(render);
+  return r;
+}
+
+int Fail(const std::string& what) {
+  fmt::print(stderr, "vap: {}\n", what);
+  return 1;
+}
+
+int Run(const Globals& g, const Request& req) {
+  Result<rpc::Client> client = rpc::Client::Connect(g.socket);
+  if (!client.ok()) {
+    return Fail(fmt::format("{} (is vapd running? --socket PATH)",
+                            client.status().ToString()));
+  }
+  if (req.grid) {
+    Result<std::string> grid = DrawGrid(*client, isatty(1) != 0);
+    if (!grid.ok()) return Fail(grid.status().message());
+    fmt::print("{}", *grid);
+    return 0;
+  }
+  Result<rpc::Reply> reply = client->Call(req.method, req.params);
+  if (!reply.ok()) return Fail(reply.status().ToString());
+  if (!reply->ok) {
+    if (g.json) fmt::print("{}\n", reply->error.dump(2));
+    const Json& e = reply->error;
+    std::string what = e.value("message", "error");
+    if (e.contains("data") && e["data"].contains("description")) {
+      what = fmt::format("{}: {} ({})", req.method,
+                         e["data"]["description"].get<std::string>(), what);
+    }
+    return Fail(what);
+  }
+  if (g.json) {
+    fmt::print("{}\n", reply->result.dump(2));
+  } else if (req.render) {
+    fmt::print("{}", req.render(reply->result));
+  }
+  return 0;
+}
+
+std::string Value(const Json& r) { return r["value"].get<std::string>(); }
+
+void AddHost(CLI::App& app, Request& req) {
+  CLI::App* host = app.add_subcommand("host", "The host's AP configuration")
+                       ->require_subcommand(1);
+  host->add_subcommand("show", "Adapters, domains, control domains")
+      ->callback(
+          [&req] { req = Req("host.show", Json::object(), RenderHost); });
+  auto* cfg = host->add_subcommand(
+      "configure", "Change the host configuration (the bus rescans)");
+  static std::string action, type = "CEX8C";
+  static unsigned id;
+  cfg->add_option("action", action,
+                  "add-adapter, remove-adapter, add-domain, remove-domain, "
+                  "add-control-domain, remove-control-domain, "
+                  "configure-adapter, deconfigure-adapter")
+      ->required();
+  cfg->add_option("id", id, "Adapter or domain number")->required();
+  cfg->add_option("--type", type, "Card type for add-adapter")
+      ->capture_default_str();
+  cfg->callback([&req] {
+    req =
+        Req("host.configure", {{"action", action}, {"id", id}, {"type", type}});
+  });
+  auto* fault = host->add_subcommand("fault", "Inject or clear a fault");
+  static std::string kind, apqn, function = "tapq";
+  static int adapter = -1;
+  static unsigned count = 1, rc = 0;
+  fault
+      ->add_option("kind", kind,
+                   "checkstop, deconfigure, reset-never-ends, busy, answer, "
+                   "interrupt or clear")
+      ->required();
+  fault->add_option("--apqn", apqn, "One queue, AA.DDDD");
+  fault->add_option("--adapter", adapter, "The whole card");
+  fault->add_option("--count", count, "busy/answer: how many calls");
+  fault->add_option("--function", function, "answer: tapq, rapq, zapq, aqic");
+  fault->add_option("--rc", rc, "answer: the response code");
+  fault->callback([&req] {
+    Json p = {
+        {"kind", kind}, {"count", count}, {"function", function}, {"rc", rc}};
+    if (!apqn.empty()) p["apqn"] = apqn;
+    if (adapter >= 0) p["adapter"] = adapter;
+    req = Req("host.fault", p, [](const Json& r) {
+      return r.contains("delivered")
+                 ? fmt::format("delivered: {}\n", r["delivered"].get<bool>())
+                 : std::string();
+    });
+  });
+}
+
+void AddGuest(CLI::App& app, Request& req) {
+  CLI::App* guest = app.add_subcommand("guest", "KVM guests (QEMU models)")
+                        ->require_subcommand(1);
+  static std::string name, mdev, op, apqn, nib = "0x1000";
+  static unsigned vcpus = 2, isc = 3;
+  auto* start = guest->add_subcommand(
+      "start", "Start a guest with an mdev (returns once the device is open)");
+  start->add_option("name", name)->required();
+  start->add_option("--mdev", mdev, "The mdev's UUID")->required();
+  start->add_option("--vcpus", vcpus)->capture_default_str();
+  start->callback([&req] {
+    req = Req("guest.start", {{"name", name}, {"mdev", mdev}, {"vcpus", vcpus}},
+              RenderGuest);
+  });
+  auto* stop =
+      guest->add_subcommand("stop", "Stop a guest (closes its device)");
+  stop->add_option("name", name)->required();
+  stop->callback([&req] { req = Req("guest.stop", {{"name", name}}); });
+  guest->add_subcommand("list", "Running guests")->callback([&req] {
+    req = Req("guest.list", Json::object(), RenderGuestList);
+  });
+  auto* show =
+      guest->add_subcommand("show", "A guest's view: CRYCB masks, queues");
+  show->add_option("name", name)->required();
+  show->callback([&req] {
+    req = Req("guest.show", {{"name", name}}, RenderGuest);
+  });
+  auto* pqap = guest->add_subcommand("pqap", "Issue PQAP from a vCPU");
+  pqap->add_option("name", name)->required();
+  pqap->add_option("op", op, "aqic-enable, aqic-disable, tapq or zapq")
+      ->required()
+      ->check(CLI::IsMember({"aqic-enable", "aqic-disable", "tapq", "zapq"}));
+  pqap->add_option("apqn", apqn, "AA.DDDD in hex")->required();
+  pqap->add_option("--isc", isc, "aqic-enable: guest ISC 0-7")
+      ->capture_default_str();
+  pqap->add_option("--nib", nib, "aqic-enable: NIB guest address")
+      ->capture_default_str();
+  pqap->callback([&req] {
+    req = Req("guest.pqap",
+              {{"name", name},
+               {"op", op},
+               {"apqn", apqn},
+               {"isc", isc},
+               {"nib", nib}},
+              RenderPqap);
+  });
+  auto* reset =
+      guest->add_subcommand("reset", "VFIO_DEVICE_RESET (system reset)");
+  reset->add_option("name", name)->required();
+  reset->callback([&req] { req = Req("guest.reset", {{"name", name}}); });
+}
+
+void AddSysfs(CLI::App& app, Request& req) {
+  CLI::App* sysfs = app.add_subcommand("sysfs", "Read and write the tree")
+                        ->require_subcommand(1);
+  static std::string path, value;
+  auto* read = sysfs->add_subcommand("read", "Print an attribute");
+  read->add_option("path", path, "e.g. bus/ap/apmask")->required();
+  read->callback([&req] { req = Req("sysfs.read", {{"path", path}}, Value); });
+  auto* write = sysfs->add_subcommand("write", "Store a value (as echo does)");
+  write->add_option("path", path)->required();
+  write->add_option("value", value)->required();
+  write->callback([&req] {
+    req = Req("sysfs.write", {{"path", path}, {"value", value + "\n"}});
+  });
+  auto* ls = sysfs->add_subcommand("ls", "List a directory");
+  ls->add_option("path", path);
+  ls->callback([&req] {
+    req = Req("sysfs.list", {{"path", path}}, RenderList);
+  });
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Globals g;
+  Request req;
+  CLI::App app{"vap: drive a running vapd (the s390 vfio_ap system).", "vap"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--socket", g.socket, "vapd's JSON-RPC socket")
+      ->type_name("PATH")
+      ->capture_default_str();
+  app.add_flag("--json", g.json, "Machine-readable output");
+  AddHost(app, req);
+  AddGuest(app, req);
+  AddSysfs(app, req);
+  static std::string uuid;
+  auto* explain = app.add_subcommand(
+      "explain", "Why an mdev's guest lacks assigned AP resources");
+  explain->add_option("uuid", uuid)->required();
+  explain->callback([&req] {
+    req = Req("explain", {{"uuid", uuid}}, RenderExplain);
+  });
+  app.add_subcommand("log", "vapd's kernel log")->callback([&req] {
+    req = Req("log.read", Json::object(), RenderLog);
+  });
+  app.add_subcommand("show", "The adapter x domain grid")->callback([&req] {
+    req.grid = true;
+  });
+  app.add_subcommand("info", "vapd's version, host, mount and socket")
+      ->callback(
+          [&req] { req = Req("system.info", Json::object(), RenderInfo); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);
+    return 2;
+  }
+  return Run(g, req);
+}
+
+}  // namespace vap::cli
+
+int main(int argc, char** argv) { return vap::cli::Main(argc, argv); }

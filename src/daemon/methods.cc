@@ -1,0 +1,364 @@
+#include "daemon/methods.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <optional>
+
+#include "driver/explain.h"
+#include "matrix/apqn.h"
+#include "matrix/mask_format.h"
+
+namespace vap::daemon {
+
+namespace {
+
+using rpc::Json;
+
+// --- Params.
+
+Result<std::string> String(const Json& p, const char* key) {
+  if (!p.contains(key) || !p[key].is_string())
+    return rpc::InvalidParams(fmt::format("'{}' must be a string", key));
+  return p[key].get<std::string>();
+}
+
+// An integer from a JSON number or a string in C syntax ("0x47", "71").
+Result<uint64_t> Number(const Json& p, const char* key,
+                        std::optional<uint64_t> fallback = std::nullopt) {
+  if (!p.contains(key)) {
+    if (fallback) return *fallback;
+    return rpc::InvalidParams(fmt::format("'{}' is required", key));
+  }
+  const Json& v = p[key];
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(s.c_str(), &end, 0);
+    if (errno == 0 && !s.empty() && *end == '\0') return n;
+  }
+  return rpc::InvalidParams(
+      fmt::format("'{}' must be a non-negative integer", key));
+}
+
+Result<uint8_t> Id(const Json& p, const char* key) {
+  VAP_ASSIGN_OR_RETURN(uint64_t n, Number(p, key));
+  if (n > 255) return rpc::InvalidParams(fmt::format("'{}' is above 255", key));
+  return static_cast<uint8_t>(n);
+}
+
+Result<Apqn> ApqnParam(const Json& p) {
+  VAP_ASSIGN_OR_RETURN(std::string s, String(p, "apqn"));
+  Result<Apqn> a = Apqn::Parse(s);
+  if (!a.ok()) return rpc::InvalidParams("'apqn' must be AA.DDDD in hex");
+  return *a;
+}
+
+Result<Uuid> UuidParam(const Json& p, const char* key) {
+  VAP_ASSIGN_OR_RETURN(std::string s, String(p, key));
+  Result<Uuid> u = Uuid::Parse(s);
+  if (!u.ok())
+    return rpc::InvalidParams(fmt::format("'{}' is not a UUID", key));
+  return *u;
+}
+
+Json Ok() { return Json::object(); }
+
+// --- Results.
+
+Json IdList(const ApMask& mask) {
+  Json out = Json::array();
+  for (unsigned id : mask.Ids()) out.push_back(id);
+  return out;
+}
+
+Json GuestJson(const GuestInfo& g) {
+  Json queues = Json::array();
+  for (const GuestQueue& q : g.queues)
+    queues.push_back(
+        {{"apqn", q.apqn.ToString()}, {"interrupts", q.interrupts}});
+  return {{"name", g.name},
+          {"mdev", g.mdev},
+          {"format", g.format},
+          {"apm", FormatMaskHex(g.apcb.apm())},
+          {"aqm", FormatMaskHex(g.apcb.aqm())},
+          {"adm", FormatMaskHex(g.apcb.adm())},
+          {"vcpus", g.vcpus},
+          {"cfg_chg_count", g.cfg_chg_count},
+          {"req_count", g.req_count},
+          {"ap_rescans", g.ap_rescans},
+          {"publications", g.publications},
+          {"torn_reads", g.torn_reads},
+          {"queues", queues}};
+}
+
+const char* KindName(driver::ResourceKind k) {
+  switch (k) {
+    case driver::ResourceKind::kAdapter:
+      return "adapter";
+    case driver::ResourceKind::kDomain:
+      return "domain";
+    case driver::ResourceKind::kControlDomain:
+      return "control domain";
+  }
+  return "?";
+}
+
+Json ExplainJson(const driver::Explanation& e) {
+  Json missing = Json::array();
+  for (const driver::MissingResource& m : e.missing) {
+    missing.push_back({{"kind", KindName(m.kind)},
+                       {"id", m.id},
+                       {"text", m.text},
+                       {"fix", m.fix}});
+  }
+  return {{"uuid", e.uuid.ToString()},
+          {"guest", e.guest},
+          {"missing", missing},
+          {"summary", e.summary}};
+}
+
+// --- Method groups.
+
+void RegisterSysfs(rpc::Dispatcher& d, System& s) {
+  d.Register("sysfs.read", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string path, String(p, "path"));
+    VAP_ASSIGN_OR_RETURN(std::string value, s.tree().Read(path));
+    return Json{{"value", value}};
+  });
+  d.Register("sysfs.write", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string path, String(p, "path"));
+    VAP_ASSIGN_OR_RETURN(std::string value, String(p, "value"));
+    VAP_ASSIGN_OR_RETURN(size_t n, s.tree().Write(path, value));
+    return Json{{"written", n}};
+  });
+  d.Register("sysfs.list", [&s](const Json& p) -> Result<Json> {
+    const std::string path = p.value("path", "");
+    VAP_ASSIGN_OR_RETURN(std::vector<sysfs::DirEntry> entries,
+                         s.tree().List(path));
+    Json out = Json::array();
+    for (const sysfs::DirEntry& e : entries) {
+      const char* type = e.type == sysfs::NodeType::kDir       ? "dir"
+                         : e.type == sysfs::NodeType::kSymlink ? "link"
+                                                               : "file";
+      out.push_back({{"name", e.name}, {"type", type}});
+    }
+    return Json{{"entries", out}};
+  });
+}
+
+Result<Json> HostShow(System& s) {
+  const std::optional<ap::QciInfo> qci = s.firmware().Qci();
+  Json adapters = Json::array();
+  for (const ap::CardState& c : s.firmware().Cards()) {
+    adapters.push_back({{"id", c.spec.apid},
+                        {"type", c.spec.type.Name()},
+                        {"configured", c.configured},
+                        {"checkstopped", c.checkstopped}});
+  }
+  Json out = {{"profile", s.profile().name}, {"adapters", adapters}};
+  if (qci) {
+    out["apxa"] = qci->apxa;
+    out["na"] = qci->na;
+    out["nd"] = qci->nd;
+    out["usage_domains"] = IdList(qci->aqm);
+    out["control_domains"] = IdList(qci->adm);
+  }
+  return out;
+}
+
+Result<Json> HostConfigure(System& s, const Json& p) {
+  VAP_ASSIGN_OR_RETURN(std::string action, String(p, "action"));
+  VAP_ASSIGN_OR_RETURN(uint8_t id, Id(p, "id"));
+  apbus::ApBus& bus = s.bus();
+  Status st;
+  if (action == "add-adapter") {
+    const std::string type = p.value("type", "CEX8C");
+    Result<ap::CardType> t = ap::CardType::Parse(type);
+    if (!t.ok()) return rpc::InvalidParams("unknown card type '" + type + "'");
+    st = bus.AddAdapter(ap::CardSpec::For(id, *t));
+  } else if (action == "remove-adapter") {
+    st = bus.RemoveAdapter(id);
+  } else if (action == "add-domain") {
+    st = bus.AddUsageDomain(id);
+  } else if (action == "remove-domain") {
+    st = bus.RemoveUsageDomain(id);
+  } else if (action == "add-control-domain") {
+    st = bus.AddControlDomain(id);
+  } else if (action == "remove-control-domain") {
+    st = bus.RemoveControlDomain(id);
+  } else if (action == "configure-adapter" || action == "deconfigure-adapter") {
+    st = bus.SetCardConfig(id, action == "configure-adapter");
+  } else {
+    return rpc::InvalidParams("unknown action '" + action + "'");
+  }
+  VAP_RETURN_IF_ERROR(st);
+  return Ok();
+}
+
+Result<ap::QueueFunction> FunctionParam(const Json& p) {
+  const std::string f = p.value("function", "tapq");
+  if (f == "tapq") return ap::QueueFunction::kTapq;
+  if (f == "rapq") return ap::QueueFunction::kRapq;
+  if (f == "zapq") return ap::QueueFunction::kZapq;
+  if (f == "aqic") return ap::QueueFunction::kAqic;
+  return rpc::InvalidParams("'function' is tapq, rapq, zapq or aqic");
+}
+
+Result<Json> HostFault(System& s, const Json& p) {
+  VAP_ASSIGN_OR_RETURN(std::string kind, String(p, "kind"));
+  // The target: "apqn" (one queue) or "adapter" (the whole card).
+  ap::Fault f{ap::FaultKind::kCheckstop, 0, std::nullopt};
+  if (p.contains("apqn")) {
+    VAP_ASSIGN_OR_RETURN(Apqn q, ApqnParam(p));
+    f.apid = q.apid;
+    f.apqi = q.apqi;
+  } else {
+    VAP_ASSIGN_OR_RETURN(f.apid, Id(p, "adapter"));
+  }
+  if (kind == "clear") {
+    VAP_RETURN_IF_ERROR(s.firmware().ClearFaults(f.apid, f.apqi));
+    return Ok();
+  }
+  if (kind == "interrupt") {
+    if (!f.apqi) return rpc::InvalidParams("an interrupt needs an 'apqn'");
+    return Json{
+        {"delivered", s.firmware().RaiseInterrupt(Apqn(f.apid, *f.apqi))}};
+  }
+  VAP_ASSIGN_OR_RETURN(uint64_t count, Number(p, "count", 1));
+  f.count = static_cast<int>(std::min<uint64_t>(count, 1 << 30));
+  if (kind == "checkstop") {
+    f.kind = ap::FaultKind::kCheckstop;
+  } else if (kind == "deconfigure") {
+    f.kind = ap::FaultKind::kDeconfigure;
+  } else if (kind == "reset-never-ends") {
+    f.kind = ap::FaultKind::kResetNeverEnds;
+  } else if (kind == "busy") {
+    f.kind = ap::FaultKind::kBusy;
+  } else if (kind == "answer") {
+    f.kind = ap::FaultKind::kAnswer;
+    VAP_ASSIGN_OR_RETURN(f.function, FunctionParam(p));
+    VAP_ASSIGN_OR_RETURN(f.rc, Id(p, "rc"));
+  } else {
+    return rpc::InvalidParams(
+        "'kind' is checkstop, deconfigure, reset-never-ends, busy, answer, "
+        "interrupt or clear");
+  }
+  VAP_RETURN_IF_ERROR(s.firmware().InjectFault(f));
+  return Ok();
+}
+
+Result<Json> GuestPqap(System& s, const Json& p) {
+  VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+  VAP_ASSIGN_OR_RETURN(std::string op, String(p, "op"));
+  VAP_ASSIGN_OR_RETURN(Apqn q, ApqnParam(p));
+  kvm::PqapRegs r;
+  if (op == "tapq") {
+    r.gr0 = q.qid();
+  } else if (op == "zapq") {
+    r.gr0 = uint64_t{kvm::kPqapZapq} << 24 | q.qid();
+  } else if (op == "aqic-enable" || op == "aqic-disable") {
+    const bool enable = op == "aqic-enable";
+    VAP_ASSIGN_OR_RETURN(uint64_t isc, Number(p, "isc", 3));
+    VAP_ASSIGN_OR_RETURN(uint64_t nib, Number(p, "nib", 0x1000));
+    if (isc > 7) return rpc::InvalidParams("'isc' is 0-7");
+    r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | q.qid();
+    r.gr1 = enable ? (kvm::kAqicIrBit | isc) : 0;
+    r.gr2 = enable ? nib : 0;
+  } else {
+    return rpc::InvalidParams(
+        "'op' is aqic-enable, aqic-disable, tapq or zapq");
+  }
+  VAP_ASSIGN_OR_RETURN(kvm::PqapResult res, s.GuestPqap(name, r));
+  static constexpr const char* kOutcomes[] = {
+      "completed", "operation exception", "privileged-operation exception",
+      "specification exception"};
+  const auto status = static_cast<uint32_t>(res.regs.gr1);
+  return Json{{"outcome", kOutcomes[static_cast<int>(res.outcome)]},
+              {"cc", res.cc},
+              {"response_code", (res.regs.gr1 >> 16) & 0xff},
+              {"status", fmt::format("0x{:08x}", status)},
+              {"gr1", fmt::format("0x{:016x}", res.regs.gr1)}};
+}
+
+void RegisterGuests(rpc::Dispatcher& d, System& s) {
+  d.Register("guest.start", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
+    VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
+    VAP_RETURN_IF_ERROR(s.StartGuest(
+        name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000))));
+    VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
+    return GuestJson(g);
+  });
+  d.Register("guest.stop", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_RETURN_IF_ERROR(s.StopGuest(name));
+    return Ok();
+  });
+  d.Register("guest.list", [&s](const Json&) -> Result<Json> {
+    Json out = Json::array();
+    for (const std::string& n : s.GuestNames()) {
+      if (Result<GuestInfo> g = s.ShowGuest(n); g.ok()) {
+        out.push_back(
+            {{"name", g->name}, {"mdev", g->mdev}, {"vcpus", g->vcpus}});
+      }
+    }
+    return Json{{"guests", out}};
+  });
+  d.Register("guest.show", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
+    return GuestJson(g);
+  });
+  d.Register("guest.pqap",
+             [&s](const Json& p) -> Result<Json> { return GuestPqap(s, p); });
+  d.Register("guest.reset", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_RETURN_IF_ERROR(s.GuestReset(name));
+    return Ok();
+  });
+}
+
+}  // namespace
+
+void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
+                     std::function<void()> stop) {
+  RegisterSysfs(d, s);
+  RegisterGuests(d, s);
+  d.Register("host.show", [&s](const Json&) { return HostShow(s); });
+  d.Register("host.configure",
+             [&s](const Json& p) { return HostConfigure(s, p); });
+  d.Register("host.fault", [&s](const Json& p) { return HostFault(s, p); });
+  d.Register("explain", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "uuid"));
+    VAP_ASSIGN_OR_RETURN(driver::Explanation e,
+                         driver::Explain(s.vfio(), s.bus(), u));
+    return ExplainJson(e);
+  });
+  d.Register("log.read", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(uint64_t after, Number(p, "after", 0));
+    Json lines = Json::array();
+    for (const LogLine& l : s.log().Read(after)) {
+      lines.push_back({{"seq", l.seq},
+                       {"time", static_cast<double>(l.time.count()) / 1e9},
+                       {"level", LogLevelName(l.level)},
+                       {"text", l.text}});
+    }
+    return Json{{"lines", lines}};
+  });
+  d.Register("system.info", [&s, info](const Json&) -> Result<Json> {
+    return Json{{"version", info.version},
+                {"profile", s.profile().name},
+                {"mount", info.mount},
+                {"socket", info.socket}};
+  });
+  d.Register("system.stop", [stop](const Json&) -> Result<Json> {
+    stop();
+    return Ok();
+  });
+}
+
+}  // namespace vap::daemon

@@ -1,0 +1,27 @@
+// The JSON-RPC methods of DESIGN.md "Interfaces" over a System. Their
+// params and results are documented in docs/rpc.md.
+#ifndef VAP_DAEMON_METHODS_H_
+#define VAP_DAEMON_METHODS_H_
+
+#include <functional>
+#include <string>
+
+#include "rpc/dispatcher.h"
+#include "system/system.h"
+
+namespace vap::daemon {
+
+struct SystemInfo {
+  std::string version;
+  std::string mount;   // empty without a mount
+  std::string socket;  // the RPC socket's path
+};
+
+// Registers every method; `stop` is what system.stop calls (it must only
+// ask for a shutdown, not wait for it).
+void RegisterMethods(rpc::Dispatcher& d, System& system, SystemInfo info,
+                     std::function<void()> stop);
+
+}  // namespace vap::daemon
+
+#endif  // VAP_DAEMON_METHODS_H_

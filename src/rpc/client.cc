@@ -1,0 +1,72 @@
+#include "rpc/client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vap::rpc {
+
+Result<Client> Client::Connect(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    return Status::Error(ENAMETOOLONG, "socket path empty or too long");
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Error(errno, "socket");
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    const int e = errno;
+    close(fd);
+    return Status::Error(e, "cannot connect to vapd at " + path);
+  }
+  return Client(fd);
+}
+
+Client::~Client() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Result<Reply> Client::Call(const std::string& method, const Json& params) {
+  const int id = next_id_++;
+  const std::string line = Json{{"jsonrpc", "2.0"},
+                                {"id", id},
+                                {"method", method},
+                                {"params", params}}
+                               .dump() +
+                           "\n";
+  for (size_t off = 0; off < line.size();) {
+    const ssize_t n =
+        send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Error(EIO, "vapd closed the connection");
+    off += static_cast<size_t>(n);
+  }
+  size_t nl;
+  while ((nl = buffer_.find('\n')) == std::string::npos) {
+    char chunk[65536];
+    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Error(EIO, "vapd closed the connection");
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
+  const Json response =
+      Json::parse(buffer_.substr(0, nl), nullptr, /*allow_exceptions=*/false);
+  buffer_.erase(0, nl + 1);
+  if (!response.is_object())
+    return Status::Error(EIO, "vapd's answer is not JSON-RPC");
+  Reply reply;
+  if (response.contains("result")) {
+    reply.ok = true;
+    reply.result = response["result"];
+  } else if (response.contains("error") && response["error"].is_object()) {
+    reply.error = response["error"];
+  } else {
+    return Status::Error(EIO, "vapd's answer has no result or error");
+  }
+  return reply;
+}
+
+}  // namespace vap::rpc

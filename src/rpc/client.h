@@ -1,0 +1,39 @@
+// A JSON-RPC client on vapd's socket: one request, one response line.
+#ifndef VAP_RPC_CLIENT_H_
+#define VAP_RPC_CLIENT_H_
+
+#include <string>
+
+#include "base/result.h"
+#include "rpc/dispatcher.h"
+
+namespace vap::rpc {
+
+// What a call gave: a result, or the server's error object.
+struct Reply {
+  bool ok = false;
+  Json result;  // ok
+  Json error;   // !ok: {"code", "message", "data"?}
+};
+
+class Client {
+ public:
+  // ECONNREFUSED/ENOENT/EACCES if vapd is not there or not ours.
+  static Result<Client> Connect(const std::string& path);
+  Client(Client&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Client& operator=(Client&&) = delete;
+  ~Client();
+
+  // EIO if the connection broke or the answer is not JSON-RPC.
+  Result<Reply> Call(const std::string& method, const Json& params);
+
+ private:
+  explicit Client(int fd) : fd_(fd) {}
+  int fd_;
+  int next_id_ = 1;
+  std::string buffer_;
+};
+
+}  // namespace vap::rpc
+
+#endif  // VAP_RPC_CLIENT_H_

@@ -1,0 +1,51 @@
+// JSON-RPC 2.0 requests to method handlers (DESIGN.md "JSON-RPC
+// methods"). One request is one line of JSON; the answer is one line.
+// Handlers take the params object and return a result or a Status; an
+// error Status becomes a JSON-RPC error with code -32000 and data
+// {"errno": "ENODEV", "errno_value": 19} (the only place, with the sysfs
+// adapters, where an errno leaves the library). Bad requests get the
+// standard codes (-32700 parse error, -32600 invalid request, -32601
+// method not found, -32602 invalid params); a handler's exception is
+// caught and reported as -32603, never a crash.
+#ifndef VAP_RPC_DISPATCHER_H_
+#define VAP_RPC_DISPATCHER_H_
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace vap::rpc {
+
+using Json = nlohmann::json;
+using Handler = std::function<Result<Json>(const Json& params)>;
+
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+inline constexpr int kErrnoError = -32000;
+
+// A handler's way to say its params are wrong (-32602 with `message`).
+Status InvalidParams(std::string message);
+
+class Dispatcher {
+ public:
+  // Registers `method`; a later registration replaces an earlier one.
+  void Register(std::string method, Handler handler);
+  // The response line (no newline) to one request line; empty for a
+  // notification (no "id"), which gets no answer.
+  std::string HandleLine(std::string_view line) const;
+
+ private:
+  Json Dispatch(const Json& request) const;
+  std::map<std::string, Handler, std::less<>> handlers_;
+};
+
+}  // namespace vap::rpc
+
+#endif  // VAP_RPC_DISPATCHER_H_
