@@ -1,6 +1,10 @@
 #include "fuse/fuse_mount.h"
 
+#include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <vector>
@@ -28,6 +32,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   struct ::fuse* f =
       fuse_new(&args, &SysfsOperations(), sizeof(fuse_operations), &tree);
+  fuse_opt_free_args(&args);  // fuse_new may have copied them
   if (f == nullptr) return Status::Error(EIO, "fuse_new failed");
   if (fuse_mount(f, options.mountpoint.c_str()) != 0) {
     fuse_destroy(f);
@@ -48,14 +53,37 @@ FuseMount::FuseMount(struct ::fuse* f, std::string mountpoint)
 
 FuseMount::~FuseMount() { Unmount(); }
 
+namespace {
+
+// Detaches the mount: the kernel then ends the FUSE connection, and the
+// loop's reads of /dev/fuse return ENODEV.
+void DetachMount(const std::string& mountpoint) {
+  if (geteuid() == 0) {
+    if (umount2(mountpoint.c_str(), MNT_DETACH) == 0) return;
+  }
+  // As a user: fusermount3 -u -z, as libfuse itself would.
+  const char* argv[] = {"fusermount3",      "-u",   "-z", "-q",
+                        mountpoint.c_str(), nullptr};
+  pid_t pid;
+  if (posix_spawnp(&pid, "fusermount3", nullptr, nullptr,
+                   const_cast<char* const*>(argv), environ) == 0) {
+    int status;
+    waitpid(pid, &status, 0);
+  }
+}
+
+}  // namespace
+
 void FuseMount::Unmount() {
   if (!mounted_) return;
   mounted_ = false;
-  // The loop's threads sit in read() on /dev/fuse; unmounting ends the
-  // connection, which ends the reads and so the loop.
+  // The loop's threads sit in read() on /dev/fuse. Unmount first, so that
+  // the kernel ends the connection and the reads return; only then does
+  // fuse_unmount close the fd (closing it under a reader is a race).
   fuse_exit(fuse_);
-  fuse_unmount(fuse_);
+  DetachMount(mountpoint_);
   loop_.join();
+  fuse_unmount(fuse_);
   fuse_destroy(fuse_);
 }
 
