@@ -128,6 +128,7 @@ QueueStatus Firmware::ResetLocked(Apqn apqn, QueueFunction fn) {
   QueueState& q = *ready;
   q.irq_enabled = false;
   q.nib = 0;
+  q.gisa = {};
   q.reset_until =
       q.reset_never_ends ? Nanos::max() : clock_.Now() + reset_duration_;
   return s;
@@ -166,6 +167,7 @@ QueueStatus Firmware::AqicDisable(Apqn apqn) {
   if (q == nullptr) return s;
   q->irq_enabled = false;
   q->nib = 0;
+  q->gisa = {};
   return s;
 }
 
@@ -356,12 +358,17 @@ Status Firmware::ClearFaults(uint8_t apid, std::optional<uint8_t> apqi) {
 }
 
 bool Firmware::RaiseInterrupt(Apqn apqn) {
-  MutexLock lock(mu_);
-  auto q = queues_.find(apqn.qid());
-  if (q == queues_.end() || !q->second.irq_enabled) return false;
-  if (q->second.gisa.gisa != nullptr) {
-    q->second.gisa.gisa->AdapterInterrupt(q->second.gisa.gisc, q->second.nib);
+  GisaTarget target;
+  uint64_t nib;
+  {
+    MutexLock lock(mu_);
+    auto q = queues_.find(apqn.qid());
+    if (q == queues_.end() || !q->second.irq_enabled) return false;
+    target = q->second.gisa;
+    nib = q->second.nib;
   }
+  // Outside the leaf lock: the GISA takes its own.
+  if (target.gisa != nullptr) target.gisa->AdapterInterrupt(target.gisc, nib);
   return true;
 }
 

@@ -26,15 +26,15 @@
 // their adapter and domain are both configured, and forgotten when either
 // leaves the configuration.
 //
-// Thread safety: every method may be called from any thread; one lock of
-// rank kFirmware, under which only a GISA's leaf lock is taken (adapter
-// interrupt delivery, so that no interrupt reaches a guest after its
-// queue was disabled). Time comes from the injected Clock.
+// Thread safety: every method may be called from any thread; one leaf
+// lock (docs/locking.md). An adapter interrupt is delivered after it is
+// released. Time comes from the injected Clock.
 #ifndef VAP_AP_FIRMWARE_H_
 #define VAP_AP_FIRMWARE_H_
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -66,8 +66,7 @@ struct TapqResult {
 };
 
 // Where the machine makes an adapter interrupt pending for a guest: its
-// GISA (kvm::Guest implements it). Called with the firmware's lock held;
-// it may take only leaf locks.
+// GISA (kvm::Gisa). Called with no firmware lock held.
 class InterruptSink {
  public:
   virtual ~InterruptSink() = default;
@@ -76,9 +75,11 @@ class InterruptSink {
   virtual void AdapterInterrupt(uint8_t gisc, uint64_t nib) = 0;
 };
 
-// The GISA controls of an AQIC enable: whose GISA, which guest ISC.
+// The GISA controls of an AQIC enable: whose GISA, which guest ISC. The
+// firmware shares the GISA, so an interrupt in flight when the queue is
+// disabled (or its guest goes) lands in live memory.
 struct GisaTarget {
-  InterruptSink* gisa = nullptr;
+  std::shared_ptr<InterruptSink> gisa;
   uint8_t gisc = 0;
 };
 
@@ -195,7 +196,7 @@ class Firmware {
   const Clock& clock_;
 
   // Guards everything below; rank kLeaf ("ap_firmware").
-  mutable Mutex mu_{LockRank::kFirmware, "ap_firmware"};
+  mutable Mutex mu_{LockRank::kLeaf, "ap_firmware"};
   bool has_qci_ VAP_GUARDED_BY(mu_);
   QciInfo qci_ VAP_GUARDED_BY(mu_);
   std::map<uint8_t, CardRecord> cards_ VAP_GUARDED_BY(mu_);

@@ -21,8 +21,6 @@ const char* LockRankName(LockRank rank) {
       return "kKvm";
     case LockRank::kMdevs:
       return "kMdevs";
-    case LockRank::kFirmware:
-      return "kFirmware";
     case LockRank::kLeaf:
       return "kLeaf";
   }

@@ -31,7 +31,6 @@ enum class LockRank : uint8_t {
   kGuests = 40,     // matrix_dev->guests_lock
   kKvm = 50,        // kvm->lock, per guest
   kMdevs = 60,      // matrix_dev->mdevs_lock
-  kFirmware = 65,   // the AP firmware model (a machine, below every driver)
   kLeaf = 70,       // innermost; no lock is taken while one is held
 };
 

@@ -56,7 +56,7 @@ ap::QueueStatus VfioAp::AqicEnableLocked(MdevState& m, Queue& q, uint8_t isc,
   }
   // 7. The host's AQIC.
   const ap::QueueStatus s = bus_.firmware().AqicEnable(
-      q.apqn, *nisc, nib, ap::GisaTarget{&guest, isc});
+      q.apqn, *nisc, nib, ap::GisaTarget{guest.gisa(), isc});
   if (s.response_code == ap::kRcNormal) {
     ReleaseIrqLocked(q);  // the previous registration, if any
     q.saved_iova = nib;

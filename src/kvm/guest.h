@@ -22,6 +22,7 @@
 #include "base/result.h"
 #include "base/thread_annotations.h"
 #include "kvm/crycb.h"
+#include "kvm/gisa.h"
 #include "kvm/pqap.h"
 #include "kvm/vcpu.h"
 #include "matrix/ap_mask.h"
@@ -46,10 +47,10 @@ struct GuestOptions {
   ap::Firmware* firmware = nullptr;          // the host's AP firmware
 };
 
-class Guest : public ap::InterruptSink {
+class Guest {
  public:
   explicit Guest(GuestOptions options);
-  ~Guest() override;
+  ~Guest();
   Guest(const Guest&) = delete;
   Guest& operator=(const Guest&) = delete;
 
@@ -95,23 +96,21 @@ class Guest : public ap::InterruptSink {
   PqapHook* SetPqapHook(PqapHook* hook) VAP_EXCLUDES(hook_sem_);
   PqapHook* pqap_hook() const VAP_EXCLUDES(hook_sem_);
 
-  // --- GISA (guest_pqap.cc): guest interruption subclasses registered for
-  // adapter interrupts, counted; the first reference of an ISC sets its
-  // alert-mask bit. RegisterIsc returns the host's NISC; ENODEV without a
-  // GISA, ERANGE for an ISC above 7.
-  Result<uint8_t> RegisterIsc(uint8_t isc) VAP_EXCLUDES(gisa_mu_);
-  void UnregisterIsc(uint8_t isc) VAP_EXCLUDES(gisa_mu_);
-  int IscReferences(uint8_t isc) const VAP_EXCLUDES(gisa_mu_);
-  uint8_t AlertMask() const VAP_EXCLUDES(gisa_mu_);
-  // ap::InterruptSink: the machine sets the NIB byte and makes `gisc`
-  // pending in the GISA's interruption-pending mask (IPM).
-  void AdapterInterrupt(uint8_t gisc, uint64_t nib) override
-      VAP_EXCLUDES(gisa_mu_);
-  // Adapter interrupts made pending for `isc` so far.
-  uint64_t AdapterInterrupts(uint8_t isc) const VAP_EXCLUDES(gisa_mu_);
-  // The IPM (bit 0x80 >> isc), and taking it as a vCPU accepting them.
-  uint8_t PendingInterrupts() const VAP_EXCLUDES(gisa_mu_);
-  uint8_t TakePendingInterrupts() VAP_EXCLUDES(gisa_mu_);
+  // --- GISA (guest_pqap.cc, kvm/gisa.h). RegisterIsc returns the host's
+  // NISC; ENODEV without a GISA, ERANGE for an ISC above 7.
+  Result<uint8_t> RegisterIsc(uint8_t isc);
+  void UnregisterIsc(uint8_t isc) { gisa_->UnregisterIsc(isc); }
+  int IscReferences(uint8_t isc) const { return gisa_->IscReferences(isc); }
+  uint8_t AlertMask() const { return gisa_->AlertMask(); }
+  // Adapter interrupts made pending for `isc` so far; the IPM (bit
+  // 0x80 >> isc), and taking it as a vCPU accepting them.
+  uint64_t AdapterInterrupts(uint8_t isc) const {
+    return gisa_->AdapterInterrupts(isc);
+  }
+  uint8_t PendingInterrupts() const { return gisa_->PendingInterrupts(); }
+  uint8_t TakePendingInterrupts() { return gisa_->TakePendingInterrupts(); }
+  // Where the machine delivers this guest's adapter interrupts.
+  std::shared_ptr<Gisa> gisa() const { return gisa_; }
   // A guest absolute address backed by guest memory (a KVM memslot).
   bool InMemory(uint64_t address) const {
     return address < options_.memory_size;
@@ -140,11 +139,7 @@ class Guest : public ap::InterruptSink {
   mutable RwSemaphore hook_sem_{LockRank::kPqapHook, "pqap_hook_rwsem"};
   PqapHook* hook_ VAP_GUARDED_BY(hook_sem_) = nullptr;
 
-  // The GISA's ISC references and alert mask; rank kLeaf.
-  mutable Mutex gisa_mu_{LockRank::kLeaf, "gisa"};
-  std::array<int, 8> isc_refs_ VAP_GUARDED_BY(gisa_mu_){};
-  std::array<uint64_t, 8> interrupts_ VAP_GUARDED_BY(gisa_mu_){};
-  uint8_t ipm_ VAP_GUARDED_BY(gisa_mu_) = 0;
+  const std::shared_ptr<Gisa> gisa_ = std::make_shared<Gisa>();
 };
 
 }  // namespace vap::kvm

@@ -98,54 +98,9 @@ PqapHook* Guest::pqap_hook() const {
 Result<uint8_t> Guest::RegisterIsc(uint8_t isc) {
   if (!options_.aiv) return Status::Error(ENODEV, "no GISA");
   if (isc > 7) return Status::Error(ERANGE, "ISC above 7");
-  MutexLock lock(gisa_mu_);
-  ++isc_refs_[isc];
+  gisa_->RegisterIsc(isc);
   // The host's nonspecific ISC of the GIB alert interrupt.
   return uint8_t{3};
-}
-
-void Guest::UnregisterIsc(uint8_t isc) {
-  if (isc > 7) return;
-  MutexLock lock(gisa_mu_);
-  if (isc_refs_[isc] > 0) --isc_refs_[isc];
-}
-
-int Guest::IscReferences(uint8_t isc) const {
-  MutexLock lock(gisa_mu_);
-  return isc < 8 ? isc_refs_[isc] : 0;
-}
-
-uint8_t Guest::AlertMask() const {
-  MutexLock lock(gisa_mu_);
-  uint8_t mask = 0;
-  for (unsigned i = 0; i < 8; ++i) {
-    if (isc_refs_[i] > 0) mask |= static_cast<uint8_t>(0x80u >> i);
-  }
-  return mask;
-}
-
-void Guest::AdapterInterrupt(uint8_t gisc, uint64_t /*nib*/) {
-  if (gisc > 7) return;
-  MutexLock lock(gisa_mu_);
-  ++interrupts_[gisc];
-  ipm_ |= static_cast<uint8_t>(0x80u >> gisc);
-}
-
-uint64_t Guest::AdapterInterrupts(uint8_t isc) const {
-  MutexLock lock(gisa_mu_);
-  return isc < 8 ? interrupts_[isc] : 0;
-}
-
-uint8_t Guest::PendingInterrupts() const {
-  MutexLock lock(gisa_mu_);
-  return ipm_;
-}
-
-uint8_t Guest::TakePendingInterrupts() {
-  MutexLock lock(gisa_mu_);
-  const uint8_t ipm = ipm_;
-  ipm_ = 0;
-  return ipm;
 }
 
 }  // namespace vap::kvm
