@@ -260,6 +260,33 @@ Result<HostProfile> ParseHostProfile(std::string_view json) {
   return ParseObject(j);
 }
 
+std::string FormatHostProfile(const HostProfile& p) {
+  Json cards = Json::array();
+  for (const CardSpec& c : p.cards) {
+    cards.push_back({{"id", c.apid},
+                     {"type", c.type.Name()},
+                     {"raw_hwtype", c.raw_hwtype},
+                     {"functions", c.functions},
+                     {"depth", c.depth},
+                     {"ml", c.ml},
+                     {"serial", c.serial},
+                     {"configured", c.configured}});
+  }
+  auto ids = [](const ApMask& m) {
+    Json out = Json::array();
+    for (unsigned id : m.Ids()) out.push_back(id);
+    return out;
+  };
+  const Json j = {{"name", p.name},   {"qci", p.qci},
+                  {"apsc", p.apsc},   {"apxa", p.apxa},
+                  {"qact", p.qact},   {"rc8a", p.rc8a},
+                  {"apsb", p.apsb},   {"na", p.na},
+                  {"nd", p.nd},       {"adapters", cards},
+                  {"usage_domains", ids(p.usage_domains)},
+                  {"control_domains", ids(p.control_domains)}};
+  return j.dump();
+}
+
 Result<HostProfile> BuiltinProfile(std::string_view name) {
   if (name == "default") return DefaultProfile();
   if (name == "full") return FullProfile();

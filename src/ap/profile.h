@@ -28,6 +28,7 @@ struct CardSpec {
   // A card of `type` with the type's raw hwtype, default functions and a
   // serial number derived from the APID.
   static CardSpec For(uint8_t apid, const CardType& type);
+  friend bool operator==(const CardSpec&, const CardSpec&) = default;
 };
 
 struct HostProfile {
@@ -43,11 +44,16 @@ struct HostProfile {
   std::vector<CardSpec> cards;  // ascending APID
   ApMask usage_domains;
   ApMask control_domains;
+  friend bool operator==(const HostProfile&, const HostProfile&) = default;
 };
 
 // Parses a JSON profile. Errors are EINVAL with a message naming the
 // field ("adapters[2].type: unknown card type 'CEX9Z' ...").
 Result<HostProfile> ParseHostProfile(std::string_view json);
+// The profile as JSON that ParseHostProfile reads back to an equal
+// profile (every field written out; IDs as integers). Durable state
+// (docs/state.md) keeps the host this way.
+std::string FormatHostProfile(const HostProfile& profile);
 // `default`, `full` or `legacy`; ENOENT for another name.
 Result<HostProfile> BuiltinProfile(std::string_view name);
 // "builtin:NAME" or the path of a JSON file (ENOENT/EACCES from reading).

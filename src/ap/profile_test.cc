@@ -101,5 +101,17 @@ TEST(ProfileTest, LoadReportsMissingFiles) {
             ENOENT);
 }
 
+TEST(ProfileTest, FormatReadsBackEqual) {
+  for (const char* name : {"default", "full", "legacy"}) {
+    Result<HostProfile> p = BuiltinProfile(name);
+    ASSERT_TRUE(p.ok());
+    p->cards[0].configured = false;
+    p->cards[0].serial = "\"odd\\serial";
+    Result<HostProfile> back = ParseHostProfile(FormatHostProfile(*p));
+    ASSERT_TRUE(back.ok()) << name << ": " << back.status().message();
+    EXPECT_EQ(*back, *p) << name;
+  }
+}
+
 }  // namespace
 }  // namespace vap::ap

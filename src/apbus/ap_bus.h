@@ -78,6 +78,9 @@ class ApBus {
 
   // --- apmask / aqmask (spec/host.md 2.7).
   Mutex& attr_mu() VAP_RETURN_CAPABILITY(attr_mu_) { return attr_mu_; }
+  // ap_scan_bus_mutex, for a consistent look at the bindings (durable
+  // state); nothing binds or unbinds while it is held.
+  Mutex& scan_mu() VAP_RETURN_CAPABILITY(scan_mu_) { return scan_mu_; }
   ApMask ApmaskLocked() const VAP_REQUIRES(attr_mu_) { return apmask_; }
   ApMask AqmaskLocked() const VAP_REQUIRES(attr_mu_) { return aqmask_; }
   ApMask apmask() const VAP_EXCLUDES(attr_mu_);

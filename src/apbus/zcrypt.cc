@@ -98,6 +98,16 @@ Status Zcrypt::StoreCardOnline(uint8_t apid, std::string_view buf) {
   return Status::Ok();
 }
 
+std::vector<std::string> Zcrypt::OfflineDevices() const {
+  std::vector<std::string> out;
+  MutexLock lock(mu_);
+  for (const auto& [apid, online] : card_online_)
+    if (!online) out.push_back(CardName(apid));
+  for (const auto& [qid, online] : queue_online_)
+    if (!online) out.push_back(Apqn::FromQid(qid).ToString());
+  return out;
+}
+
 Status Zcrypt::StoreQueueOnline(Apqn apqn, std::string_view buf) {
   VAP_ASSIGN_OR_RETURN(bool online, ParseOnline(buf));
   const std::optional<ApDevice> queue = bus_.Queue(apqn);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "apbus/ap_bus.h"
@@ -39,6 +40,9 @@ class Zcrypt {
   bool QueueOnline(const ApDevice& queue) const VAP_EXCLUDES(mu_);
   Status StoreCardOnline(uint8_t apid, std::string_view buf) VAP_EXCLUDES(mu_);
   Status StoreQueueOnline(Apqn apqn, std::string_view buf) VAP_EXCLUDES(mu_);
+  // The bound cards ("card05") and queues ("05.0047") set offline, in
+  // that order (durable state).
+  std::vector<std::string> OfflineDevices() const VAP_EXCLUDES(mu_);
 
  private:
   // cex4card and cex4queue: the same driver for the two device kinds.

@@ -377,15 +377,30 @@ Result<std::string> Tree::Read(const NodeRef& node) const {
 Result<size_t> Tree::Write(const NodeRef& node, std::string_view data) const {
   if (node->type == NodeType::kDir) return Error(EISDIR, "is a directory");
   if (data.empty()) return size_t{0};
-  ActiveRef active(*this);
-  VAP_RETURN_IF_ERROR(active.Acquire(node));
-  if (!node->store) return Error(EIO, "attribute has no store");
-  const std::string_view chunk = data.substr(0, kPageSize);
-  const ssize_t n = node->store(chunk);
-  if (n < 0) return Error(static_cast<int>(-n), "store failed");
-  VAP_CHECK_MSG(static_cast<size_t>(n) <= chunk.size(),
-                "store consumed more than it was given");
+  ssize_t n = 0;
+  {
+    ActiveRef active(*this);
+    VAP_RETURN_IF_ERROR(active.Acquire(node));
+    if (!node->store) return Error(EIO, "attribute has no store");
+    const std::string_view chunk = data.substr(0, kPageSize);
+    n = node->store(chunk);
+    if (n < 0) return Error(static_cast<int>(-n), "store failed");
+    VAP_CHECK_MSG(static_cast<size_t>(n) <= chunk.size(),
+                  "store consumed more than it was given");
+  }
+  std::shared_ptr<const StoreObserver> observer;
+  {
+    MutexLock lock(mu_);
+    observer = store_observer_;
+  }
+  if (observer && *observer) VAP_RETURN_IF_ERROR((*observer)());
   return static_cast<size_t>(n);
+}
+
+void Tree::SetStoreObserver(StoreObserver observer) {
+  auto shared = std::make_shared<const StoreObserver>(std::move(observer));
+  MutexLock lock(mu_);
+  store_observer_ = std::move(shared);
 }
 
 Result<std::string> Tree::Read(std::string_view path) const {

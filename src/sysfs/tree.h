@@ -172,6 +172,13 @@ class Tree {
   Result<size_t> Write(std::string_view path, std::string_view data) const
       VAP_EXCLUDES(mu_);
 
+  // Called after every store that succeeded, outside every tree lock and
+  // after the node's callbacks have drained, before Write returns (vapd's
+  // durable state: an acknowledged store is on disk). Its error makes the
+  // write fail with that errno; the store's effect stays.
+  using StoreObserver = std::function<Status()>;
+  void SetStoreObserver(StoreObserver observer) VAP_EXCLUDES(mu_);
+
   // Callbacks running now, over the whole tree (tests).
   int TEST_active_callbacks() const VAP_EXCLUDES(mu_);
 
@@ -195,6 +202,7 @@ class Tree {
   // Signalled when a callback on a removed node returns.
   mutable CondVar drained_;
   mutable int active_total_ VAP_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const StoreObserver> store_observer_ VAP_GUARDED_BY(mu_);
 };
 
 }  // namespace vap::sysfs

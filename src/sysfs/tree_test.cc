@@ -56,6 +56,25 @@ TEST_F(TreeTest, ReadShowsAndWriteStores) {
   EXPECT_EQ(stored_, "5\n");
 }
 
+TEST_F(TreeTest, StoreObserverRunsAfterSuccessfulStoresOnly) {
+  int calls = 0;
+  tree_.SetStoreObserver([&] {
+    ++calls;
+    EXPECT_EQ(tree_.TEST_active_callbacks(), 0);  // after the drain
+    return calls == 2 ? Status::Error(ENOSPC, "disk full") : Status::Ok();
+  });
+  EXPECT_EQ(*tree_.Write("devices/vfio_ap/matrix/sink", "1"), 1u);
+  EXPECT_EQ(calls, 1);
+  // The observer's errno is the write's; the store has happened.
+  EXPECT_EQ(Errno(tree_.Write("devices/vfio_ap/matrix/sink", "2")), ENOSPC);
+  EXPECT_EQ(stored_, "2");
+  EXPECT_EQ(Errno(tree_.Write("devices/vfio_ap/matrix/features", "x")), EACCES);
+  EXPECT_EQ(calls, 2);
+  tree_.SetStoreObserver(nullptr);
+  EXPECT_EQ(*tree_.Write("devices/vfio_ap/matrix/sink", "3"), 1u);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST_F(TreeTest, WriteWithoutWriteBitIsEaccesEvenForRoot) {
   EXPECT_EQ(Errno(tree_.Write("devices/vfio_ap/matrix/features", "x")), EACCES);
   EXPECT_EQ(Errno(tree_.Read("devices/vfio_ap/matrix/sink")), EACCES);

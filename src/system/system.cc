@@ -28,8 +28,12 @@ bool ValidName(std::string_view name) {
 Result<std::unique_ptr<System>> System::Create(const SystemOptions& options) {
   if (!(options.time_scale > 0))
     return Status::Error(EINVAL, "the time scale must be positive");
-  VAP_ASSIGN_OR_RETURN(ap::HostProfile profile,
-                       ap::LoadHostProfile(options.host));
+  ap::HostProfile profile;
+  if (options.profile) {
+    profile = *options.profile;
+  } else {
+    VAP_ASSIGN_OR_RETURN(profile, ap::LoadHostProfile(options.host));
+  }
   std::unique_ptr<System> system(new System(options, std::move(profile)));
   return system;
 }
@@ -52,6 +56,20 @@ System::System(const SystemOptions& options, ap::HostProfile profile)
 }
 
 System::~System() { StopAllGuests(); }
+
+ap::HostProfile System::CurrentHost() const {
+  ap::HostProfile host = profile_;
+  host.cards.clear();
+  for (const ap::CardState& c : firmware_.Cards()) {
+    host.cards.push_back(c.spec);
+    host.cards.back().configured = c.configured;
+  }
+  if (const std::optional<ap::QciInfo> qci = firmware_.Qci()) {
+    host.usage_domains = qci->aqm;
+    host.control_domains = qci->adm;
+  }
+  return host;
+}
 
 Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
   if (!ValidName(name))

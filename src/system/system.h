@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,8 @@ namespace vap {
 struct SystemOptions {
   // "builtin:NAME" or a JSON file (docs/host-profile.md).
   std::string host = "builtin:default";
+  // When set, this host instead of `host` (a restored state's host).
+  std::optional<ap::HostProfile> profile;
   // Multiplies every firmware and driver delay (tests use small values).
   double time_scale = 1.0;
   // Scan the AP bus every config_time seconds, as the kernel does.
@@ -71,12 +74,17 @@ class System {
   System(const System&) = delete;
   System& operator=(const System&) = delete;
 
+  // The profile the system started with; CurrentHost() is that profile
+  // with the firmware's present configuration (cards, their `config`
+  // state, usage and control domains).
   const ap::HostProfile& profile() const { return profile_; }
+  ap::HostProfile CurrentHost() const;
   const Clock& clock() const { return clock_; }
   Logger& log() { return log_; }
   ap::Firmware& firmware() { return firmware_; }
   apbus::ApBus& bus() { return bus_; }
   driver::VfioAp& vfio() { return vfio_; }
+  apbus::Zcrypt& zcrypt() { return zcrypt_; }
   sysfs::Tree& tree() { return tree_; }
 
   // --- Guests. StartGuest returns once the device is open and both IRQs

@@ -1,0 +1,59 @@
+// Capture(): the durable part of a running system, looked at while
+// nothing that changes it can run (docs/locking.md P1).
+#include "state/system_state.h"
+
+#include <algorithm>
+
+#include "apbus/ap_bus.h"
+#include "base/mutex.h"
+
+namespace vap::state {
+
+namespace {
+
+// The driver a scan binds `dev` to, given the masks.
+std::string_view ImpliedDriverLocked(apbus::ApBus& bus,
+                                     const apbus::ApDevice& dev)
+    VAP_REQUIRES(bus.attr_mu()) {
+  if (dev.kind == apbus::DeviceKind::kCard) return "cex4card";
+  return bus.OwnedByDefaultDriverLocked(dev.apqn()) ? "cex4queue" : "vfio_ap";
+}
+
+}  // namespace
+
+SystemState Capture(System& system) {
+  apbus::ApBus& bus = system.bus();
+  SystemState st;
+  // P1: ap_scan_bus_mutex stops scans and (un)binding, ap_attr_mutex the
+  // mask stores and every assignment. The driver's mdevs_lock is taken
+  // inside, as the stores take it.
+  MutexLock scan(bus.scan_mu());
+  MutexLock attr(bus.attr_mu());
+  st.host = system.CurrentHost();
+  st.apmask = bus.ApmaskLocked();
+  st.aqmask = bus.AqmaskLocked();
+  st.ap_domain = bus.ap_domain();
+  st.config_time = bus.config_time();
+  std::vector<apbus::ApDevice> devices = bus.Cards();
+  for (apbus::ApDevice& q : bus.Queues()) devices.push_back(std::move(q));
+  for (const apbus::ApDevice& dev : devices) {
+    if (dev.driver != ImpliedDriverLocked(bus, dev) ||
+        !dev.driver_override.empty()) {
+      st.bindings.push_back({dev.Name(), dev.driver, dev.driver_override});
+    }
+  }
+  st.offline = system.zcrypt().OfflineDevices();
+  for (const Uuid& uuid : system.vfio().Mdevs()) {
+    Result<driver::MdevInfo> m = system.vfio().Mdev(uuid);
+    if (m.ok())
+      st.mdevs.push_back(
+          {uuid, m->matrix.apm(), m->matrix.aqm(), m->matrix.adm()});
+  }
+  std::sort(st.mdevs.begin(), st.mdevs.end(),
+            [](const MdevRecord& a, const MdevRecord& b) {
+              return a.uuid < b.uuid;
+            });
+  return st;
+}
+
+}  // namespace vap::state

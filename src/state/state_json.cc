@@ -1,0 +1,191 @@
+#include "state/state_json.h"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "matrix/mask_format.h"
+#include "matrix/mask_parse.h"
+
+namespace vap::state {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kFormat = "vap-state";
+
+Status Bad(std::string_view where, std::string_view why) {
+  return Status::Error(EINVAL, fmt::format("{}: {}", where, why));
+}
+
+std::string Crc32(const std::string& text) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc32(crc, reinterpret_cast<const Bytef*>(text.data()),
+              static_cast<uInt>(text.size()));
+  return fmt::format("0x{:08x}", static_cast<uint32_t>(crc));
+}
+
+Json StateToJson(const SystemState& st) {
+  Json bindings = Json::array();
+  for (const DeviceBinding& b : st.bindings) {
+    bindings.push_back({{"device", b.device},
+                        {"driver", b.driver},
+                        {"driver_override", b.driver_override}});
+  }
+  Json mdevs = Json::array();
+  for (const MdevRecord& m : st.mdevs) {
+    mdevs.push_back({{"uuid", m.uuid.ToString()},
+                     {"apm", FormatMaskHex(m.apm)},
+                     {"aqm", FormatMaskHex(m.aqm)},
+                     {"adm", FormatMaskHex(m.adm)}});
+  }
+  return {{"host", Json::parse(ap::FormatHostProfile(st.host))},
+          {"apmask", FormatMaskHex(st.apmask)},
+          {"aqmask", FormatMaskHex(st.aqmask)},
+          {"ap_domain", st.ap_domain},
+          {"config_time", st.config_time},
+          {"bindings", bindings},
+          {"offline", st.offline},
+          {"mdevs", mdevs}};
+}
+
+// --- Decoding; every error names its field.
+
+Result<const Json*> Field(const Json& obj, const std::string& where,
+                          const char* key) {
+  if (!obj.is_object()) return Bad(where, "must be an object");
+  auto it = obj.find(key);
+  if (it == obj.end()) return Bad(where + "." + key, "missing");
+  return &*it;
+}
+
+Result<std::string> StringField(const Json& obj, const std::string& where,
+                                const char* key) {
+  VAP_ASSIGN_OR_RETURN(const Json* v, Field(obj, where, key));
+  if (!v->is_string()) return Bad(where + "." + key, "must be a string");
+  return v->get<std::string>();
+}
+
+Result<int> IntField(const Json& obj, const std::string& where,
+                     const char* key, int min, int max) {
+  VAP_ASSIGN_OR_RETURN(const Json* v, Field(obj, where, key));
+  if (!v->is_number_integer() || v->get<int64_t>() < min ||
+      v->get<int64_t>() > max) {
+    return Bad(where + "." + key,
+               fmt::format("must be an integer from {} to {}", min, max));
+  }
+  return static_cast<int>(v->get<int64_t>());
+}
+
+Result<ApMask> MaskField(const Json& obj, const std::string& where,
+                         const char* key) {
+  VAP_ASSIGN_OR_RETURN(std::string text, StringField(obj, where, key));
+  Result<ApMask> m = ParseHexMask(text);
+  if (!m.ok() || text.size() != 66)
+    return Bad(where + "." + key, "must be 0x and 64 hex digits");
+  return *m;
+}
+
+Result<const Json*> ListField(const Json& obj, const std::string& where,
+                              const char* key) {
+  VAP_ASSIGN_OR_RETURN(const Json* v, Field(obj, where, key));
+  if (!v->is_array()) return Bad(where + "." + key, "must be a list");
+  return v;
+}
+
+Result<SystemState> StateFromJson(const Json& j) {
+  SystemState st;
+  const std::string w = "state";
+  VAP_ASSIGN_OR_RETURN(const Json* host, Field(j, w, "host"));
+  Result<ap::HostProfile> profile = ap::ParseHostProfile(host->dump());
+  if (!profile.ok()) return Bad(w + ".host", profile.status().message());
+  st.host = std::move(*profile);
+  VAP_ASSIGN_OR_RETURN(st.apmask, MaskField(j, w, "apmask"));
+  VAP_ASSIGN_OR_RETURN(st.aqmask, MaskField(j, w, "aqmask"));
+  VAP_ASSIGN_OR_RETURN(st.ap_domain, IntField(j, w, "ap_domain", -1, 255));
+  VAP_ASSIGN_OR_RETURN(st.config_time,
+                       IntField(j, w, "config_time", 5, 1 << 30));
+  VAP_ASSIGN_OR_RETURN(const Json* bindings, ListField(j, w, "bindings"));
+  for (size_t i = 0; i < bindings->size(); ++i) {
+    const std::string at = fmt::format("{}.bindings[{}]", w, i);
+    DeviceBinding b;
+    VAP_ASSIGN_OR_RETURN(b.device, StringField((*bindings)[i], at, "device"));
+    VAP_ASSIGN_OR_RETURN(b.driver, StringField((*bindings)[i], at, "driver"));
+    VAP_ASSIGN_OR_RETURN(b.driver_override,
+                         StringField((*bindings)[i], at, "driver_override"));
+    st.bindings.push_back(std::move(b));
+  }
+  VAP_ASSIGN_OR_RETURN(const Json* offline, ListField(j, w, "offline"));
+  for (size_t i = 0; i < offline->size(); ++i) {
+    if (!(*offline)[i].is_string())
+      return Bad(fmt::format("{}.offline[{}]", w, i), "must be a string");
+    st.offline.push_back((*offline)[i].get<std::string>());
+  }
+  VAP_ASSIGN_OR_RETURN(const Json* mdevs, ListField(j, w, "mdevs"));
+  for (size_t i = 0; i < mdevs->size(); ++i) {
+    const std::string at = fmt::format("{}.mdevs[{}]", w, i);
+    const Json& m = (*mdevs)[i];
+    VAP_ASSIGN_OR_RETURN(std::string uuid, StringField(m, at, "uuid"));
+    Result<Uuid> u = Uuid::Parse(uuid);
+    if (!u.ok()) return Bad(at + ".uuid", "not a UUID");
+    MdevRecord r{*u, {}, {}, {}};
+    VAP_ASSIGN_OR_RETURN(r.apm, MaskField(m, at, "apm"));
+    VAP_ASSIGN_OR_RETURN(r.aqm, MaskField(m, at, "aqm"));
+    VAP_ASSIGN_OR_RETURN(r.adm, MaskField(m, at, "adm"));
+    st.mdevs.push_back(r);
+  }
+  return st;
+}
+
+}  // namespace
+
+std::string EncodeState(const SystemState& state) {
+  const Json body = StateToJson(state);
+  const Json file = {{"format", kFormat},
+                     {"version", kStateVersion},
+                     {"crc32", Crc32(body.dump())},
+                     {"state", body}};
+  return file.dump(2) + "\n";
+}
+
+Result<SystemState> DecodeState(std::string_view text) {
+  Json file;
+  try {
+    file = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    return Status::Error(
+        EINVAL, fmt::format("not valid JSON at byte {} of {} (truncated or "
+                            "corrupt)",
+                            e.byte, text.size()));
+  }
+  auto is_string = [&file](const char* key, std::string_view value) {
+    return file.contains(key) && file[key].is_string() &&
+           (value.empty() || file[key].get<std::string>() == value);
+  };
+  if (!file.is_object() || !is_string("format", kFormat))
+    return Status::Error(EINVAL, "not a vap state file (no \"format\": "
+                                 "\"vap-state\")");
+  if (!file.contains("version") || file["version"] != kStateVersion) {
+    return Status::Error(
+        EINVAL, fmt::format("state version {} is not supported (this vapd "
+                            "reads version {})",
+                            file.value("version", Json()).dump(),
+                            kStateVersion));
+  }
+  if (!file.contains("state") || !is_string("crc32", ""))
+    return Status::Error(EINVAL, "\"state\" or \"crc32\" is missing");
+  const std::string want = file["crc32"].get<std::string>();
+  const std::string got = Crc32(file["state"].dump());
+  if (want != got) {
+    return Status::Error(
+        EINVAL, fmt::format("checksum mismatch: the file says {}, its state "
+                            "gives {} (corrupt or edited by hand)",
+                            want, got));
+  }
+  return StateFromJson(file["state"]);
+}
+
+}  // namespace vap::state
