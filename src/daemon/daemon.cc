@@ -35,18 +35,52 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
+struct Started {
+  std::unique_ptr<System> system;
+  std::unique_ptr<state::DurableState> state;
+};
+
+// The system, from --state FILE if given (created there the first time),
+// else from --host. Says on stderr what went wrong.
+Result<Started> Start(const DaemonOptions& options) {
+  if (options.state.empty()) {
+    Result<std::unique_ptr<System>> created = System::Create(options.system);
+    if (!created.ok()) {
+      fmt::print(stderr, "vapd: --host {}: {}\n", options.system.host,
+                 created.status().message());
+      return created.status();
+    }
+    return Started{std::move(*created), nullptr};
+  }
+  Result<state::DurableState::Opened> opened =
+      state::DurableState::Open(options.system, options.state);
+  if (!opened.ok()) {
+    fmt::print(stderr, "vapd: --state {}: {}\n", options.state,
+               opened.status().message());
+    fmt::print(stderr, "vapd: the file is left as it is; move it away to "
+                       "start afresh from --host\n");
+    return opened.status();
+  }
+  fmt::print(stderr, "vapd: state {} {}\n", options.state,
+             opened->restored
+                 ? fmt::format("restored ({} mdevs)",
+                               opened->system->vfio().Mdevs().size())
+                 : "created from --host " + options.system.host);
+  return Started{std::move(opened->system), std::move(opened->state)};
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
   const sigset_t signals = BlockShutdownSignals();
-  Result<std::unique_ptr<System>> created = System::Create(options.system);
-  if (!created.ok()) {
-    fmt::print(stderr, "vapd: --host {}: {}\n", options.system.host,
-               created.status().message());
-    return 1;
-  }
-  System& system = **created;
+  Result<Started> started = Start(options);
+  if (!started.ok()) return 1;
+  System& system = *started->system;
+  state::DurableState* const state = started->state.get();
   system.log().EchoToStderr(true, options.log_level);
+  if (state) {
+    system.tree().SetStoreObserver([state] { return state->Commit(); });
+  }
 
   std::unique_ptr<fuse::FuseMount> mount;
   if (!options.mount.empty()) {
@@ -65,7 +99,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   rpc::Dispatcher dispatcher;
   RegisterMethods(dispatcher, system,
-                  SystemInfo{VAP_VERSION, options.mount, options.socket},
+                  SystemInfo{VAP_VERSION, options.mount, options.socket}, state,
                   [] { kill(getpid(), SIGTERM); });
   Result<std::unique_ptr<rpc::Server>> server =
       rpc::Server::Listen(options.socket, dispatcher);
@@ -88,6 +122,14 @@ int RunDaemon(const DaemonOptions& options) {
   (*server)->Stop();
   system.StopAllGuests();
   if (mount) mount->Unmount();
+  if (state) {
+    const Status saved = state->Commit();
+    if (!saved.ok()) {
+      fmt::print(stderr, "vapd: --state {}: {}\n", options.state,
+                 saved.message());
+      return 1;
+    }
+  }
   return 0;
 }
 

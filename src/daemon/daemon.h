@@ -15,6 +15,7 @@ struct DaemonOptions {
   SystemOptions system;
   std::string mount;   // empty: no FUSE mount
   std::string socket;  // the JSON-RPC socket (rpc::DefaultSocketPath())
+  std::string state;   // --state FILE; empty: nothing is kept
   LogLevel log_level = LogLevel::kInfo;
   bool fuse_debug = false;
 };

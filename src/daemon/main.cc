@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
                  "builtin:legacy or a JSON file")
       ->type_name("PROFILE")
       ->capture_default_str();
+  app.add_option("--state", options.state,
+                 "Keep the host's state in FILE: restored at start (its "
+                 "host wins over --host), every acknowledged change on "
+                 "disk before it is acknowledged")
+      ->type_name("FILE");
   app.add_option("--time-scale", options.system.time_scale,
                  "Multiply every firmware and driver delay by X")
       ->type_name("X")

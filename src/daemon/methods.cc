@@ -8,6 +8,9 @@
 #include "driver/explain.h"
 #include "matrix/apqn.h"
 #include "matrix/mask_format.h"
+#include "state/state_file.h"
+#include "state/state_json.h"
+#include "state/system_state.h"
 
 namespace vap::daemon {
 
@@ -322,16 +325,46 @@ void RegisterGuests(rpc::Dispatcher& d, System& s) {
   });
 }
 
+// A method whose effect is durable: after it succeeded, the state is
+// committed before the answer goes out (DESIGN.md, --state).
+rpc::Handler Durable(state::DurableState* state, rpc::Handler h) {
+  if (!state) return h;
+  return [state, h = std::move(h)](const Json& p) -> Result<Json> {
+    Result<Json> r = h(p);
+    if (r.ok()) VAP_RETURN_IF_ERROR(state->Commit());
+    return r;
+  };
+}
+
+Result<Json> StateSave(System& s, state::DurableState* state, const Json& p) {
+  if (p.contains("path")) {
+    VAP_ASSIGN_OR_RETURN(std::string path, String(p, "path"));
+    VAP_RETURN_IF_ERROR(
+        state::WriteStateFile(path, state::EncodeState(state::Capture(s))));
+    return Json{{"path", path}};
+  }
+  if (!state) {
+    return Status::Error(EINVAL,
+                         "vapd runs without --state; give a 'path' to save to");
+  }
+  VAP_RETURN_IF_ERROR(state->Commit());
+  return Json{{"path", state->path()}};
+}
+
 }  // namespace
 
 void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
-                     std::function<void()> stop) {
+                     state::DurableState* state, std::function<void()> stop) {
   RegisterSysfs(d, s);
   RegisterGuests(d, s);
   d.Register("host.show", [&s](const Json&) { return HostShow(s); });
   d.Register("host.configure",
-             [&s](const Json& p) { return HostConfigure(s, p); });
+             Durable(state, [&s](const Json& p) { return HostConfigure(s, p); }));
+  // Faults are not part of the durable state (docs/state.md).
   d.Register("host.fault", [&s](const Json& p) { return HostFault(s, p); });
+  d.Register("state.save", [&s, state](const Json& p) {
+    return StateSave(s, state, p);
+  });
   d.Register("explain", [&s](const Json& p) -> Result<Json> {
     VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "uuid"));
     VAP_ASSIGN_OR_RETURN(driver::Explanation e,

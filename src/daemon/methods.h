@@ -7,6 +7,7 @@
 #include <string>
 
 #include "rpc/dispatcher.h"
+#include "state/durable_state.h"
 #include "system/system.h"
 
 namespace vap::daemon {
@@ -18,9 +19,10 @@ struct SystemInfo {
 };
 
 // Registers every method; `stop` is what system.stop calls (it must only
-// ask for a shutdown, not wait for it).
+// ask for a shutdown, not wait for it). With `state` (vapd --state), the
+// methods that change the host commit it before they answer.
 void RegisterMethods(rpc::Dispatcher& d, System& system, SystemInfo info,
-                     std::function<void()> stop);
+                     state::DurableState* state, std::function<void()> stop);
 
 }  // namespace vap::daemon
 
