@@ -10,6 +10,7 @@
 
 #include "cli/grid.h"
 #include "cli/render.h"
+#include "cli/sandbox.h"
 #include "rpc/client.h"
 #include "rpc/socket_path.h"
 
@@ -29,6 +30,7 @@ struct Request {
   Json params = Json::object();
   std::function<std::string(const Json&)> render;
   bool grid = false;  // `vap show`
+  bool sandbox = false;  // `vap sandbox`
 };
 
 Request Req(std::string method, Json params,
@@ -43,6 +45,23 @@ Request Req(std::string method, Json params,
 int Fail(const std::string& what) {
   fmt::print(stderr, "vap: {}\n", what);
   return 1;
+}
+
+// vap sandbox; without --mount, the running vapd's mount.
+int Sandbox(const Globals& g, SandboxOptions options) {
+  if (options.mount.empty()) {
+    Result<rpc::Client> client = rpc::Client::Connect(g.socket);
+    if (!client.ok()) {
+      return Fail(fmt::format("{} (is vapd running? or give --mount DIR)",
+                              client.status().ToString()));
+    }
+    Result<rpc::Reply> reply = client->Call("system.info", Json::object());
+    if (!reply.ok() || !reply->ok) return Fail("system.info failed");
+    options.mount = reply->result.value("mount", "");
+    if (options.mount.empty())
+      return Fail("vapd runs without --mount; give vap sandbox --mount DIR");
+  }
+  return RunSandbox(options);
 }
 
 int Run(const Globals& g, const Request& req) {
@@ -228,6 +247,21 @@ int Main(int argc, char** argv) {
   app.add_subcommand("show", "The adapter x domain grid")->callback([&req] {
     req.grid = true;
   });
+  static SandboxOptions sandbox;
+  auto* sb = app.add_subcommand(
+      "sandbox",
+      "Run CMD in a private mount namespace with vapd's mount as /sys and a "
+      "private /etc/mdevctl.d (needs root); exits with CMD's status");
+  sb->add_option("--mount", sandbox.mount,
+                 "The tree to put at /sys (default: the running vapd's)")
+      ->type_name("DIR");
+  sb->add_option("--mdevctl-dir", sandbox.mdevctl_dir,
+                 "Directory to put at /etc/mdevctl.d (default: a fresh "
+                 "temporary one, removed afterwards)")
+      ->type_name("DIR");
+  sb->add_option("command", sandbox.command, "-- CMD [ARG...]")->required();
+  sb->footer("Example: vap sandbox -- mdevctl types");
+  sb->callback([&req] { req.sandbox = true; });
   app.add_subcommand("info", "vapd's version, host, mount and socket")
       ->callback(
           [&req] { req = Req("system.info", Json::object(), RenderInfo); });
@@ -241,6 +275,7 @@ int Main(int argc, char** argv) {
     (void)app.exit(e);
     return 2;
   }
+  if (req.sandbox) return Sandbox(g, sandbox);
   return Run(g, req);
 }
 

@@ -1,0 +1,154 @@
+#include "cli/sandbox.h"
+
+#include <fmt/format.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace vap::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kEtcMdevctl = "/etc/mdevctl.d";
+
+int Fail(const std::string& what) {
+  fmt::print(stderr, "vap sandbox: {}\n", what);
+  return 1;
+}
+
+std::string Errno(const std::string& what) {
+  return fmt::format("{}: {}", what, strerror(errno));
+}
+
+// The folders mdevctl 1.2.0 checks for at start (spec/clients.md 1.2).
+bool PrepareMdevctlDir(const std::string& dir, std::string* error) {
+  std::error_code ec;
+  for (const char* sub : {"scripts.d/callouts", "scripts.d/notifiers"}) {
+    fs::create_directories(fs::path(dir) / sub, ec);
+    if (ec) {
+      *error = fmt::format("cannot create {}/{}: {}", dir, sub, ec.message());
+      return false;
+    }
+  }
+  return true;
+}
+
+// In the child, inside the new namespace. Without an /etc/mdevctl.d to
+// mount over, /etc becomes an overlay whose upper layer is a tmpfs in
+// the namespace, and mdevctl.d is made there.
+bool MakeEtcMdevctl(const std::string& staging, std::string* error) {
+  struct stat st;
+  if (stat(kEtcMdevctl, &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  if (mount("vap-sandbox", staging.c_str(), "tmpfs", 0, "mode=0755") != 0) {
+    *error = Errno("tmpfs on " + staging);
+    return false;
+  }
+  const std::string upper = staging + "/upper", work = staging + "/work";
+  if (mkdir(upper.c_str(), 0755) != 0 || mkdir(work.c_str(), 0755) != 0 ||
+      mkdir((upper + "/mdevctl.d").c_str(), 0755) != 0) {
+    *error = Errno("staging directories");
+    return false;
+  }
+  const std::string opts =
+      fmt::format("lowerdir=/etc,upperdir={},workdir={}", upper, work);
+  if (mount("vap-sandbox", "/etc", "overlay", 0, opts.c_str()) != 0) {
+    *error = Errno("overlay on /etc");
+    return false;
+  }
+  return true;
+}
+
+[[noreturn]] void Child(const SandboxOptions& o, const std::string& mdevctl,
+                        const std::string& staging) {
+  std::string error;
+  auto die = [](const std::string& what) {
+    fmt::print(stderr, "vap sandbox: {}\n", what);
+    _exit(1);
+  };
+  if (unshare(CLONE_NEWNS) != 0)
+    die(Errno("a private mount namespace needs root (CAP_SYS_ADMIN)"));
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    die(Errno("making / private"));
+  const std::string sys = fs::absolute(o.mount).string();
+  if (mount(sys.c_str(), "/sys", nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    die(Errno("bind " + sys + " over /sys"));
+  if (!MakeEtcMdevctl(staging, &error)) die(error);
+  if (mount(mdevctl.c_str(), kEtcMdevctl, nullptr, MS_BIND, nullptr) != 0)
+    die(Errno(fmt::format("bind {} over {}", mdevctl, kEtcMdevctl)));
+  std::vector<char*> argv;
+  for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  fmt::print(stderr, "vap sandbox: {}: {}\n", o.command[0], strerror(errno));
+  _exit(127);
+}
+
+int WaitFor(pid_t pid) {
+  // As system(3): the terminal's signals reach the command; the sandbox
+  // waits for it and cleans up after it.
+  struct sigaction ignore {}, old_int{}, old_quit{};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGQUIT, &ignore, &old_quit);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGQUIT, &old_quit, nullptr);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+std::string MakeTempDir(const char* name) {
+  const char* base = getenv("TMPDIR");
+  std::string tmpl = fmt::format("{}/{}.XXXXXX", base && *base ? base : "/tmp",
+                                 name);
+  if (mkdtemp(tmpl.data()) == nullptr) return "";
+  return tmpl;
+}
+
+}  // namespace
+
+int RunSandbox(const SandboxOptions& o) {
+  if (o.command.empty()) return Fail("no command (vap sandbox -- CMD...)");
+  std::error_code ec;
+  if (!fs::is_directory(o.mount, ec))
+    return Fail(fmt::format("--mount {}: not a directory", o.mount));
+  if (!fs::exists(fs::path(o.mount) / "bus/ap", ec)) {
+    return Fail(fmt::format("--mount {}: no bus/ap there; is it vapd's mount?",
+                            o.mount));
+  }
+  const bool fresh = o.mdevctl_dir.empty();
+  const std::string mdevctl =
+      fresh ? MakeTempDir("vap-mdevctl") : fs::absolute(o.mdevctl_dir).string();
+  if (mdevctl.empty()) return Fail(Errno("cannot make a temporary directory"));
+  const std::string staging = MakeTempDir("vap-sandbox");
+  std::string error;
+  int rc = 1;
+  if (staging.empty()) {
+    rc = Fail(Errno("cannot make a temporary directory"));
+  } else if (!PrepareMdevctlDir(mdevctl, &error)) {
+    rc = Fail(error);
+  } else {
+    const pid_t pid = fork();
+    if (pid == 0) Child(o, mdevctl, staging);
+    rc = pid < 0 ? Fail(Errno("fork")) : WaitFor(pid);
+  }
+  if (!staging.empty()) fs::remove_all(staging, ec);
+  if (fresh) fs::remove_all(mdevctl, ec);
+  return rc;
+}
+
+}  // namespace vap::cli

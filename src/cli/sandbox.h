@@ -1,0 +1,27 @@
+// vap sandbox: run a command in a private mount namespace in which a vapd
+// mount is /sys and a private directory is /etc/mdevctl.d, so that real
+// tools (mdevctl 1.2.0, lszcrypt, scripts) work unchanged against vap
+// (DESIGN.md "Interfaces", spec/clients.md 1.2, 1.9). The host's /sys and
+// /etc are never touched: every mount lives and dies with the namespace.
+#ifndef VAP_CLI_SANDBOX_H_
+#define VAP_CLI_SANDBOX_H_
+
+#include <string>
+#include <vector>
+
+namespace vap::cli {
+
+struct SandboxOptions {
+  std::string mount;        // becomes /sys; required
+  std::string mdevctl_dir;  // becomes /etc/mdevctl.d; empty: a fresh one
+  std::vector<std::string> command;  // argv; required
+};
+
+// Returns CMD's exit status (128 + N if killed by signal N), 127 if it
+// could not be run, 1 if the sandbox could not be set up (needs root:
+// CAP_SYS_ADMIN). Messages go to stderr prefixed "vap sandbox: ".
+int RunSandbox(const SandboxOptions& options);
+
+}  // namespace vap::cli
+
+#endif  // VAP_CLI_SANDBOX_H_
