@@ -9,18 +9,6 @@
 
 namespace vap::state {
 
-namespace {
-
-// The driver a scan binds `dev` to, given the masks.
-std::string_view ImpliedDriverLocked(apbus::ApBus& bus,
-                                     const apbus::ApDevice& dev)
-    VAP_REQUIRES(bus.attr_mu()) {
-  if (dev.kind == apbus::DeviceKind::kCard) return "cex4card";
-  return bus.OwnedByDefaultDriverLocked(dev.apqn()) ? "cex4queue" : "vfio_ap";
-}
-
-}  // namespace
-
 SystemState Capture(System& system) {
   apbus::ApBus& bus = system.bus();
   SystemState st;
@@ -36,9 +24,12 @@ SystemState Capture(System& system) {
   st.config_time = bus.config_time();
   std::vector<apbus::ApDevice> devices = bus.Cards();
   for (apbus::ApDevice& q : bus.Queues()) devices.push_back(std::move(q));
+  // Only what a user did: a device left unbound, or a driver_override. A
+  // device bound otherwise than the masks say is between a mask store's
+  // commit and its re-binding (ap_attr_mutex released, ap_scan_bus_mutex
+  // not yet taken); the masks already say where it goes.
   for (const apbus::ApDevice& dev : devices) {
-    if (dev.driver != ImpliedDriverLocked(bus, dev) ||
-        !dev.driver_override.empty()) {
+    if (dev.driver.empty() || !dev.driver_override.empty()) {
       st.bindings.push_back({dev.Name(), dev.driver, dev.driver_override});
     }
   }

@@ -1,7 +1,8 @@
 // SystemState: what vapd keeps across restarts with --state
 // (docs/state.md): the host as it is now, the AP bus masks and the
 // bindings that differ from what the masks imply, the zcrypt devices set
-// offline, and every mdev with its matrix. Guests are not kept: after a
+// offline, and every mdev with its matrix. Bindings the masks imply are
+// not kept: a restore's scan and mask stores make them again. Guests are not kept: after a
 // restart every mdev is there and no guest runs, as after a host reboot
 // with the mdevs defined.
 #ifndef VAP_STATE_SYSTEM_STATE_H_
@@ -18,8 +19,8 @@
 
 namespace vap::state {
 
-// A device whose binding is not the one the masks give it: unbound
-// (`driver` empty), or with a driver_override [6.19].
+// A device a user left unbound (`driver` empty), or one with a
+// driver_override [6.19] and the driver it is bound to.
 struct DeviceBinding {
   std::string device;  // "card05" or "05.0047"
   std::string driver;  // empty: unbound
