@@ -1,0 +1,311 @@
+/*
+ * The vfio_ap lock protocol (docs/locking.md, DESIGN.md "Concurrency"),
+ * for spin. One mdev, one guest with two vCPUs, and a thread for each
+ * path that takes driver locks:
+ *
+ *   Store    assign/unassign and ap_config (with and without the guest)
+ *   Qemu     open/attach, its main loop's request handler, close/detach
+ *   Vcpu     SIE entry reading the APCB, and the PQAP(AQIC) intercept
+ *   Bus      queue probe and remove, host configuration change
+ *   Mask     apmask/aqmask stores: in_use, then re-binding
+ *   Remove   mdev removal with the request loop
+ *
+ * Checked: no deadlock and no invalid end state (every thread finishes;
+ * vCPUs may stop at `end_idle`), the lock ranks (an acquire asserts that
+ * nothing of equal or higher rank is held: the run-time lockdep of
+ * docs/locking.md L1), and the publication protocol (a vCPU in SIE
+ * never reads a half-written APCB). The vCPUs run a bounded number of
+ * times, so a deadlock of the other threads is an invalid end state.
+ *
+ * Mutations (docs/model/check.sh runs each and expects spin to fail):
+ *   -DREVERSE_PROBE  the queue probe takes mdevs_lock before guests_lock
+ *   -DNO_LOCKDEP     no rank asserts (with REVERSE_PROBE: a real deadlock)
+ *   -DNO_BLOCK       publication writes without blocking the vCPUs
+ */
+
+/* Ranks, outermost first (lock_rank.h). */
+#define R_BQL    1
+#define R_SCAN   2
+#define R_ATTR   3
+#define R_HOOK   4
+#define R_GUESTS 5
+#define R_KVM    6
+#define R_MDEVS  7
+
+#define NVCPU 2
+
+byte bql, scan_mu, attr_mu, guests_mu, kvm_mu, mdevs_mu; /* 0: free, else holder's _pid + 1 */
+byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
+bool hook_writer;
+byte hook_wwait;
+
+bool hook_set;       /* kvm->arch.crypto.pqap_hook (under the rwsem) */
+bool attached;       /* matrix_mdev->kvm (under guests, kvm, mdevs) */
+bool dev_open;       /* the VFIO device is open */
+bool req_pending;    /* the request eventfd was signalled */
+bool removed;
+
+/* The CRYCB's APCB, written in two halves; the publication protocol. */
+byte apcb_lo, apcb_hi;
+byte in_sie;         /* vCPUs inside SIE */
+bool block_req;      /* kvm_s390_vcpu_block_all() in effect */
+byte version;
+
+#ifdef NO_LOCKDEP
+#define RANK_OK(r) true
+#else
+#define RANK_OK(r) (held < (1 << (r)))
+#endif
+
+/* An acquire is one step (check the rank, wait, take); so is a release:
+ * neither has an intermediate state another thread could act on. */
+inline acquire(m, r) {
+  atomic { assert(RANK_OK(r)); m == 0 -> m = _pid + 1; held = held | (1 << (r)) }
+}
+
+inline release(m, r) {
+  atomic { assert(m == _pid + 1); m = 0; held = held & ~(1 << (r)) }
+}
+
+inline down_read() {
+  atomic {
+    assert(RANK_OK(R_HOOK));
+    !hook_writer && hook_wwait == 0 -> hook_readers++; held = held | (1 << R_HOOK)
+  }
+}
+
+inline up_read() {
+  atomic { hook_readers--; held = held & ~(1 << R_HOOK) }
+}
+
+/* Writer-preferring: a waiting writer keeps new readers out. */
+inline down_write() {
+  atomic { assert(RANK_OK(R_HOOK)); hook_wwait++ };
+  atomic {
+    !hook_writer && hook_readers == 0 ->
+      hook_writer = true; hook_wwait--; held = held | (1 << R_HOOK)
+  }
+}
+
+inline up_write() {
+  atomic { hook_writer = false; held = held & ~(1 << R_HOOK) }
+}
+
+/* guests_lock -> kvm->lock (if attached) -> mdevs_lock (D1). */
+inline update_locks() {
+  acquire(guests_mu, R_GUESTS);
+  if
+  :: attached -> acquire(kvm_mu, R_KVM); took_kvm = true
+  :: else -> took_kvm = false
+  fi;
+  acquire(mdevs_mu, R_MDEVS)
+}
+
+inline update_unlock() {
+  release(mdevs_mu, R_MDEVS);
+  if
+  :: took_kvm -> release(kvm_mu, R_KVM)
+  :: else -> skip
+  fi;
+  release(guests_mu, R_GUESTS)
+}
+
+/* Publish a new APCB while every vCPU is out of SIE (kvm->lock held). */
+inline publish() {
+  assert(kvm_mu == _pid + 1);
+  assert(!block_req);
+#ifndef NO_BLOCK
+  block_req = true;
+  in_sie == 0;
+#endif
+  version = 1 - version;
+  apcb_lo = version;
+  apcb_hi = version;
+  block_req = false
+}
+
+/* Hot plug when the guest is attached: what the driver does in update. */
+inline plug() {
+  if
+  :: took_kvm -> publish()
+  :: else -> skip
+  fi
+}
+
+proctype Store() {
+  byte held = 0;
+  bool took_kvm;
+  byte n = 0;
+  do
+  :: n < 1 ->
+     acquire(attr_mu, R_ATTR);      /* assign_*, unassign_*, ap_config */
+     update_locks();
+     plug();
+     update_unlock();
+     release(attr_mu, R_ATTR);
+     n++
+  :: else -> break
+  od
+}
+
+inline close_device() {
+  down_write();
+  hook_set = false;
+  up_write();
+  update_locks();
+  attached = false;
+  plug();                           /* the guest's masks are cleared */
+  update_unlock();
+  dev_open = false
+}
+
+proctype Qemu() {
+  byte held = 0;
+  bool took_kvm;
+  /* realize: open and attach */
+  acquire(bql, R_BQL);
+  if
+  :: removed -> release(bql, R_BQL); goto done
+  :: else -> dev_open = true
+  fi;
+  down_write();
+  hook_set = true;
+  up_write();
+  acquire(guests_mu, R_GUESTS);     /* get_update_locks_for_kvm */
+  acquire(kvm_mu, R_KVM);
+  acquire(mdevs_mu, R_MDEVS);
+  attached = true;
+  publish();                        /* the masks reach the guest */
+  release(mdevs_mu, R_MDEVS);
+  release(kvm_mu, R_KVM);
+  release(guests_mu, R_GUESTS);
+  release(bql, R_BQL);
+  /* the main loop: the request handler unplugs, or the VM is shut down */
+  if
+  :: req_pending -> skip
+  :: true -> skip
+  fi;
+  acquire(bql, R_BQL);
+  close_device();
+  release(bql, R_BQL);
+done:
+  skip
+}
+
+/* A vCPU runs a few times and then idles for good, so that a state in
+ * which every other thread waits is seen as the deadlock it is. */
+proctype Vcpu() {
+  byte held = 0;
+  byte lo, hi;
+  byte n = 0;
+end_idle:
+  do
+  :: n == 2 -> break
+  :: n < 2 -> n++;
+     atomic { !block_req -> in_sie++ };   /* SIE entry */
+     lo = apcb_lo;
+     hi = apcb_hi;
+     atomic {
+       assert(lo == hi);                  /* never a half-written APCB */
+       lo = 0; hi = 0; in_sie--
+     }
+  :: n < 2 -> n++;
+     down_read();                         /* PQAP(AQIC) intercepted */
+     if
+     :: hook_set ->
+        acquire(mdevs_mu, R_MDEVS);
+        release(mdevs_mu, R_MDEVS)
+     :: else -> skip
+     fi;
+     up_read()
+  od
+}
+
+inline probe_or_remove_queue() {
+#ifdef REVERSE_PROBE
+  acquire(mdevs_mu, R_MDEVS);
+  acquire(guests_mu, R_GUESTS);
+  release(guests_mu, R_GUESTS);
+  release(mdevs_mu, R_MDEVS)
+#else
+  update_locks();
+  plug();
+  update_unlock()
+#endif
+}
+
+proctype Bus() {
+  byte held = 0;
+  bool took_kvm;
+  acquire(scan_mu, R_SCAN);        /* a queue probe or remove */
+  probe_or_remove_queue();
+  release(scan_mu, R_SCAN);
+  acquire(scan_mu, R_SCAN);        /* host configuration change */
+  acquire(guests_mu, R_GUESTS);    /* on_config_changed */
+  acquire(mdevs_mu, R_MDEVS);
+  release(mdevs_mu, R_MDEVS);
+  release(guests_mu, R_GUESTS);
+  update_locks();                  /* on_scan_complete */
+  plug();
+  update_unlock();
+  release(scan_mu, R_SCAN)
+}
+
+proctype Mask() {
+  byte held = 0;
+  bool took_kvm;
+  acquire(attr_mu, R_ATTR);        /* apmask store: in_use */
+  acquire(guests_mu, R_GUESTS);
+  acquire(mdevs_mu, R_MDEVS);
+  release(mdevs_mu, R_MDEVS);
+  release(guests_mu, R_GUESTS);
+  release(attr_mu, R_ATTR);
+  acquire(scan_mu, R_SCAN);        /* re-binding: remove and probe */
+  probe_or_remove_queue();
+  release(scan_mu, R_SCAN)
+}
+
+proctype Remove() {
+  byte held = 0;
+  bool took_kvm;
+  /* vfio_unregister_group_dev: ask until the device is closed */
+  do
+  :: update_locks();
+     if
+     :: attached -> req_pending = true
+     :: else -> skip
+     fi;
+     update_unlock();
+     if
+     :: !dev_open -> break
+     :: else -> (!dev_open || !attached)   /* waits, no lock held */
+     fi
+  od;
+  acquire(bql, R_BQL);             /* no open after this point */
+  removed = true;
+  release(bql, R_BQL);
+  dev_open == false;
+  acquire(guests_mu, R_GUESTS);    /* final resets, unlink */
+  acquire(mdevs_mu, R_MDEVS);
+  release(mdevs_mu, R_MDEVS);
+  release(guests_mu, R_GUESTS)
+}
+
+/* Scenarios, each searched exhaustively (check.sh): 1, the guest's life
+ * (hot plug, publication, PQAP, the request loop); 2, the bus paths with
+ * an attached guest; 3, the bus paths with the mdev's removal. Without SCENARIO all threads run together, which
+ * check.sh searches with bitstate hashing (an approximation). */
+init {
+  atomic {
+#if SCENARIO == 1
+    run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Remove()
+#elif SCENARIO == 2
+    run Bus(); run Mask(); run Store(); run Qemu(); run Vcpu()
+#elif SCENARIO == 3
+    run Bus(); run Mask(); run Remove(); run Qemu(); run Vcpu()
+#else
+    run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Bus(); run Mask();
+    run Remove()
+#endif
+  }
+}
