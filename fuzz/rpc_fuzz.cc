@@ -21,7 +21,7 @@ struct Harness {
     vap::SystemOptions o;
     o.time_scale = 0.0001;
     o.periodic_scans = false;
-    system = std::move(*vap::System::Create(o));
+    system = vap::System::Create(o).value();
     vap::daemon::RegisterMethods(dispatcher, *system,
                                  {"fuzz", "/fuzz/sys", "/fuzz/sock"}, nullptr,
                                  [] {});
