@@ -262,6 +262,13 @@ int Main(int argc, char** argv) {
   sb->add_option("command", sandbox.command, "-- CMD [ARG...]")->required();
   sb->footer("Example: vap sandbox -- mdevctl types");
   sb->callback([&req] { req.sandbox = true; });
+  app.add_subcommand("check", "Check vapd's invariants (DESIGN.md Testing)")
+      ->callback([&req] {
+        req = Req("system.check", Json::object(), [](const Json& r) {
+          return fmt::format("invariants hold ({} mdevs, {} guests)\n",
+                             r["mdevs"].get<int>(), r["guests"].get<int>());
+        });
+      });
   app.add_subcommand("info", "vapd's version, host, mount and socket")
       ->callback(
           [&req] { req = Req("system.info", Json::object(), RenderInfo); });

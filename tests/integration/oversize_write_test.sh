@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A write of 1 MiB to attributes through the mount is handled as sysfs
+# handles it (docs/fidelity.md "Page limits": the store sees at most 4096
+# bytes and its errno is the write's), changes nothing, and costs vapd no
+# memory to speak of; a 1 MiB JSON-RPC request is refused.
+#
+# usage: oversize_write_test.sh VAPD VAP
+set -u
+vapd=$1 vap=$2
+tmp=$(mktemp -d)
+sys=$tmp/sys sock=$tmp/vapd.sock
+mkdir "$sys"
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; fi
+  umount -l "$sys" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+rss_kib() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
+
+"$vapd" --mount "$sys" --socket "$sock" --time-scale 0.001 2>"$tmp/vapd.log" &
+pid=$!
+for _ in $(seq 100); do [ -e "$sys/bus/ap/apmask" ] && break; sleep 0.05; done
+[ -e "$sys/bus/ap/apmask" ] || fail "vapd did not mount"
+M=$sys/devices/vfio_ap/matrix
+U=62177883-f1bb-47f0-914d-32a22e3a8804
+echo -5 > "$sys/bus/ap/apmask"
+echo $U > "$M/mdev_supported_types/vfio_ap-passthrough/create"
+head -c 1048576 /dev/zero | tr '\0' '5' > "$tmp/fives"
+head -c 1048576 /dev/zero | tr '\0' ',' > "$tmp/commas"
+before=$(rss_kib)
+view() { cat "$sys/bus/ap/apmask" "$sys/bus/ap/aqmask" "$M/$U/matrix" "$M/$U/ap_config"; ls "$M"; }
+state=$(view)
+for attr in "$M/$U/assign_adapter" "$M/$U/assign_domain" "$M/$U/ap_config" \
+            "$sys/bus/ap/apmask" "$sys/bus/ap/drivers/vfio_ap/unbind" \
+            "$M/mdev_supported_types/vfio_ap-passthrough/create" "$M/$U/remove"; do
+  for data in fives commas; do
+    # One write(2) of 1 MiB (dd bs=1M), then dd's retries of the rest.
+    if dd if="$tmp/$data" of="$attr" bs=1M count=1 2>"$tmp/err"; then
+      # ",,," is a valid ap_config: three empty masks, as the mdev has.
+      [ "$data$attr" = "commas$M/$U/ap_config" ] && continue
+      fail "1 MiB of $data into $attr succeeded"
+    fi
+    grep -q "Invalid argument\|Numerical result out of range\|No such device" "$tmp/err" ||
+      fail "$attr: $(cat "$tmp/err")"
+  done
+done
+[ "$(view)" = "$state" ] || fail "an oversized write changed something"
+after=$(rss_kib)
+[ $((after - before)) -lt 16384 ] || fail "vapd grew by $((after - before)) KiB"
+big=$(head -c 1048576 /dev/zero | tr '\0' 'x')
+"$vap" --socket "$sock" sysfs write bus/ap/apmask "$big" 2>"$tmp/err" && fail "1 MiB RPC accepted"
+"$vap" --socket "$sock" info >/dev/null || fail "vapd stopped answering"
+kill -0 "$pid" || fail "vapd died"
+echo "oversize: 14 writes of 1 MiB handled (13 refused with the store's errno), nothing changed, RSS +$((after - before)) KiB; 1 MiB RPC refused"
+exit 0
