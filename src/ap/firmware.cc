@@ -271,7 +271,21 @@ Status Firmware::SetAdapterConfigured(uint8_t apid, bool configured) {
   auto it = cards_.find(apid);
   if (it == cards_.end()) return NoCard(apid);
   it->second.state.configured = configured;
+  if (!configured) DropIrqsLocked(apid, std::nullopt);
   return Status::Ok();
+}
+
+// A checkstopped or deconfigured adapter (or queue) has lost its queues'
+// state: their interrupts are off, and come back off when it recovers
+// (a configuration on zeroizes the queues).
+void Firmware::DropIrqsLocked(uint8_t apid, std::optional<uint8_t> apqi) {
+  for (auto& [qid, q] : queues_) {
+    const Apqn a = Apqn::FromQid(static_cast<uint16_t>(qid));
+    if (a.apid != apid || (apqi && a.apqi != *apqi)) continue;
+    q.irq_enabled = false;
+    q.nib = 0;
+    q.gisa = {};
+  }
 }
 
 Status Firmware::InjectFault(const Fault& fault) {
@@ -287,6 +301,10 @@ Status Firmware::InjectFault(const Fault& fault) {
   }
   if (fault.kind == FaultKind::kAnswer && !fault.apqi) {
     return Status::Error(EINVAL, "an answer fault needs a queue");
+  }
+  if (fault.kind == FaultKind::kCheckstop ||
+      fault.kind == FaultKind::kDeconfigure) {
+    DropIrqsLocked(fault.apid, fault.apqi);
   }
   if (!fault.apqi) {
     switch (fault.kind) {

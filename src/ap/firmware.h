@@ -192,6 +192,8 @@ class Firmware {
       VAP_REQUIRES(mu_);
   bool ResetInProgressLocked(const QueueState& q) const VAP_REQUIRES(mu_);
   QueueStatus ResetLocked(Apqn apqn, QueueFunction fn) VAP_REQUIRES(mu_);
+  void DropIrqsLocked(uint8_t apid, std::optional<uint8_t> apqi)
+      VAP_REQUIRES(mu_);
 
   const Clock& clock_;
 

@@ -1,0 +1,385 @@
+// vap_soak: the whole system under load, faults and guest churn, with the
+// invariants of DESIGN.md "Testing" checked all along (issue 7, item 1).
+//
+// Threads: each guest's PQAP issuer (AQIC enable/disable, TAPQ, ZAPQ from
+// a vCPU); a writer through the FUSE mount (when run as root, in a child
+// process: assign and unassign, bind and unbind, apmask and aqmask) and
+// one in process
+// (ap_config, control domains, mdev create and remove, also while a guest
+// holds it); a host thread (domains and adapters in and out of the
+// configuration, adapters deconfigured, checkstops, resets that never
+// end, busy firmware, adapter interrupts); a lifecycle thread (guests
+// started and stopped); and a checker that runs the driver's invariants
+// (no APQN in two mdevs, the shadow is the filter of the matrix, no host
+// queue in a matrix, the lock ranks) every 20 ms. When a guest stops and
+// at the end: no vCPU read a half-published APCB (I1), and with every
+// guest gone no queue keeps interrupts or a pinned page (I6).
+//
+// usage: vap_soak [--seconds N] [--seed S]   (scripts/soak --minutes N)
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fuse/fuse_mount.h"
+#include "kvm/pqap.h"
+#include "system/system.h"
+
+namespace vap {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kGuests = 3;
+constexpr const char* kHost = R"({
+  "name": "soak",
+  "adapters": [{"id": 0, "type": "CEX8C"}, {"id": 1, "type": "CEX8A"},
+               {"id": 2, "type": "CEX8P"}, {"id": 3, "type": "CEX7C"}],
+  "usage_domains": ["0-7"], "control_domains": ["0-7"]})";
+
+std::string MdevName(size_t i) {
+  return fmt::format("00000000-0000-0000-0000-0000000000a{}", i);
+}
+std::string GuestName(size_t i) { return fmt::format("soak{}", i); }
+
+struct Counters {
+  std::atomic<uint64_t> pqap{0}, enables{0}, stores{0},
+      host_changes{0}, faults{0}, starts{0}, stops{0}, removals{0},
+      checks{0}, torn{0}, violations{0};
+};
+
+class Soak {
+ public:
+  Soak(System& s, unsigned seed, Clock::time_point end)
+      : s_(s), seed_(seed), end_(end) {}
+
+  void Prepare() {
+    Store("bus/ap/apmask", "-0-3");
+    Store("bus/ap/aqmask", "-0-7");
+    for (size_t i = 0; i < kGuests; ++i) {
+      MakeMdev(i);
+      (void)s_.StartGuest(GuestName(i), *Uuid::Parse(MdevName(i)), 2);
+    }
+  }
+
+  void Run() {
+    std::vector<std::thread> threads;
+    for (size_t g = 0; g < kGuests; ++g)
+      threads.emplace_back([this, g] { Pqap(g); });
+    threads.emplace_back([this] { Writer(); });
+    threads.emplace_back([this] { Host(); });
+    threads.emplace_back([this] { Lifecycle(); });
+    threads.emplace_back([this] { Checker(); });
+    for (std::thread& t : threads) t.join();
+  }
+
+  // With every guest stopped: I1 for the last guests, I6, invariants.
+  void Finish() {
+    for (const std::string& name : s_.GuestNames()) StopGuest(name);
+    for (uint8_t apid = 0; apid < 4; ++apid) (void)s_.firmware().ClearFaults(apid, {});
+    s_.vfio().CheckInvariants();
+    for (size_t i = 0; i < kGuests; ++i) {
+      if (!s_.vfio().PinnedPages(*Uuid::Parse(MdevName(i))).empty())
+        Violation(fmt::format("mdev {} keeps pinned pages", i));
+    }
+    for (const apbus::ApDevice& q : s_.bus().Queues()) {
+      if (s_.firmware().IrqEnabled(q.apqn()))
+        Violation(fmt::format("{} keeps interrupts enabled", q.Name()));
+    }
+  }
+
+  const Counters& counters() const { return c_; }
+
+ private:
+  bool Running() const { return Clock::now() < end_; }
+  void Violation(const std::string& what) {
+    ++c_.violations;
+    std::fprintf(stderr, "vap_soak: VIOLATION (seed %u): %s\n", seed_,
+                 what.c_str());
+  }
+  bool Store(const std::string& path, const std::string& value) {
+    ++c_.stores;
+    return s_.tree().Write(path, value).ok();
+  }
+  void MakeMdev(size_t i) {
+    const std::string m = "devices/vfio_ap/matrix/";
+    Store(m + "mdev_supported_types/vfio_ap-passthrough/create", MdevName(i));
+    Store(m + MdevName(i) + "/ap_config",
+          fmt::format("0x{:02x}{:062x},0x{:02x}{:062x},0x{:064x}",
+                      0x80u >> i, 0, 0xc0u >> (2 * i), 0, 0));
+  }
+  void StopGuest(const std::string& name) {
+    Result<GuestInfo> g = s_.ShowGuest(name);
+    if (g.ok() && g->torn_reads != 0) {
+      c_.torn += g->torn_reads;
+      Violation(fmt::format("{}: {} torn APCB reads", name, g->torn_reads));
+    }
+    if (s_.StopGuest(name).ok()) ++c_.stops;
+  }
+
+  void Pqap(size_t g) {
+    std::mt19937 rng(seed_ * 100 + static_cast<unsigned>(g));
+    while (Running()) {
+      const auto apid = static_cast<uint8_t>(rng() % 8 == 0 ? rng() % 4 : g);
+      const auto apqi = static_cast<uint8_t>(rng() % 8 == 0 ? rng() % 8 : 2 * g);
+      const uint64_t qid = Apqn(apid, apqi).qid();
+      kvm::PqapRegs r;
+      switch (rng() % 4) {
+        case 0:
+          r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | qid;
+          r.gr1 = kvm::kAqicIrBit | 3;
+          r.gr2 = 0x1000 + (rng() % 4) * 0x1000;
+          break;
+        case 1:
+          r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | qid;
+          break;
+        case 2:
+          r.gr0 = uint64_t{kvm::kPqapZapq} << 24 | qid;
+          break;
+        default:
+          r.gr0 = qid;
+          break;
+      }
+      Result<kvm::PqapResult> res = s_.GuestPqap(GuestName(g), r);
+      ++c_.pqap;
+      if (res.ok() && (r.gr1 & kvm::kAqicIrBit) && res->cc == 0) ++c_.enables;
+      if (!res.ok()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+
+  void Writer() {
+    std::mt19937 rng(seed_ * 100 + 37);
+    const std::string m = "devices/vfio_ap/matrix/";
+    while (Running()) {
+      const size_t i = rng() % kGuests;
+      switch (rng() % 6) {
+        case 0:
+          Store(m + MdevName(i) + "/assign_control_domain",
+                std::to_string(rng() % 8));
+          break;
+        case 1:
+          Store(m + MdevName(i) + "/unassign_control_domain",
+                std::to_string(rng() % 8));
+          break;
+        case 2:  // remove, also while its guest holds it (QEMU unplugs)
+          if (Store(m + MdevName(i) + "/remove", "1")) ++c_.removals;
+          MakeMdev(i);
+          break;
+        default:
+          MakeMdev(i);  // EEXIST, or back after a removal
+          break;
+      }
+    }
+  }
+
+  void Host() {
+    std::mt19937 rng(seed_ * 100 + 41);
+    apbus::ApBus& bus = s_.bus();
+    ap::Firmware& fw = s_.firmware();
+    while (Running()) {
+      const auto apid = static_cast<uint8_t>(rng() % 4);
+      const auto apqi = static_cast<uint8_t>(rng() % 8);
+      switch (rng() % 10) {
+        case 0: (void)bus.RemoveUsageDomain(apqi); ++c_.host_changes; break;
+        case 1: (void)bus.AddUsageDomain(apqi); ++c_.host_changes; break;
+        case 2: (void)bus.SetCardConfig(apid, rng() % 2 == 0); ++c_.host_changes; break;
+        case 3:
+          (void)fw.InjectFault({ap::FaultKind::kCheckstop, apid, std::nullopt, 1});
+          ++c_.faults;
+          break;
+        case 4:
+          (void)fw.InjectFault({ap::FaultKind::kDeconfigure, apid, apqi, 1});
+          ++c_.faults;
+          break;
+        case 5:
+          (void)fw.InjectFault({ap::FaultKind::kResetNeverEnds, apid, apqi, 1});
+          ++c_.faults;
+          break;
+        case 6:
+          (void)fw.InjectFault({ap::FaultKind::kBusy, apid, apqi, 3});
+          ++c_.faults;
+          break;
+        case 7: (void)fw.ClearFaults(apid, std::nullopt); break;
+        default: (void)fw.RaiseInterrupt(Apqn(apid, apqi)); break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  void Lifecycle() {
+    std::mt19937 rng(seed_ * 100 + 43);
+    while (Running()) {
+      const size_t g = rng() % kGuests;
+      StopGuest(GuestName(g));
+      if (s_.StartGuest(GuestName(g), *Uuid::Parse(MdevName(g)),
+                        1 + static_cast<int>(rng() % 3)).ok())
+        ++c_.starts;
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
+    }
+  }
+
+  void Checker() {
+    while (Running()) {
+      s_.vfio().CheckInvariants();  // aborts with the reason
+      ++c_.checks;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  System& s_;
+  const unsigned seed_;
+  const Clock::time_point end_;
+  Counters c_;
+};
+
+// The writer through the mount runs in a child process, forked before any
+// thread exists: a thread of the serving process must never wait in a
+// FUSE request, or the process could not exit if it failed (the kernel
+// would wait for it to answer itself).
+class FuseWriter {
+ public:
+  FuseWriter() {
+    if (pipe(go_) != 0 || pipe(done_) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) Child();
+  }
+  // Starts the writes into `mount` for `seconds`.
+  void Start(const std::string& mount, unsigned seconds, unsigned seed) {
+    const std::string msg = fmt::format("{} {} {}\n", seconds, seed, mount);
+    (void)!write(go_[1], msg.data(), msg.size());
+    close(go_[1]);
+  }
+  // The child's count of stores; 0 if it never ran.
+  uint64_t Wait() {
+    if (pid_ <= 0) return 0;
+    close(go_[1]);
+    uint64_t n = 0;
+    if (read(done_[0], &n, sizeof n) != sizeof n) n = 0;
+    waitpid(pid_, nullptr, 0);
+    return n;
+  }
+
+ private:
+  [[noreturn]] void Child() {
+    char buf[4200] = {};
+    const ssize_t len = read(go_[0], buf, sizeof buf - 1);
+    unsigned seconds = 0, seed = 0;
+    char mount[4096] = {};
+    uint64_t n = 0;
+    if (len > 0 && std::sscanf(buf, "%u %u %4095s", &seconds, &seed, mount) == 3)
+      n = Loop(mount, seconds, seed);
+    (void)!write(done_[1], &n, sizeof n);
+    _exit(0);
+  }
+  static uint64_t Loop(const std::string& mount, unsigned seconds,
+                       unsigned seed) {
+    const auto end = Clock::now() + std::chrono::seconds(seconds);
+    std::mt19937 rng(seed * 100 + 31);
+    const std::string m = mount + "/devices/vfio_ap/matrix/";
+    const std::string bus = mount + "/bus/ap/";
+    uint64_t n = 0;
+    while (Clock::now() < end && getppid() != 1) {
+      const std::string mdev = MdevName(rng() % kGuests);
+      const std::string id = std::to_string(rng() % 8);
+      const std::string q = Apqn(static_cast<uint8_t>(rng() % 4),
+                                 static_cast<uint8_t>(rng() % 8)).ToString();
+      std::string path, value;
+      switch (rng() % 8) {
+        case 0: path = m + mdev + "/assign_domain"; value = id + "\n"; break;
+        case 1: path = m + mdev + "/unassign_domain"; value = id + "\n"; break;
+        case 2: path = m + mdev + "/assign_adapter"; value = std::to_string(rng() % 4); break;
+        case 3: path = m + mdev + "/unassign_adapter"; value = std::to_string(rng() % 4); break;
+        case 4: path = bus + "drivers/vfio_ap/unbind"; value = q; break;
+        case 5: path = bus + "drivers/vfio_ap/bind"; value = q; break;
+        case 6: path = bus + "aqmask"; value = (rng() % 2 ? "+" : "-") + id; break;
+        default: path = bus + "apmask"; value = "-" + std::to_string(rng() % 4); break;
+      }
+      // As a shell's `echo V > F`.
+      const int fd = open(path.c_str(), O_WRONLY | O_TRUNC);
+      if (fd < 0) continue;
+      ++n;
+      (void)!write(fd, value.data(), value.size());
+      close(fd);
+    }
+    return n;
+  }
+
+  int go_[2] = {-1, -1};
+  int done_[2] = {-1, -1};
+  pid_t pid_ = -1;
+};
+
+int Main(int argc, char** argv) {
+  unsigned seconds = 10;
+  unsigned seed = static_cast<unsigned>(std::random_device{}());
+  CLI::App app{"vap_soak: the whole system under load, faults and churn, "
+               "with the invariants checked all along.",
+               "vap_soak"};
+  app.add_option("--seconds", seconds, "How long")->capture_default_str();
+  app.add_option("--seed", seed, "Random seed (printed; repeat a run with it)");
+  CLI11_PARSE(app, argc, argv);
+  std::printf("vap_soak: %u s, --seed %u\n", seconds, seed);
+  std::fflush(stdout);
+  const bool use_fuse = geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0;
+  std::unique_ptr<FuseWriter> writer;
+  if (use_fuse) writer = std::make_unique<FuseWriter>();  // before any thread
+
+  SystemOptions o;
+  o.profile = *ap::ParseHostProfile(kHost);
+  o.time_scale = 0.01;
+  Result<std::unique_ptr<System>> created = System::Create(o);
+  if (!created.ok()) return 1;
+  System& s = **created;
+  std::string dir;
+  std::unique_ptr<fuse::FuseMount> mount;
+  if (use_fuse) {
+    char tmpl[] = "/tmp/vap-soak.XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) {
+      Result<std::unique_ptr<fuse::FuseMount>> m =
+          fuse::FuseMount::Mount(s.tree(), {tmpl, false, false});
+      if (m.ok()) {
+        dir = tmpl;
+        mount = std::move(*m);
+      }
+    }
+  }
+  if (!mount) std::printf("vap_soak: no FUSE mount (needs root): in-process stores only\n");
+
+  Soak soak(s, seed, Clock::now() + std::chrono::seconds(seconds));
+  soak.Prepare();
+  if (mount) writer->Start(dir, seconds, seed);
+  soak.Run();
+  const uint64_t fuse_stores = writer ? writer->Wait() : 0;
+  soak.Finish();
+  if (mount) mount->Unmount();
+  if (!dir.empty()) std::filesystem::remove(dir);
+
+  const Counters& c = soak.counters();
+  std::printf(
+      "vap_soak: %lu PQAP (%lu AQIC enables), %lu stores through FUSE, %lu "
+      "in process, %lu host changes, %lu faults, %lu guest starts, %lu "
+      "stops, %lu mdev removals, %lu invariant checks, %lu torn reads, %lu "
+      "violations\n",
+      c.pqap.load(), c.enables.load(), fuse_stores, c.stores.load(),
+      c.host_changes.load(), c.faults.load(), c.starts.load(), c.stops.load(),
+      c.removals.load(), c.checks.load(), c.torn.load(), c.violations.load());
+  const bool exercised = c.pqap > 0 && c.stores > 0 && c.starts > 0 &&
+                         c.checks > 0 && (!mount || fuse_stores > 0);
+  if (!exercised) std::printf("vap_soak: FAIL: a thread did no work\n");
+  return c.violations == 0 && exercised ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace vap
+
+int main(int argc, char** argv) { return vap::Main(argc, argv); }
