@@ -58,5 +58,10 @@ as_nobody touch "$M/newfile" 2>/dev/null && fail "nobody created a file"
 as_nobody "$vap" --socket "$sock" info 2>"$tmp/err" && fail "nobody used the socket"
 grep -q "EACCES" "$tmp/err" || fail "socket: $(cat "$tmp/err")"
 "$vap" --socket "$sock" info >/dev/null || fail "root cannot use the socket"
-echo "permissions: nobody reads, writes nothing (EACCES), cannot connect"
+# Peer credentials: even with the mode opened up, vapd answers nobody.
+chmod 666 "$sock"
+as_nobody "$vap" --socket "$sock" info >"$tmp/out" 2>"$tmp/err" && fail "nobody used the opened socket"
+[ -s "$tmp/out" ] && fail "vapd answered nobody: $(cat "$tmp/out")"
+chmod 600 "$sock"
+echo "permissions: nobody reads, writes nothing (EACCES), cannot connect, is not answered on an opened socket"
 exit 0
