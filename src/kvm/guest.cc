@@ -44,6 +44,7 @@ Guest::~Guest() { StopVcpus(); }
 
 void Guest::PublishLocked(const Crycb::Bytes& image) {
   kvm_mu_.AssertHeld();
+  const auto start = std::chrono::steady_clock::now();
   // 1. Block all vCPUs: each leaves SIE and cannot re-enter.
   if (!unblocked_publish_) {
     for (auto& v : vcpus_) v->Block();
@@ -56,7 +57,21 @@ void Guest::PublishLocked(const Crycb::Bytes& image) {
   if (!unblocked_publish_) {
     for (auto& v : vcpus_) v->Unblock();
   }
+  last_blocked_ = std::chrono::steady_clock::now() - start;
   ++publications_;
+}
+
+std::chrono::nanoseconds Guest::BlockRoundTripLocked() {
+  kvm_mu_.AssertHeld();
+  const auto start = std::chrono::steady_clock::now();
+  for (auto& v : vcpus_) v->Block();
+  for (auto& v : vcpus_) v->Unblock();
+  return std::chrono::steady_clock::now() - start;
+}
+
+std::chrono::nanoseconds Guest::last_blocked() const {
+  MutexLock lock(kvm_mu_);
+  return last_blocked_;
 }
 
 void Guest::SetMasksLocked(const ApMask& apm, const ApMask& aqm,
@@ -102,7 +117,8 @@ void Guest::StartVcpus(int count) {
   MutexLock lock(kvm_mu_);
   if (!vcpus_.empty()) return;
   for (int i = 0; i < count; ++i) {
-    vcpus_.push_back(std::make_unique<Vcpu>(i, crycb_, observations_));
+    vcpus_.push_back(std::make_unique<Vcpu>(i, crycb_, observations_,
+                                            options_.vcpu_pause));
     vcpus_.back()->Start();
   }
 }

@@ -12,8 +12,12 @@ constexpr auto kOutsideSie = std::chrono::microseconds(50);
 
 }  // namespace
 
-Vcpu::Vcpu(int id, const Crycb& crycb, VcpuObservations& observations)
-    : id_(id), crycb_(crycb), observations_(observations) {}
+Vcpu::Vcpu(int id, const Crycb& crycb, VcpuObservations& observations,
+           std::chrono::microseconds pause)
+    : id_(id),
+      crycb_(crycb),
+      observations_(observations),
+      pause_(pause.count() > 0 ? pause : kOutsideSie) {}
 
 Vcpu::~Vcpu() { Stop(); }
 
@@ -68,7 +72,7 @@ void Vcpu::Loop() {
     ++observations_.reads;
     if (r == Crycb::ReadResult::kTorn) ++observations_.torn;
     LeaveSie();
-    std::this_thread::sleep_for(kOutsideSie);
+    std::this_thread::sleep_for(pause_);
   }
 }
 

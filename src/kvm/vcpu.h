@@ -5,6 +5,7 @@
 #ifndef VAP_KVM_VCPU_H_
 #define VAP_KVM_VCPU_H_
 
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -25,7 +26,9 @@ struct VcpuObservations {
 
 class Vcpu {
  public:
-  Vcpu(int id, const Crycb& crycb, VcpuObservations& observations);
+  // `pause`: time outside SIE between two entries (0: the default, 50 us).
+  Vcpu(int id, const Crycb& crycb, VcpuObservations& observations,
+       std::chrono::microseconds pause = {});
   ~Vcpu();
   Vcpu(const Vcpu&) = delete;
   Vcpu& operator=(const Vcpu&) = delete;
@@ -50,6 +53,7 @@ class Vcpu {
   const int id_;
   const Crycb& crycb_;
   VcpuObservations& observations_;
+  const std::chrono::microseconds pause_;
   // The vCPU's run state; rank kLeaf.
   Mutex mu_{LockRank::kLeaf, "vcpu"};
   CondVar cv_;

@@ -40,6 +40,7 @@ Result<std::unique_ptr<System>> System::Create(const SystemOptions& options) {
 
 System::System(const SystemOptions& options, ap::HostProfile profile)
     : profile_(std::move(profile)),
+      vcpu_pause_(options.vcpu_pause),
       clock_(options.time_scale),
       log_(clock_),
       firmware_(clock_, profile_),
@@ -87,6 +88,7 @@ Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
   options.guest.name = std::string(name);
   options.guest.host_apxa = profile_.apxa;
   options.guest.firmware = &firmware_;
+  options.guest.vcpu_pause = vcpu_pause_;
   options.vcpus = vcpus;
   auto vm = std::make_shared<vm::Qemu>(vfio_, options);
   const Status opened = vm->Realize(mdev);

@@ -1,5 +1,4 @@
-// vap_bench: Google Benchmark suites, each judged as a ratio against a
-// reference measured in the same run (docs/performance.md).
+// The matrix filter and one store on a big host (docs/performance.md).
 //
 //   BM_Filter            the driver's matrix filter, word-wise
 //   BM_Filter_Reference  the same filter one hash lookup per APQN, as the
@@ -11,9 +10,7 @@
 // BM_Filter is less than 300 times faster than the reference.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <map>
 #include <string>
 
 #include "ap/firmware.h"
@@ -27,8 +24,6 @@
 
 namespace vap {
 namespace {
-
-constexpr double kFilterTarget = 300.0;
 
 ap::QciInfo FullHost() {
   ap::QciInfo info;
@@ -118,49 +113,6 @@ void BM_AssignUnassignDomain(benchmark::State& state) {
 }
 BENCHMARK(BM_AssignUnassignDomain)->Unit(benchmark::kMicrosecond);
 
-// Keeps every run's mean time per iteration, by name.
-class Recorder : public benchmark::ConsoleReporter {
- public:
-  Recorder()
-      : ConsoleReporter(isatty(STDOUT_FILENO) != 0 ? OO_ColorTabular
-                                                   : OO_Tabular) {}
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      if (r.error_occurred || r.iterations == 0) continue;
-      ns_[r.benchmark_name()] =
-          r.GetAdjustedRealTime() *
-          benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
-          benchmark::GetTimeUnitMultiplier(r.time_unit);
-    }
-  }
-  double ns(const std::string& name) const {
-    auto it = ns_.find(name);
-    return it == ns_.end() ? 0 : it->second;
-  }
-
- private:
-  std::map<std::string, double> ns_;
-};
-
 }  // namespace
 }  // namespace vap
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  vap::Recorder recorder;
-  benchmark::RunSpecifiedBenchmarks(&recorder);
-  benchmark::Shutdown();
-  const double filter = recorder.ns("BM_Filter");
-  const double reference = recorder.ns("BM_Filter_Reference");
-  if (filter <= 0 || reference <= 0)
-    return 0;  // filtered out by --benchmark_filter
-  const double ratio = reference / filter;
-  fmt::print(
-      "\nBM_Filter: {:.0f} ns, BM_Filter_Reference: {:.0f} ns, ratio {:.0f}x "
-      "(target >= {:.0f}x): {}\n",
-      filter, reference, ratio, vap::kFilterTarget,
-      ratio >= vap::kFilterTarget ? "met" : "MISSED");
-  return ratio >= vap::kFilterTarget ? 0 : 1;
-}
