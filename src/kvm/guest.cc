@@ -55,9 +55,12 @@ void Guest::PublishLocked(const Crycb::Bytes& image) {
   for (auto& v : vcpus_) v->RequestVsieRestart();
   // 4. Unblock.
   if (!unblocked_publish_) {
-    for (auto& v : vcpus_) v->Unblock();
+    for (auto& v : vcpus_) v->ClearBlocked();
   }
   last_blocked_ = std::chrono::steady_clock::now() - start;
+  if (!unblocked_publish_) {
+    for (auto& v : vcpus_) v->Wake();
+  }
   ++publications_;
 }
 
@@ -65,8 +68,10 @@ std::chrono::nanoseconds Guest::BlockRoundTripLocked() {
   kvm_mu_.AssertHeld();
   const auto start = std::chrono::steady_clock::now();
   for (auto& v : vcpus_) v->Block();
-  for (auto& v : vcpus_) v->Unblock();
-  return std::chrono::steady_clock::now() - start;
+  for (auto& v : vcpus_) v->ClearBlocked();
+  const auto blocked = std::chrono::steady_clock::now() - start;
+  for (auto& v : vcpus_) v->Wake();
+  return blocked;
 }
 
 std::chrono::nanoseconds Guest::last_blocked() const {

@@ -44,10 +44,18 @@ void Vcpu::Block() {
 }
 
 void Vcpu::Unblock() {
+  ClearBlocked();
+  Wake();
+}
+
+void Vcpu::ClearBlocked() {
   MutexLock lock(mu_);
   blocked_ = false;
-  cv_.SignalAll();
 }
+
+// A vCPU waiting in EnterSie either saw the cleared flag under mu_ or is
+// waiting on cv_ and gets this signal: no wake-up is lost.
+void Vcpu::Wake() { cv_.SignalAll(); }
 
 bool Vcpu::EnterSie() {
   MutexLock lock(mu_);

@@ -39,6 +39,11 @@ class Vcpu {
   // kvm_s390_vcpu_block + the wait for it to leave SIE.
   void Block() VAP_EXCLUDES(mu_);
   void Unblock() VAP_EXCLUDES(mu_);
+  // Unblock in two steps, so that a guest unblocks all its vCPUs before
+  // it wakes any (a woken vCPU thread could otherwise preempt the one
+  // still unblocking the others): clear the flag, then wake.
+  void ClearBlocked() VAP_EXCLUDES(mu_);
+  void Wake();
   // KVM_REQ_VSIE_RESTART: counted; the request carries no work.
   void RequestVsieRestart() { ++observations_.vsie_restarts; }
 
