@@ -196,7 +196,15 @@ void VfioAp::RequestLocked(MdevState& m) {
 }
 
 Status VfioAp::RemoveMdev(const Uuid& uuid) {
-  // 1-2. While a guest holds the device, relay a device request (under the
+  // 1. From now on no open starts (the vfio core's unregistration: the
+  // device takes no new users); one in progress is waited for below.
+  {
+    MutexLock lock(mdevs_mu_);
+    MdevState* m = FindMdevLocked(uuid);
+    if (m == nullptr || m->removing) return NoMdev();
+    m->removing = true;
+  }
+  // 2. While a guest holds the device, relay a device request (under the
   // update locks: the guest loses its AP resources), then wait a period
   // for it to let go, as the vfio core does while unregistering. No
   // driver lock is held while waiting except mdevs_lock inside the wait.
@@ -204,15 +212,15 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
     {
       MdevUpdateLocks locks(*this, uuid);
       MdevState* m = locks.mdev();
-      if (m == nullptr) return NoMdev();
-      if (m->guest == nullptr) break;
-      RequestLocked(*m);
+      VAP_CHECK_MSG(m != nullptr, "an mdev being removed went away");
+      if (m->guest == nullptr && m->opening == 0) break;
+      if (m->guest != nullptr) RequestLocked(*m);
     }
     MutexLock lock(mdevs_mu_);
     const Nanos deadline = clock_.Now() + kRequestPeriod;
     for (;;) {
       const MdevState* m = FindMdevLocked(uuid);
-      if (m == nullptr || m->guest == nullptr || clock_.Now() >= deadline)
+      if ((m->guest == nullptr && m->opening == 0) || clock_.Now() >= deadline)
         break;
       (void)clock_.WaitUntil(detached_, mdevs_mu_, deadline);
     }
@@ -221,7 +229,8 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
   MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
   MdevState* m = FindMdevLocked(uuid);
-  if (m == nullptr) return NoMdev();
+  VAP_CHECK_MSG(m != nullptr && m->guest == nullptr && m->opening == 0,
+                "an mdev being removed was opened");
   const std::vector<Queue*> linked = LinkedQueuesLocked(*m);
   (void)ResetQueuesLocked(linked);
   for (Queue* q : linked) UnlinkLocked(*q);
@@ -318,14 +327,28 @@ Status VfioAp::Attach(const Uuid& uuid, kvm::Guest* guest_or_null) {
   {
     MutexLock lock(mdevs_mu_);
     MdevState* m = FindMdevLocked(uuid);
-    if (m == nullptr) return NoMdev();
+    if (m == nullptr || m->removing) return NoMdev();
     // The device is opened once; a second open_device cannot happen while
     // it is open (the VFIO core counts nested opens of the same user).
     if (m->guest != nullptr)
       return Status::Error(EBUSY, "the device is already open");
     if (!guest.crypto_enabled()) return Status::Ok();  // nothing attached
-    hook = &m->hook;  // lives as long as the mdev, which outlives the attach
+    // The open's reference: RemoveMdev waits for it, so the hook (part of
+    // the mdev) outlives this attach and any guest it is installed in.
+    ++m->opening;
+    hook = &m->hook;
   }
+  const Status attached = AttachHook(uuid, guest, hook);
+  MutexLock lock(mdevs_mu_);
+  MdevState* m = FindMdevLocked(uuid);
+  VAP_CHECK_MSG(m != nullptr, "an mdev went away under an open");
+  --m->opening;
+  detached_.SignalAll();
+  return attached;
+}
+
+Status VfioAp::AttachHook(const Uuid& uuid, kvm::Guest& guest,
+                          kvm::PqapHook* hook) {
   // 1. The hook, under the semaphore's write side, holding nothing else.
   kvm::PqapHook* const old_hook = guest.SetPqapHook(hook);
   {
@@ -342,8 +365,6 @@ Status VfioAp::Attach(const Uuid& uuid, kvm::Guest* guest_or_null) {
   // Refused: put the previous hook back (the 2026 fix; the kernel left the
   // guest's hook pointing at the refused mdev).
   guest.SetPqapHook(old_hook);
-  if (MutexLock lock(mdevs_mu_); FindMdevLocked(uuid) == nullptr)
-    return NoMdev();
   return Status::Error(EPERM, "the guest already has a vfio_ap device");
 }
 

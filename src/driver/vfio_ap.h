@@ -129,6 +129,7 @@ class VfioAp : public apbus::ApDriver {
   // guest without crypto gets nothing attached.
   Status Attach(const Uuid& uuid, kvm::Guest* guest)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  // ENODEV also once the mdev is being removed.
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
   // --- VFIO ioctls (vfio_ap_vfio.cc, spec/guest.md 5.3), all under
@@ -222,6 +223,11 @@ class VfioAp : public apbus::ApDriver {
     std::map<uint16_t, Queue*> qtable;
     ApMask apm_add, aqm_add, adm_add;      // host additions pending hot plug
     unsigned requests = 0;                 // device requests relayed
+    // The vfio core's registration references: opens in progress. Removal
+    // marks the mdev `removing` (no new open starts) and waits until none
+    // is left, so the hook an open installs never outlives the mdev.
+    int opening = 0;
+    bool removing = false;
     Hook hook;                             // installed in the guest at attach
     std::map<uint64_t, int> pins;          // pinned guest pages, counted
     std::shared_ptr<EventFd> req_trigger;  // IRQ index 0
@@ -230,6 +236,9 @@ class VfioAp : public apbus::ApDriver {
 
   // vfio_ap.cc
   MdevState* FindMdevLocked(const Uuid& uuid) const VAP_REQUIRES(mdevs_mu_);
+  // Attach's steps once the open holds its reference on the mdev.
+  Status AttachHook(const Uuid& uuid, kvm::Guest& guest, kvm::PqapHook* hook)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   // Under guests_mu_ alone (docs/locking.md D2).
   MdevState* FindMdevForUpdate(const Uuid& uuid) const VAP_REQUIRES(guests_mu_);
   MdevState* MdevOfApqnForUpdate(Apqn apqn) const VAP_REQUIRES(guests_mu_);
@@ -309,7 +318,8 @@ class VfioAp : public apbus::ApDriver {
   // Every mdev's and queue's fields; rank kMdevs (matrix_dev->mdevs_lock).
   mutable Mutex mdevs_mu_ VAP_ACQUIRED_AFTER(guests_mu_){LockRank::kMdevs,
                                                          "mdevs_lock"};
-  // Signalled when an mdev is detached (RemoveMdev waits for it).
+  // Signalled when an mdev is detached or an open of it ends (RemoveMdev
+  // waits for both).
   CondVar detached_;
   ap::QciInfo info_ VAP_GUARDED_BY(mdevs_mu_);  // matrix_dev->info
   std::list<std::unique_ptr<MdevState>> mdevs_ VAP_GUARDED_BY(mdevs_mu_);
