@@ -38,7 +38,18 @@ Nanos RealClock::ToReal(Nanos model) const {
 }
 
 void RealClock::SleepFor(Nanos duration) const {
-  if (duration > Nanos::zero()) std::this_thread::sleep_for(ToReal(duration));
+  if (duration <= Nanos::zero()) return;
+  const Nanos real = ToReal(duration);
+  // The kernel's timer slack (50 us) stretches every short sleep to at
+  // least that; a scaled model asks for far shorter ones (a 20 ms reset
+  // poll at --time-scale 0.001 is 20 us), which are waited out yielding.
+  constexpr Nanos kShortest = std::chrono::microseconds(100);
+  if (real < kShortest) {
+    const auto until = std::chrono::steady_clock::now() + real;
+    while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    return;
+  }
+  std::this_thread::sleep_for(real);
 }
 
 bool RealClock::WaitUntil(CondVar& cv, Mutex& mu, Nanos deadline) const {

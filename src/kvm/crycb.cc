@@ -1,37 +1,52 @@
 #include "kvm/crycb.h"
 
+#include <cstring>
 #include <thread>
 
 namespace vap::kvm {
 
 Crycb::Crycb() {
-  for (auto& b : bytes_) b.store(0, std::memory_order_relaxed);
+  for (auto& w : words_) w.store(0, std::memory_order_relaxed);
   MutexLock lock(ring_mu_);
   ring_[0] = {0, Bytes{}};
 }
 
 void Crycb::Write(const Bytes& image, bool slow) {
+  Stage(image);
+  Commit(image, slow);
+}
+
+void Crycb::Stage(const Bytes& image) {
+  // Record the image first, so a reader that sees it can find it.
   const uint64_t seq = seq_.load(std::memory_order_relaxed);
-  {
-    // Record the image first, so a reader that sees it can find it.
-    MutexLock lock(ring_mu_);
-    ring_[((seq + 2) / 2) % kRing] = {seq + 2, image};
-  }
-  // Sequence lock without fences (gcc's TSan cannot see them): each byte
+  MutexLock lock(ring_mu_);
+  ring_[((seq + 2) / 2) % kRing] = {seq + 2, image};
+}
+
+void Crycb::Commit(const Bytes& image, bool slow) {
+  const uint64_t seq = seq_.load(std::memory_order_relaxed);
+  // Sequence lock without fences (gcc's TSan cannot see them): each word
   // is stored with release, so a reader that sees it also sees the odd
   // sequence stored before it.
   seq_.store(seq + 1, std::memory_order_relaxed);
-  for (size_t i = 0; i < image.size(); ++i) {
-    bytes_[i].store(image[i], std::memory_order_release);
-    if (slow && i % 8 == 0) std::this_thread::yield();
+  for (size_t i = 0; i < kWords; ++i) {
+    uint64_t w;
+    std::memcpy(&w, image.data() + i * sizeof w, sizeof w);
+    // Only the words that change are stored (the masks are a few of the
+    // 32): no cache line the vCPUs read is taken from them for nothing.
+    if (!slow && words_[i].load(std::memory_order_relaxed) == w) continue;
+    words_[i].store(w, std::memory_order_release);
+    if (slow) std::this_thread::yield();
   }
   seq_.store(seq + 2, std::memory_order_release);
 }
 
 Crycb::Bytes Crycb::Read() const {
   Bytes out;
-  for (size_t i = 0; i < out.size(); ++i)
-    out[i] = bytes_[i].load(std::memory_order_acquire);
+  for (size_t i = 0; i < kWords; ++i) {
+    const uint64_t w = words_[i].load(std::memory_order_acquire);
+    std::memcpy(out.data() + i * sizeof w, &w, sizeof w);
+  }
   return out;
 }
 

@@ -31,8 +31,13 @@ class Crycb {
   Crycb& operator=(const Crycb&) = delete;
 
   // One writer at a time (the caller holds kvm->lock). With `slow`, yields
-  // between bytes, to give a reader every chance to see a torn image.
+  // between words, to give a reader every chance to see a torn image.
   void Write(const Bytes& image, bool slow) VAP_EXCLUDES(ring_mu_);
+  // Write in two steps, so that a publication records the image in the
+  // history before it blocks the vCPUs and only stores it while they are
+  // blocked: Stage (the history), then Commit (the words).
+  void Stage(const Bytes& image) VAP_EXCLUDES(ring_mu_);
+  void Commit(const Bytes& image, bool slow);
   // The current bytes (for a writer or a quiescent reader).
   Bytes Read() const;
 
@@ -47,7 +52,9 @@ class Crycb {
  private:
   static constexpr size_t kRing = 64;
 
-  std::array<std::atomic<uint8_t>, 256> bytes_;
+  static constexpr size_t kWords = sizeof(Bytes) / sizeof(uint64_t);
+  // The 256 bytes as 32 words (host order, copied from and to Bytes).
+  std::array<std::atomic<uint64_t>, kWords> words_;
   std::atomic<uint64_t> seq_{0};  // odd while a write is in progress
   // The last kRing images, by the (even) sequence they were published at;
   // rank kLeaf.

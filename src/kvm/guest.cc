@@ -44,13 +44,14 @@ Guest::~Guest() { StopVcpus(); }
 
 void Guest::PublishLocked(const Crycb::Bytes& image) {
   kvm_mu_.AssertHeld();
+  crycb_.Stage(image);  // the torn-read check's history, before blocking
   const auto start = std::chrono::steady_clock::now();
   // 1. Block all vCPUs: each leaves SIE and cannot re-enter.
   if (!unblocked_publish_) {
     for (auto& v : vcpus_) v->Block();
   }
   // 2. Write the masks.
-  crycb_.Write(image, /*slow=*/unblocked_publish_);
+  crycb_.Commit(image, /*slow=*/unblocked_publish_);
   // 3. VSIE restart, so nested guests rebuild their shadow CRYCB.
   for (auto& v : vcpus_) v->RequestVsieRestart();
   // 4. Unblock.
