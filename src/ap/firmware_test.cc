@@ -76,6 +76,24 @@ TEST_F(FirmwareTest, AqicEnablesAndResetDisablesInterrupts) {
   EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
 }
 
+// The soak found queues that kept interrupts for ever after a checkstop:
+// the adapter has lost its queues' state, so their interrupts are off.
+TEST_F(FirmwareTest, CheckstopAndDeconfigurationDropInterrupts) {
+  for (const Fault& f :
+       {Fault{FaultKind::kCheckstop, 5, std::nullopt, 1},
+        Fault{FaultKind::kDeconfigure, 5, 4, 1}}) {
+    ASSERT_EQ(fw_.AqicEnable(Apqn(5, 4), 3, 0x1000).response_code, kRcNormal);
+    ASSERT_TRUE(fw_.InjectFault(f).ok());
+    EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
+    EXPECT_FALSE(fw_.RaiseInterrupt(Apqn(5, 4)));
+    ASSERT_TRUE(fw_.ClearFaults(5, std::nullopt).ok());
+    EXPECT_FALSE(fw_.Tapq(Apqn(5, 4)).status.irq_enabled);
+  }
+  ASSERT_EQ(fw_.AqicEnable(Apqn(5, 4), 3, 0x1000).response_code, kRcNormal);
+  ASSERT_TRUE(fw_.SetAdapterConfigured(5, false).ok());
+  EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 4)));
+}
+
 TEST_F(FirmwareTest, CardFaults) {
   ASSERT_TRUE(
       fw_.InjectFault({FaultKind::kCheckstop, 5, std::nullopt, 1}).ok());

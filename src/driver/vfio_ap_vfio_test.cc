@@ -3,10 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "driver/driver_fixture.h"
 #include "kvm/guest.h"
+#include "kvm/pqap.h"
 #include "matrix/mask_format.h"
 
 namespace vap::driver {
@@ -280,6 +282,57 @@ TEST_F(VfioTest, S32_ApConfigPublishesEachStepWithItsOwnSignal) {
   // Remove 6, remove 0xab, add 7: three publications, one signal each.
   EXPECT_EQ(guest_.publications(), publications + 3);
   EXPECT_EQ(cfg_->signals(), signals + 3);
+}
+
+// D6: removal marks the mdev first; an open that comes while the guest is
+// being asked to let go is refused with ENODEV, not EBUSY, and the removal
+// completes once the guest detaches.
+TEST_F(VfioTest, OpenDuringRemovalIsRefused) {
+  std::thread remover([this] { EXPECT_TRUE(vfio_.RemoveMdev(kU1).ok()); });
+  kvm::Guest other({"W"});
+  Status s;
+  for (int i = 0; i < 1000; ++i) {
+    s = vfio_.Attach(kU1, &other);
+    if (s.errno_value() == ENODEV) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(s.errno_value(), ENODEV) << s.ToString();
+  EXPECT_EQ(other.pqap_hook(), nullptr);
+  vfio_.Detach(kU1);  // QEMU's answer to the request
+  remover.join();
+  EXPECT_EQ(guest_.pqap_hook(), nullptr);
+  EXPECT_TRUE(vfio_.Mdevs().empty());
+}
+
+// The race the soak found under ASan: a removal between an open's lookup
+// and its hook installation freed the hook a vCPU was calling. Opens,
+// removals and PQAP(AQIC) from the guest race; under ASan a dangling hook
+// is a heap-use-after-free.
+TEST_F(VfioTest, OpenRemoveAndPqapRace) {
+  vfio_.Detach(kU1);
+  kvm::Guest g({"R"});
+  std::atomic<bool> stop{false};
+  std::thread vcpu([&] {
+    kvm::PqapRegs r;
+    r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | Apqn(5, 4).qid();
+    while (!stop) (void)g.Pqap(/*problem_state=*/false, r);
+  });
+  for (int i = 0; i < 200; ++i) {
+    if (i > 0) MakeU1();
+    std::thread opener([&] {
+      if (vfio_.Attach(kU1, &g).ok()) vfio_.Detach(kU1);
+    });
+    std::thread remover([&] { (void)vfio_.RemoveMdev(kU1); });
+    opener.join();
+    remover.join();
+    if (!vfio_.Mdevs().empty()) {  // the open came first and won
+      vfio_.Detach(kU1);
+      ASSERT_TRUE(vfio_.RemoveMdev(kU1).ok());
+    }
+    EXPECT_EQ(g.pqap_hook(), nullptr);
+  }
+  stop = true;
+  vcpu.join();
 }
 
 }  // namespace
