@@ -11,22 +11,9 @@ set -u
 vapd=$1 vap=$2
 here=$(cd "$(dirname "$0")" && pwd)
 command -v mdevctl >/dev/null || { echo "FAIL: mdevctl is not installed (scripts/deps installs it)"; exit 1; }
-tmp=$(mktemp -d)
-sys=$tmp/sys sock=$tmp/vapd.sock
-mkdir "$sys"
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; fi
-  umount -l "$sys" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$here/lib.sh"
 
-"$vapd" --mount "$sys" --socket "$sock" --time-scale 0.001 2>"$tmp/vapd.log" &
-pid=$!
-for _ in $(seq 100); do [ -e "$sys/bus/ap/apmask" ] && break; sleep 0.05; done
-[ -e "$sys/bus/ap/apmask" ] || fail "vapd did not mount"
+start_vapd --time-scale 0.001
 echo -5 > "$sys/bus/ap/apmask"
 echo -0x47,-0xab > "$sys/bus/ap/aqmask"
 

@@ -7,23 +7,10 @@
 # usage: oversize_write_test.sh VAPD VAP
 set -u
 vapd=$1 vap=$2
-tmp=$(mktemp -d)
-sys=$tmp/sys sock=$tmp/vapd.sock
-mkdir "$sys"
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; fi
-  umount -l "$sys" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 rss_kib() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
 
-"$vapd" --mount "$sys" --socket "$sock" --time-scale 0.001 2>"$tmp/vapd.log" &
-pid=$!
-for _ in $(seq 100); do [ -e "$sys/bus/ap/apmask" ] && break; sleep 0.05; done
-[ -e "$sys/bus/ap/apmask" ] || fail "vapd did not mount"
+start_vapd --time-scale 0.001
 M=$sys/devices/vfio_ap/matrix
 U=62177883-f1bb-47f0-914d-32a22e3a8804
 echo -5 > "$sys/bus/ap/apmask"

@@ -9,24 +9,11 @@ set -u
 vapd=$1 vap=$2
 [ "$(id -u)" -eq 0 ] || { echo "skipped: needs root"; exit 0; }
 id nobody >/dev/null 2>&1 || { echo "FAIL: no user 'nobody'"; exit 1; }
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 chmod 755 "$tmp"
-sys=$tmp/sys sock=$tmp/vapd.sock
-mkdir "$sys"
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; fi
-  umount -l "$sys" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
-"$vapd" --mount "$sys" --socket "$sock" --time-scale 0.001 2>"$tmp/vapd.log" &
-pid=$!
-for _ in $(seq 100); do [ -e "$sys/bus/ap/apmask" ] && break; sleep 0.05; done
-[ -e "$sys/bus/ap/apmask" ] || fail "vapd did not mount"
+start_vapd --time-scale 0.001
 M=$sys/devices/vfio_ap/matrix
 U=62177883-f1bb-47f0-914d-32a22e3a8804
 echo -5 > "$sys/bus/ap/apmask"

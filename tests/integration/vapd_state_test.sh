@@ -7,39 +7,10 @@
 # usage: vapd_state_test.sh VAPD VAP
 set -u
 vapd=$1 vap=$2
-tmp=$(mktemp -d)
-sys=$tmp/sys state=$tmp/state.json sock=$tmp/vapd.sock
-mkdir "$sys"
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid"
-    wait "$pid" 2>/dev/null
-  fi
-  umount -l "$sys" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$tmp/vapd.log" ] && tail -5 "$tmp/vapd.log"; exit 1; }
-
-start() {
-  "$vapd" --mount "$sys" --socket "$sock" --state "$state" --host "${1:-builtin:default}" \
-    --time-scale 0.001 2>>"$tmp/vapd.log" &
-  pid=$!
-  for _ in $(seq 100); do
-    [ -e "$sys/bus/ap/apmask" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "vapd exited at start"
-    sleep 0.05
-  done
-  fail "vapd did not mount"
-}
-crash() {
-  kill -KILL "$pid"
-  wait "$pid" 2>/dev/null
-  pid=
-  umount -l "$sys" 2>/dev/null
-  return 0
-}
+. "$(dirname "$0")/lib.sh"
+state=$tmp/state.json
+start() { start_vapd --state "$state" --host "${1:-builtin:default}" --time-scale 0.001; }
+crash() { kill_vapd; }
 
 M=$sys/devices/vfio_ap/matrix
 T=$M/mdev_supported_types/vfio_ap-passthrough

@@ -18,29 +18,10 @@ rounds=${VAP_CRASH_ROUNDS:-50}
 seed=${VAP_CRASH_SEED:-$(date +%s)}
 echo "crash consistency: $rounds rounds, VAP_CRASH_SEED=$seed"
 RANDOM=$seed
-tmp=$(mktemp -d)
-sys=$tmp/sys state=$tmp/state.json sock=$tmp/vapd.sock
-mkdir "$sys"
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; wait "$pid" 2>/dev/null; fi
-  umount -l "$sys" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../integration/lib.sh"
 fail() { echo "FAIL (VAP_CRASH_SEED=$seed): $*" >&2; tail -5 "$tmp/vapd.log" >&2; exit 1; }
-
-start() {
-  "$vapd" --mount "$sys" --socket "$sock" --state "$state" --time-scale 0.001 \
-    --log-level err 2>>"$tmp/vapd.log" &
-  pid=$!
-  for _ in $(seq 200); do
-    [ -e "$sys/bus/ap/apmask" ] && return 0
-    kill -0 "$pid" 2>/dev/null || fail "vapd exited at start"
-    sleep 0.02
-  done
-  fail "vapd did not mount"
-}
+state=$tmp/state.json
+start() { start_vapd --state "$state" --time-scale 0.001 --log-level err; }
 
 M=$sys/devices/vfio_ap/matrix
 A=62177883-f1bb-47f0-914d-32a22e3a8804
@@ -96,10 +77,8 @@ for ((round = 1; round <= rounds; round++)); do
   writer 5 $B "$n2" "$tmp/ack2" &
   w2=$!
   sleep "0.$((RANDOM % 25 + 2))"
-  kill -KILL "$pid"
-  wait "$pid" 2>/dev/null
+  kill_vapd
   wait "$w1" "$w2"
-  umount -l "$sys" 2>/dev/null
   acked1=$(cat "$tmp/ack1") acked2=$(cat "$tmp/ack2")
   total=$((total + acked1 - n1 + acked2 - n2))
   start
