@@ -439,8 +439,22 @@ void VfioAp::CheckInvariants() const {
     for (const auto& [qid, q] : m->qtable) {
       VAP_CHECK_MSG(q->mdev == m.get(), "qtable holds a queue of another mdev");
     }
-    if (m->guest == nullptr)
+    if (m->guest == nullptr) {
       VAP_CHECK_MSG(m->pins.empty(), "an mdev without a guest pins pages");
+    } else if (m->guest->format() == kvm::CrycbFormat::kFormat2) {
+      // I2: every publication runs under mdevs_lock, held here. Once a
+      // device request was relayed the guest's masks were cleared (as the
+      // kernel's request callback does); a later hot plug publishes the
+      // shadow again.
+      const ApMatrix apcb = m->guest->PublishedApcb();
+      const bool shadow = apcb.apm() == m->shadow_apcb.apm() &&
+                          apcb.aqm() == m->shadow_apcb.aqm() &&
+                          apcb.adm() == m->shadow_apcb.adm();
+      const bool cleared = apcb.apm().Empty() && apcb.aqm().Empty() &&
+                           apcb.adm().Empty();
+      VAP_CHECK_MSG(shadow || (m->requests > 0 && cleared),
+                    "a guest's APCB is not its mdev's shadow");
+    }
   }
   VAP_CHECK_MSG(expected == blocked_, "table of unpassable queues out of date");
 }

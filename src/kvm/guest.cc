@@ -103,7 +103,11 @@ void Guest::ClearMasksLocked() {
   PublishLocked(image);
 }
 
-ApMatrix Guest::ApcbLocked() const {
+ApMatrix Guest::ApcbLocked() const { return DecodeApcb(); }
+
+ApMatrix Guest::PublishedApcb() const { return DecodeApcb(); }
+
+ApMatrix Guest::DecodeApcb() const {
   const Crycb::Bytes crycb = crycb_.Read();
   if (format_ == CrycbFormat::kFormat2) {
     ApMatrix m(255, 255, 255);

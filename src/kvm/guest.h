@@ -78,6 +78,10 @@ class Guest {
   // format), as an ApMatrix with the format's maxima.
   ApMatrix Apcb() const VAP_EXCLUDES(kvm_mu_);
   ApMatrix ApcbLocked() const VAP_REQUIRES(kvm_mu_);
+  // The same without kvm->lock: exact while the caller holds a lock that
+  // every publisher of this guest holds (vfio_ap's mdevs_lock, for the
+  // driver's invariant checks, which must not take kvm->lock under it).
+  ApMatrix PublishedApcb() const;
   // The 256-byte CRYCB.
   std::array<uint8_t, 256> CrycbBytes() const VAP_EXCLUDES(kvm_mu_);
   // How many times the masks were set or cleared.
@@ -138,6 +142,7 @@ class Guest {
 
   const GuestOptions options_;
   const CrycbFormat format_;
+  ApMatrix DecodeApcb() const;  // the CRYCB's words are atomics
   VcpuObservations observations_;
   // Read by vCPUs without a lock; written under kvm_mu_ (PublishLocked).
   Crycb crycb_;

@@ -18,7 +18,12 @@ echo -5 > "$sys/bus/ap/apmask"
 echo -0x47,-0xab > "$sys/bus/ap/aqmask"
 
 host_etc() { find /etc/mdevctl.d | sort; }
-mounts() { wc -l < /proc/self/mountinfo; }
+# The mounts the sandbox could have left: on /sys, /etc or its own
+# directories (other tests may mount and unmount meanwhile).
+mounts() {
+  awk '{print $5}' /proc/self/mountinfo |
+    grep -E '^/(sys|etc)(/|$)|vap-mdevctl|vap-sandbox' | sort
+}
 temps() { ls -d "${TMPDIR:-/tmp}"/vap-mdevctl.* "${TMPDIR:-/tmp}"/vap-sandbox.* 2>/dev/null | wc -l; }
 etc_before=$(host_etc) mounts_before=$(mounts) temps_before=$(temps)
 
