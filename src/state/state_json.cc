@@ -160,6 +160,8 @@ Result<SystemState> DecodeState(std::string_view text) {
         EINVAL, fmt::format("not valid JSON at byte {} of {} (truncated or "
                             "corrupt)",
                             e.byte, text.size()));
+  } catch (const Json::exception& e) {  // a number too big (Fuzz.state)
+    return Status::Error(EINVAL, fmt::format("not valid JSON ({})", e.what()));
   }
   auto is_string = [&file](const char* key, std::string_view value) {
     return file.contains(key) && file[key].is_string() &&

@@ -127,6 +127,10 @@ TEST(StateTest, BadFilesAreRefusedWithTheReason) {
             "not valid JSON at byte 101 of 100 (truncated or corrupt)");
   EXPECT_EQ(DecodeError(""),
             "not valid JSON at byte 1 of 0 (truncated or corrupt)");
+  // Found by Fuzz.state: the parser throws out_of_range, not parse_error.
+  EXPECT_EQ(DecodeError("9999999e322"),
+            "not valid JSON ([json.exception.out_of_range.406] number "
+            "overflow parsing '9999999e322')");
   // One digit of a mask changed: the checksum catches it.
   std::string flipped = good;
   const size_t at = flipped.find("\"apm\": \"0x") + 12;
