@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "apbus/ap_bus.h"
 #include "apbus/ap_driver.h"

@@ -8,9 +8,6 @@
 #include "driver/explain.h"
 #include "matrix/apqn.h"
 #include "matrix/mask_format.h"
-#include "state/state_file.h"
-#include "state/state_json.h"
-#include "state/system_state.h"
 
 namespace vap::daemon {
 
@@ -339,8 +336,7 @@ rpc::Handler Durable(state::DurableState* state, rpc::Handler h) {
 Result<Json> StateSave(System& s, state::DurableState* state, const Json& p) {
   if (p.contains("path")) {
     VAP_ASSIGN_OR_RETURN(std::string path, String(p, "path"));
-    VAP_RETURN_IF_ERROR(
-        state::WriteStateFile(path, state::EncodeState(state::Capture(s))));
+    VAP_RETURN_IF_ERROR(state::SaveState(s, path));
     return Json{{"path", path}};
   }
   if (!state) {
@@ -394,7 +390,8 @@ void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
   d.Register("system.check", [&s](const Json&) -> Result<Json> {
     s.vfio().CheckInvariants();
     uint64_t torn = 0;
-    for (const std::string& name : s.GuestNames()) {
+    const std::vector<std::string> guests = s.GuestNames();
+    for (const std::string& name : guests) {
       Result<GuestInfo> g = s.ShowGuest(name);
       if (g.ok()) torn += g->torn_reads;
     }
@@ -402,7 +399,7 @@ void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
       return Status::Error(EIO, fmt::format("{} torn APCB reads", torn));
     return Json{{"ok", true},
                 {"mdevs", s.vfio().Mdevs().size()},
-                {"guests", s.GuestNames().size()}};
+                {"guests", guests.size()}};
   });
   d.Register("system.stop", [stop](const Json&) -> Result<Json> {
     stop();

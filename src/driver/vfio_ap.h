@@ -127,9 +127,9 @@ class VfioAp : public apbus::ApDriver {
   // associated with the device); ENODEV for an unknown mdev; EBUSY if the
   // mdev is already open; EPERM if the guest already has another mdev. A
   // guest without crypto gets nothing attached.
+  // ENODEV also once the mdev is being removed.
   Status Attach(const Uuid& uuid, kvm::Guest* guest)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
-  // ENODEV also once the mdev is being removed.
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
   // --- VFIO ioctls (vfio_ap_vfio.cc, spec/guest.md 5.3), all under

@@ -11,11 +11,6 @@ Crycb::Crycb() {
   ring_[0] = {0, Bytes{}};
 }
 
-void Crycb::Write(const Bytes& image, bool slow) {
-  Stage(image);
-  Commit(image, slow);
-}
-
 void Crycb::Stage(const Bytes& image) {
   // Record the image first, so a reader that sees it can find it.
   const uint64_t seq = seq_.load(std::memory_order_relaxed);

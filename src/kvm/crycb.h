@@ -30,12 +30,11 @@ class Crycb {
   Crycb(const Crycb&) = delete;
   Crycb& operator=(const Crycb&) = delete;
 
-  // One writer at a time (the caller holds kvm->lock). With `slow`, yields
-  // between words, to give a reader every chance to see a torn image.
-  void Write(const Bytes& image, bool slow) VAP_EXCLUDES(ring_mu_);
-  // Write in two steps, so that a publication records the image in the
-  // history before it blocks the vCPUs and only stores it while they are
-  // blocked: Stage (the history), then Commit (the words).
+  // One writer at a time (the caller holds kvm->lock), in two steps, so
+  // that a publication records the image in the history before it blocks
+  // the vCPUs and only stores it while they are blocked: Stage (the
+  // history), then Commit (the words). With `slow`, Commit yields between
+  // words, to give a reader every chance to see a torn image.
   void Stage(const Bytes& image) VAP_EXCLUDES(ring_mu_);
   void Commit(const Bytes& image, bool slow);
   // The current bytes (for a writer or a quiescent reader).

@@ -43,11 +43,6 @@ void Vcpu::Block() {
   while (in_sie_) cv_.Wait(mu_);  // kicked out; wait until it left SIE
 }
 
-void Vcpu::Unblock() {
-  ClearBlocked();
-  Wake();
-}
-
 void Vcpu::ClearBlocked() {
   MutexLock lock(mu_);
   blocked_ = false;

@@ -5,8 +5,8 @@
 #ifndef VAP_KVM_VCPU_H_
 #define VAP_KVM_VCPU_H_
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -38,10 +38,9 @@ class Vcpu {
 
   // kvm_s390_vcpu_block + the wait for it to leave SIE.
   void Block() VAP_EXCLUDES(mu_);
-  void Unblock() VAP_EXCLUDES(mu_);
-  // Unblock in two steps, so that a guest unblocks all its vCPUs before
-  // it wakes any (a woken vCPU thread could otherwise preempt the one
-  // still unblocking the others): clear the flag, then wake.
+  // The unblock, in two steps, so that a guest unblocks all its vCPUs
+  // before it wakes any (a woken vCPU thread could otherwise preempt the
+  // one still unblocking the others): clear the flag, then wake.
   void ClearBlocked() VAP_EXCLUDES(mu_);
   void Wake();
   // KVM_REQ_VSIE_RESTART: counted; the request carries no work.

@@ -37,9 +37,11 @@ Result<DurableState::Opened> DurableState::Open(const SystemOptions& options,
   return out;
 }
 
-Status DurableState::WriteNow() {
-  return WriteStateFile(path_, EncodeState(Capture(system_)));
+Status SaveState(System& system, const std::string& path) {
+  return WriteStateFile(path, EncodeState(Capture(system)));
 }
+
+Status DurableState::WriteNow() { return SaveState(system_, path_); }
 
 Status DurableState::Commit() {
   MutexLock lock(mu_);

@@ -56,6 +56,10 @@ class DurableState {
   uint64_t writes_ VAP_GUARDED_BY(mu_) = 0;
 };
 
+// Captures `system` and writes it to `path` as DurableState does (a copy:
+// no commit bookkeeping; state.save with a path).
+Status SaveState(System& system, const std::string& path);
+
 struct DurableState::Opened {
   std::unique_ptr<System> system;
   std::unique_ptr<DurableState> state;
