@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/json_depth.h"
 #include "matrix/kernel_number.h"
 
 namespace vap::ap {
@@ -255,6 +256,8 @@ CardSpec CardSpec::For(uint8_t apid, const CardType& type) {
 }
 
 Result<HostProfile> ParseHostProfile(std::string_view json) {
+  if (!JsonDepthWithin(json))
+    return Status::Error(EINVAL, "host profile: nested too deeply");
   Json j = Json::parse(json, /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Bad("profile", "not valid JSON");
   return ParseObject(j);

@@ -7,6 +7,8 @@ namespace vap {
 
 const char* LockRankName(LockRank rank) {
   switch (rank) {
+    case LockRank::kOpenFile:
+      return "kOpenFile";
     case LockRank::kQemu:
       return "kQemu";
     case LockRank::kApScanBus:

@@ -24,6 +24,7 @@
 namespace vap {
 
 enum class LockRank : uint8_t {
+  kOpenFile = 2,    // an open attribute's of->mutex (kernfs_open_file)
   kQemu = 5,        // a VM's QEMU main-loop lock (the BQL), per VM
   kApScanBus = 10,  // ap_scan_bus_mutex: serializes AP bus scans
   kApAttr = 20,     // ap_attr_mutex (ap_perms_mutex before v6.19)

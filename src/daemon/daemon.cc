@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "daemon/methods.h"
+#include "daemon/signals.h"
 #include "fuse/fuse_mount.h"
 #include "rpc/dispatcher.h"
 #include "rpc/server.h"
@@ -22,18 +23,6 @@ std::optional<LogLevel> ParseLogLevel(const std::string& name) {
 }
 
 namespace {
-
-// Blocks the shutdown signals in this thread and every thread it starts
-// after, so that only sigwait() sees them.
-sigset_t BlockShutdownSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  return set;
-}
 
 struct Started {
   std::unique_ptr<System> system;
@@ -72,7 +61,7 @@ Result<Started> Start(const DaemonOptions& options) {
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
-  const sigset_t signals = BlockShutdownSignals();
+  ShutdownSignals signals;  // before any other thread starts
   Result<Started> started = Start(options);
   if (!started.ok()) return 1;
   System& system = *started->system;
@@ -82,6 +71,7 @@ int RunDaemon(const DaemonOptions& options) {
     system.tree().SetStoreObserver([state] { return state->Commit(); });
   }
 
+  signals.Serving();  // from here on a signal shuts down cleanly
   std::unique_ptr<fuse::FuseMount> mount;
   if (!options.mount.empty()) {
     fuse::MountOptions m;
@@ -96,6 +86,10 @@ int RunDaemon(const DaemonOptions& options) {
       return 1;
     }
     mount = std::move(*mounted);
+    if (mount->took_over_dead_mount()) {
+      fmt::print(stderr, "vapd: --mount {}: detached the dead mount of a "
+                         "vapd that did not exit cleanly\n", options.mount);
+    }
   }
   rpc::Dispatcher dispatcher;
   RegisterMethods(dispatcher, system,
@@ -114,14 +108,20 @@ int RunDaemon(const DaemonOptions& options) {
              mount ? " mounted at " + options.mount : ", no mount",
              options.socket);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = signals.Wait();
   fmt::print(stderr, "vapd: {}, shutting down\n", strsignal(sig));
-  // No new requests; then the guests (their devices close, so nothing
-  // waits on them); then the mount; then the rest.
+  // Bounded whatever holds the mount or waits: resets in progress give
+  // up first (a store, close or removal waiting on one returns); then no
+  // new requests; then the guests (their devices close); then the mount,
+  // whose holders lose the connection; then the last commit.
+  system.vfio().CancelWaits();
   (*server)->Stop();
   system.StopAllGuests();
-  if (mount) mount->Unmount();
+  if (mount && !mount->Unmount()) {
+    fmt::print(stderr, "vapd: --mount {}: a request did not return in "
+                       "time; the mount ends with the process\n",
+               options.mount);
+  }
   if (state) {
     const Status saved = state->Commit();
     if (!saved.ok()) {

@@ -23,7 +23,7 @@ struct DaemonOptions {
 // "err", "warn", "notice", "info" or "debug".
 std::optional<LogLevel> ParseLogLevel(const std::string& name);
 
-// Runs vapd until SIGTERM or SIGINT; returns the exit code (0 after a
+// Runs vapd until SIGTERM, SIGINT or SIGHUP (signals.h); returns the exit code (0 after a
 // clean shutdown, 1 if it could not start).
 int RunDaemon(const DaemonOptions& options);
 

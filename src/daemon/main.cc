@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
       "vapd: the s390 vfio_ap pass-through system in user space.\n"
       "Models a host's AP firmware and AP bus, the vfio_ap driver and KVM\n"
       "guests, and serves the host's /sys (bus/ap, devices/ap,\n"
-      "devices/vfio_ap, ...) at --mount. Runs in the foreground; SIGTERM or\n"
-      "SIGINT stops the guests, unmounts and exits.",
+      "devices/vfio_ap, ...) at --mount. Runs in the foreground; SIGTERM,\n"
+      "SIGINT or SIGHUP stops the guests, unmounts (processes still in the\n"
+      "mount get ENOTCONN) and exits within about 2 s.",
       "vapd"};
   app.set_version_flag("--version", "vapd " VAP_VERSION);
   app.add_option("--mount", options.mount,

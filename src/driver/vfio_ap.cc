@@ -170,6 +170,7 @@ Status VfioAp::CreateMdev(const Uuid& uuid) {
   --available_instances_;
   const ApMatrix init = EmptyShadow(info_);
   mdevs_.push_front(std::make_unique<MdevState>(*this, uuid, init));
+  MdevChangedLocked(uuid);
   return Status::Ok();
 }
 
@@ -237,6 +238,7 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
   mdevs_.remove_if(
       [m](const std::unique_ptr<MdevState>& p) { return p.get() == m; });
   ++available_instances_;
+  MdevChangedLocked(uuid);
   return Status::Ok();
 }
 
@@ -389,6 +391,15 @@ void VfioAp::Detach(const Uuid& uuid) {
   guest->SetPqapHook(nullptr);
   MdevUpdateLocks locks(*this, uuid);
   if (locks.mdev() != nullptr) DetachLocked(*locks.mdev());
+}
+
+void VfioAp::SetMdevChangeObserver(MdevChangeObserver observer) {
+  MutexLock lock(mdevs_mu_);
+  mdev_observer_ = std::move(observer);
+}
+
+void VfioAp::MdevChangedLocked(const Uuid& uuid) {
+  if (mdev_observer_) mdev_observer_(uuid);
 }
 
 void VfioAp::set_reset_timeout(Nanos timeout) {

@@ -20,7 +20,9 @@
 #define VAP_DRIVER_VFIO_AP_H_
 
 #include <cerrno>
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -168,6 +170,19 @@ class VfioAp : public apbus::ApDriver {
   // --- Queue reset (spec/host.md 5.6): the longest vfio_ap waits for one
   // reset to settle before giving up (the kernel waits for ever).
   void set_reset_timeout(Nanos timeout) VAP_EXCLUDES(mdevs_mu_);
+  // Shutdown: every reset verification in progress or to come gives up at
+  // its next step (within 20 ms of model time), as if it had timed out,
+  // so that no store, close or removal waits on a reset that never ends.
+  // Not undone.
+  void CancelWaits() { cancel_waits_.store(true); }
+
+  // Durable state (src/state): told, with mdevs_lock held, the UUID of
+  // every mdev created or removed and of every mdev whose matrix changed,
+  // by whatever path. Must take nothing but leaf locks. Set once, before
+  // the mdevs change.
+  using MdevChangeObserver = std::function<void(const Uuid&)>;
+  void SetMdevChangeObserver(MdevChangeObserver observer)
+      VAP_EXCLUDES(mdevs_mu_);
 
   // Aborts with a message if an invariant (see the top) does not hold.
   void CheckInvariants() const VAP_EXCLUDES(guests_mu_, mdevs_mu_);
@@ -235,6 +250,8 @@ class VfioAp : public apbus::ApDriver {
   };
 
   // vfio_ap.cc
+  // Tells the change observer (SetMdevChangeObserver) about `uuid`.
+  void MdevChangedLocked(const Uuid& uuid) VAP_REQUIRES(mdevs_mu_);
   MdevState* FindMdevLocked(const Uuid& uuid) const VAP_REQUIRES(mdevs_mu_);
   // Attach's steps once the open holds its reference on the mdev.
   Status AttachHook(const Uuid& uuid, kvm::Guest& guest, kvm::PqapHook* hook)
@@ -327,6 +344,8 @@ class VfioAp : public apbus::ApDriver {
   BlockedTable blocked_ VAP_GUARDED_BY(mdevs_mu_) = AllBlocked();
   unsigned available_instances_ VAP_GUARDED_BY(mdevs_mu_) = kMaxMdevs;
   Nanos reset_timeout_ VAP_GUARDED_BY(mdevs_mu_) = std::chrono::seconds(60);
+  std::atomic<bool> cancel_waits_{false};
+  MdevChangeObserver mdev_observer_ VAP_GUARDED_BY(mdevs_mu_);
   // "Waited N ms for reset" is printk_ratelimited in the kernel.
   RateLimit reset_notices_ VAP_GUARDED_BY(mdevs_mu_);
 };

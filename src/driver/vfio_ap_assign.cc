@@ -89,6 +89,7 @@ Status VfioAp::Assign(Mask which, const Uuid& uuid, std::string_view buf) {
     VAP_ASSIGN_OR_RETURN(unsigned id, ParseId(buf, MaxOf(m->matrix, w)));
     if (m->matrix.adm().Test(id)) return Status::Ok();
     m->matrix.adm().Set(id);
+    MdevChangedLocked(uuid);
     if (FilterControlDomains(m->matrix, info_, &m->shadow_apcb))
       UpdateGuestApcbLocked(*m);
     return Status::Ok();
@@ -105,6 +106,7 @@ Status VfioAp::Assign(Mask which, const Uuid& uuid, std::string_view buf) {
     mask.Clear(id);
     return s;
   }
+  MdevChangedLocked(uuid);
   if (which == Mask::kApm) {
     LinkAdapterLocked(*m, id);
   } else {
@@ -162,6 +164,7 @@ Status VfioAp::Unassign(Mask which, const Uuid& uuid, std::string_view buf) {
   VAP_ASSIGN_OR_RETURN(unsigned id, ParseId(buf, MaxOf(m->matrix, w)));
   ApMask& mask = MaskOf(m->matrix, w);
   if (!mask.Test(id)) return Status::Ok();
+  MdevChangedLocked(uuid);
   if (which == Mask::kAdm) {
     mask.Clear(id);
     if (m->shadow_apcb.adm().Test(id)) {
@@ -218,6 +221,10 @@ Status VfioAp::StoreApConfig(const Uuid& uuid, std::string_view buf) {
   m->matrix.apm() = parsed.apm;
   m->matrix.aqm() = parsed.aqm;
   m->matrix.adm() = parsed.adm;
+  if (m->matrix.apm() != old.apm() || m->matrix.aqm() != old.aqm() ||
+      m->matrix.adm() != old.adm()) {
+    MdevChangedLocked(uuid);
+  }
   for (unsigned apid : apm_added.Ids()) LinkAdapterLocked(*m, apid);
   for (unsigned apqi : aqm_added.Ids()) LinkDomainLocked(*m, apqi);
   FilterAndPlugLocked(*m, /*filter_cdoms=*/true);

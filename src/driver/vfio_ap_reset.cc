@@ -94,6 +94,14 @@ bool VfioAp::ResetStepLocked(Queue& q, Nanos elapsed) {
                          q.apqn.ToString(), rc));
     return false;
   }
+  if (cancel_waits_.load()) {
+    log_.Log(LogLevel::kWarning,
+             fmt::format("Reset of queue {} abandoned at shutdown after {} "
+                         "ms (rc={})",
+                         q.apqn.ToString(), Millis(elapsed), rc));
+    q.reset_status = s;
+    return false;
+  }
   if (elapsed >= reset_timeout_) {
     // vap's bound on the kernel's endless wait (docs/fidelity.md).
     log_.Log(LogLevel::kWarning,

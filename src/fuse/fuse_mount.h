@@ -5,8 +5,11 @@
 // What the mount does, as sysfs does: modes enforced by the kernel
 // (default_permissions), and by the tree for root (a write to a read-only
 // attribute is EACCES even for root); every attribute has size 4096 and
-// is read fresh (direct I/O; a read at offset 0 calls show, later offsets
-// read what that show returned, as seq_file does); each write(2) is one
+// is read fresh (direct I/O; a read at offset 0, or anywhere but where
+// the last read of that open file ended, calls show and skips to the
+// offset; a read where the last one ended goes on in what that show
+// returned, as seq_read_iter() does); reads and writes of one open file
+// are serialized (kernfs_open_file's mutex); each write(2) is one
 // store, its errno returned unchanged; O_TRUNC is ignored; entries and
 // attributes are never cached by the kernel (timeouts 0), so a removed
 // mdev or a changed link is seen at once. Creating files gives EACCES;
@@ -17,6 +20,8 @@
 #ifndef VAP_FUSE_FUSE_MOUNT_H_
 #define VAP_FUSE_FUSE_MOUNT_H_
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -38,8 +43,14 @@ struct MountOptions {
 
 class FuseMount {
  public:
+  // How long Unmount() waits for the loop's threads.
+  static constexpr std::chrono::milliseconds kLoopGrace{1500};
+
   // Mounts `tree` and starts serving it. EINVAL/ENOENT/ENOTDIR for a bad
-  // mount point, EIO if libfuse refuses (its message is on stderr).
+  // mount point, EIO if libfuse refuses (its message is on stderr). A dead
+  // vap mount left at the mount point by a vapd that died is detached
+  // first (took_over_dead_mount()); another dead FUSE mount there gives
+  // ENOTCONN with the command that detaches it.
   static Result<std::unique_ptr<FuseMount>> Mount(sysfs::Tree& tree,
                                                   const MountOptions& options);
   // Unmounts if still mounted.
@@ -47,9 +58,13 @@ class FuseMount {
   FuseMount(const FuseMount&) = delete;
   FuseMount& operator=(const FuseMount&) = delete;
 
-  // Stops serving and unmounts; waits for the loop's threads.
-  void Unmount();
+  // Stops serving and unmounts, within about kLoopGrace whatever holds
+  // the mount: as root, holders lose the connection (ENOTCONN). True if
+  // the loop's threads ended; false if they were left to the process's
+  // exit (no root and a holder, or a request that did not return).
+  bool Unmount();
   const std::string& mountpoint() const { return mountpoint_; }
+  bool took_over_dead_mount() const { return took_over_dead_mount_; }
 
  private:
   FuseMount(struct ::fuse* f, std::string mountpoint);
@@ -57,7 +72,9 @@ class FuseMount {
   struct ::fuse* fuse_;
   const std::string mountpoint_;
   std::thread loop_;
+  std::atomic<bool> loop_done_{false};
   bool mounted_ = true;
+  bool took_over_dead_mount_ = false;
 };
 
 }  // namespace vap::fuse

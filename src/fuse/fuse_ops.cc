@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/mutex.h"
 #include "sysfs/tree.h"
 
 namespace vap::fuse {
@@ -18,10 +19,20 @@ sysfs::Tree& TheTree() {
   return *static_cast<sysfs::Tree*>(fuse_get_context()->private_data);
 }
 
-// An open attribute: the node, and what the last show at offset 0 gave.
+// An open attribute, as kernfs_open_file: the node, and the seq_file
+// buffer of the last show. libfuse's workers serve one open file from
+// several threads at once (concurrent pread on one fd), so every read and
+// write of the handle holds its mutex, as kernfs holds of->mutex.
 struct Handle {
-  sysfs::NodeRef node;
-  std::string page;
+  explicit Handle(sysfs::NodeRef n) : node(std::move(n)) {}
+  const sysfs::NodeRef node;
+  // Rank kOpenFile: outside every lock a show or store takes.
+  Mutex mu{LockRank::kOpenFile, "kernfs_open_file"};
+  std::string page VAP_GUARDED_BY(mu);
+  bool shown VAP_GUARDED_BY(mu) = false;
+  // Where the last read ended: a read there continues in `page`, a read
+  // anywhere else shows afresh and skips to its offset (seq_read_iter).
+  size_t read_pos VAP_GUARDED_BY(mu) = 0;
 };
 
 Handle* HandleOf(const fuse_file_info* fi) {
@@ -100,7 +111,7 @@ int Open(const char* path, fuse_file_info* fi) {
   const bool write = acc == O_WRONLY || acc == O_RDWR;
   Result<sysfs::NodeRef> node = TheTree().Open(path, read, write);
   if (!node.ok()) return Errno(node.status());
-  fi->fh = reinterpret_cast<uint64_t>(new Handle{std::move(*node), {}});
+  fi->fh = reinterpret_cast<uint64_t>(new Handle(std::move(*node)));
   fi->direct_io = 1;  // every read reaches us: values are always fresh
   fi->keep_cache = 0;
   fi->nonseekable = 0;
@@ -110,22 +121,28 @@ int Open(const char* path, fuse_file_info* fi) {
 int Read(const char* /*path*/, char* buf, size_t size, off_t offset,
          fuse_file_info* fi) {
   Handle* h = HandleOf(fi);
-  if (offset == 0) {
+  if (offset < 0) return -EINVAL;
+  const auto off = static_cast<size_t>(offset);
+  MutexLock lock(h->mu);
+  if (off == 0 || !h->shown || off != h->read_pos) {
     Result<std::string> page = TheTree().Read(h->node);
     if (!page.ok()) return Errno(page.status());
     h->page = std::move(*page);
+    h->shown = true;
   }
-  const auto off = static_cast<size_t>(offset);
-  if (off >= h->page.size()) return 0;
-  const size_t n = std::min(size, h->page.size() - off);
-  std::memcpy(buf, h->page.data() + off, n);
+  const size_t n = off >= h->page.size()
+                       ? 0
+                       : std::min(size, h->page.size() - off);
+  if (n > 0) std::memcpy(buf, h->page.data() + off, n);
+  h->read_pos = off + n;
   return static_cast<int>(n);
 }
 
 int Write(const char* /*path*/, const char* buf, size_t size, off_t /*offset*/,
           fuse_file_info* fi) {
-  Result<size_t> n =
-      TheTree().Write(HandleOf(fi)->node, std::string_view(buf, size));
+  Handle* h = HandleOf(fi);
+  MutexLock lock(h->mu);  // kernfs_fop_write_iter holds of->mutex too
+  Result<size_t> n = TheTree().Write(h->node, std::string_view(buf, size));
   if (!n.ok()) return Errno(n.status());
   return static_cast<int>(*n);
 }

@@ -1,7 +1,11 @@
 #include "rpc/dispatcher.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <exception>
+
+#include "base/json_depth.h"
 
 namespace vap::rpc {
 
@@ -29,6 +33,11 @@ void Dispatcher::Register(std::string method, Handler handler) {
 }
 
 std::string Dispatcher::HandleLine(std::string_view line) const {
+  if (!JsonDepthWithin(line)) {
+    return Error(nullptr, kInvalidRequest,
+                 fmt::format("nested deeper than {} levels", kMaxJsonDepth))
+        .dump();
+  }
   Json request = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded())
     return Error(nullptr, kParseError, "parse error").dump();

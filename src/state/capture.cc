@@ -9,14 +9,17 @@
 
 namespace vap::state {
 
-SystemState Capture(System& system) {
+namespace {
+
+// The bus-wide part; the caller holds ap_scan_bus_mutex and ap_attr_mutex
+// (P1: the first stops scans and (un)binding, the second the mask stores
+// and every assignment; the driver's mdevs_lock is taken inside, as the
+// stores take it).
+SystemState GlobalHeld(System& system) {
   apbus::ApBus& bus = system.bus();
+  bus.scan_mu().AssertHeld();
+  bus.attr_mu().AssertHeld();
   SystemState st;
-  // P1: ap_scan_bus_mutex stops scans and (un)binding, ap_attr_mutex the
-  // mask stores and every assignment. The driver's mdevs_lock is taken
-  // inside, as the stores take it.
-  MutexLock scan(bus.scan_mu());
-  MutexLock attr(bus.attr_mu());
   st.host = system.CurrentHost();
   st.apmask = bus.ApmaskLocked();
   st.aqmask = bus.AqmaskLocked();
@@ -34,6 +37,22 @@ SystemState Capture(System& system) {
     }
   }
   st.offline = system.zcrypt().OfflineDevices();
+  return st;
+}
+
+}  // namespace
+
+SystemState CaptureGlobal(System& system) {
+  MutexLock scan(system.bus().scan_mu());
+  MutexLock attr(system.bus().attr_mu());
+  return GlobalHeld(system);
+}
+
+SystemState Capture(System& system) {
+  apbus::ApBus& bus = system.bus();
+  MutexLock scan(bus.scan_mu());
+  MutexLock attr(bus.attr_mu());
+  SystemState st = GlobalHeld(system);
   for (const Uuid& uuid : system.vfio().Mdevs()) {
     Result<driver::MdevInfo> m = system.vfio().Mdev(uuid);
     if (m.ok())

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "state/state_file.h"
@@ -10,18 +11,39 @@
 
 namespace vap::state {
 
+namespace {
+
+// A journal may grow to twice its snapshot (at least this) before the
+// next commit compacts it: amortized, a commit writes its change about
+// three times.
+constexpr uint64_t kMinCompactBytes = 4u << 20;
+
+}  // namespace
+
+Result<std::optional<SystemState>> LoadState(const std::string& path) {
+  VAP_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadStateFile(path));
+  if (!text) return std::optional<SystemState>();
+  VAP_ASSIGN_OR_RETURN(SystemState st, DecodeState(*text));
+  VAP_ASSIGN_OR_RETURN(std::optional<std::string> journal,
+                       ReadStateFile(JournalPath(path)));
+  if (journal) {
+    const Status replayed = ReplayJournal(*journal, Crc32Hex(*text), &st);
+    if (!replayed.ok()) {
+      return Status::Error(EINVAL, fmt::format("{}: {}", JournalPath(path),
+                                               replayed.message()));
+    }
+  }
+  return std::optional<SystemState>(std::move(st));
+}
+
 Result<DurableState::Opened> DurableState::Open(const SystemOptions& options,
                                                 const std::string& path) {
-  VAP_ASSIGN_OR_RETURN(std::optional<std::string> text, ReadStateFile(path));
+  VAP_RETURN_IF_ERROR(CheckStatePath(path));
+  VAP_RETURN_IF_ERROR(CheckStatePath(JournalPath(path)));
+  VAP_ASSIGN_OR_RETURN(std::optional<SystemState> saved, LoadState(path));
   SystemOptions o = options;
   o.profile.reset();
-  std::optional<SystemState> saved;
-  if (text) {
-    Result<SystemState> decoded = DecodeState(*text);
-    if (!decoded.ok()) return decoded.status();
-    saved = std::move(*decoded);
-    o.profile = saved->host;
-  }
+  if (saved) o.profile = saved->host;
   Opened out;
   VAP_ASSIGN_OR_RETURN(out.system, System::Create(o));
   if (saved) {
@@ -33,15 +55,93 @@ Result<DurableState::Opened> DurableState::Open(const SystemOptions& options,
     out.restored = true;
   }
   out.state.reset(new DurableState(*out.system, path));
-  if (!saved) VAP_RETURN_IF_ERROR(out.state->WriteNow());
+  // A fresh snapshot and journal: the restore is the new base, and a torn
+  // record at the old journal's end is gone.
+  VAP_RETURN_IF_ERROR(out.state->Compact());
   return out;
+}
+
+DurableState::DurableState(System& system, std::string path)
+    : system_(system), path_(std::move(path)) {
+  system_.vfio().SetMdevChangeObserver([this](const Uuid& uuid) {
+    MutexLock lock(dirty_mu_);
+    dirty_.insert(uuid);
+  });
+}
+
+DurableState::~DurableState() {
+  system_.vfio().SetMdevChangeObserver(nullptr);
 }
 
 Status SaveState(System& system, const std::string& path) {
   return WriteStateFile(path, EncodeState(Capture(system)));
 }
 
-Status DurableState::WriteNow() { return SaveState(system_, path_); }
+std::set<Uuid> DurableState::TakeDirty() {
+  MutexLock lock(dirty_mu_);
+  return std::exchange(dirty_, {});
+}
+
+Status DurableState::Compact() {
+  // Changes after TakeDirty() are in the capture and marked again: they
+  // are appended once more by the next commit, which does no harm.
+  (void)TakeDirty();
+  const SystemState st = Capture(system_);
+  const std::string text = EncodeState(st);
+  journal_.reset();
+  must_compact_ = true;  // until both files are written
+  VAP_RETURN_IF_ERROR(WriteStateFile(path_, text));
+  VAP_ASSIGN_OR_RETURN(journal_,
+                       JournalFile::Create(JournalPath(path_), Crc32Hex(text)));
+  snapshot_bytes_ = text.size();
+  last_global_ = st;
+  last_global_->mdevs.clear();
+  must_compact_ = false;
+  MutexLock lock(mu_);
+  ++snapshots_;
+  return Status::Ok();
+}
+
+Status DurableState::WriteChanges() {
+  if (must_compact_ || journal_ == nullptr || !journal_->StillThere() ||
+      journal_->bytes() > std::max(kMinCompactBytes, 2 * snapshot_bytes_)) {
+    return Compact();
+  }
+  const std::set<Uuid> dirty = TakeDirty();
+  SystemState global = CaptureGlobal(system_);
+  std::string records;
+  if (global != *last_global_) {
+    JournalRecord r;
+    r.kind = JournalRecord::Kind::kGlobal;
+    r.global = global;
+    records += EncodeJournalRecord(r);
+  }
+  for (const Uuid& uuid : dirty) {
+    JournalRecord r;
+    r.mdev.uuid = uuid;
+    Result<driver::MdevInfo> m = system_.vfio().Mdev(uuid);
+    if (m.ok()) {
+      r.kind = JournalRecord::Kind::kMdev;
+      r.mdev.apm = m->matrix.apm();
+      r.mdev.aqm = m->matrix.aqm();
+      r.mdev.adm = m->matrix.adm();
+    } else {
+      r.kind = JournalRecord::Kind::kRemove;
+    }
+    records += EncodeJournalRecord(r);
+  }
+  if (records.empty()) return Status::Ok();  // nothing changed
+  const Status appended = journal_->Append(records);
+  if (!appended.ok()) {
+    // What was taken is lost to the journal: the next commit writes it all.
+    must_compact_ = true;
+    return appended;
+  }
+  last_global_ = std::move(global);
+  MutexLock lock(mu_);
+  ++writes_;
+  return Status::Ok();
+}
 
 Status DurableState::Commit() {
   MutexLock lock(mu_);
@@ -57,10 +157,14 @@ Status DurableState::Commit() {
   writing_ = true;
   const uint64_t target = requested_;
   mu_.Unlock();
-  const Status st = WriteNow();
+  const Status st = WriteChanges();
+  if (!st.ok()) {
+    // Where an operator sees it: vapd's log (stderr, the journal).
+    system_.log().Log(LogLevel::kErr,
+                      fmt::format("vapd: state not saved: {}", st.message()));
+  }
   mu_.Lock();
   writing_ = false;
-  ++writes_;
   if (st.ok()) {
     durable_ = std::max(durable_, target);
   } else {
@@ -74,7 +178,12 @@ Status DurableState::Commit() {
 
 uint64_t DurableState::writes() const {
   MutexLock lock(mu_);
-  return writes_;
+  return writes_ + snapshots_;
+}
+
+uint64_t DurableState::snapshots() const {
+  MutexLock lock(mu_);
+  return snapshots_;
 }
 
 }  // namespace vap::state

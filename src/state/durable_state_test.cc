@@ -1,13 +1,18 @@
 #include "state/durable_state.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "state/state_file.h"
 #include "state/state_json.h"
@@ -60,7 +65,8 @@ TEST_F(DurableStateTest, CommittedChangesSurviveAReopen) {
     // Host changes are committed by their RPC, as vapd does.
     ASSERT_TRUE(o->state->Commit().ok());
     before = Capture(*o->system);
-    EXPECT_EQ(*DecodeState(FileText()), before);
+    EXPECT_EQ(**LoadState(path_), before);
+    EXPECT_EQ(o->state->snapshots(), 1u);  // the journal carried them
   }
   SystemOptions other = TestOptions();
   other.host = "builtin:legacy";  // ignored: the file has the host
@@ -89,7 +95,7 @@ TEST_F(DurableStateTest, BadFileIsRefusedAndLeftAlone) {
   std::filesystem::remove(path_);
   std::filesystem::create_directory(path_);
   EXPECT_EQ(DurableState::Open(TestOptions(), path_).status().errno_value(),
-            EISDIR);
+            EINVAL);  // not a regular file
 }
 
 TEST_F(DurableStateTest, ConcurrentCommitsAreBatchedAndAllDurable) {
@@ -100,16 +106,125 @@ TEST_F(DurableStateTest, ConcurrentCommitsAreBatchedAndAllDurable) {
   constexpr int kThreads = 4, kCommits = 25;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
+  const std::string create =
+      "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/"
+      "create";
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < kCommits; ++i)
-        if (!state.Commit().ok()) ++failures;
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCommits; ++i) {
+        // A change each time: a commit without one writes nothing.
+        const std::string uuid =
+            fmt::format("00000000-0000-0000-0000-{:06x}{:06x}", t, i);
+        if (!o->system->tree().Write(create, uuid).ok() ||
+            !state.Commit().ok())
+          ++failures;
+      }
     });
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures, 0);
   EXPECT_LE(state.writes() - initial, uint64_t{kThreads * kCommits});
   EXPECT_GE(state.writes() - initial, uint64_t{kCommits});
+  EXPECT_EQ((*LoadState(path_))->mdevs.size(), size_t{kThreads * kCommits});
+}
+
+TEST_F(DurableStateTest, ACommitThatChangesNothingWritesNothing) {
+  Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+  ASSERT_TRUE(o.ok());
+  o->system->tree().SetStoreObserver([&] { return o->state->Commit(); });
+  const uint64_t initial = o->state->writes();
+  const auto size = std::filesystem::file_size(path_ + ".journal");
+  // A mask written with the value it has.
+  const std::string apmask = *o->system->tree().Read("bus/ap/apmask");
+  ASSERT_TRUE(o->system->tree().Write("bus/ap/apmask", apmask).ok());
+  EXPECT_TRUE(o->state->Commit().ok());
+  EXPECT_EQ(o->state->writes(), initial);
+  EXPECT_EQ(std::filesystem::file_size(path_ + ".journal"), size);
+}
+
+// A commit appends what changed: one mdev's record, not the state.
+TEST_F(DurableStateTest, ACommitAppendsOnlyTheChangedMdev) {
+  Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+  ASSERT_TRUE(o.ok());
+  o->system->tree().SetStoreObserver([&] { return o->state->Commit(); });
+  ChangeEverything(*o->system);
+  const auto before = std::filesystem::file_size(path_ + ".journal");
+  ASSERT_TRUE(
+      o->system->tree().Write(MdevDir(kMdevA) + "assign_control_domain", "0x11")
+          .ok());
+  const auto grew = std::filesystem::file_size(path_ + ".journal") - before;
+  EXPECT_GT(grew, 100u);
+  EXPECT_LT(grew, 400u);  // one mdev record, nothing else
+  EXPECT_EQ(**LoadState(path_), Capture(*o->system));
+}
+
+// A crash while appending leaves a torn last record: it was never
+// acknowledged, and the rest of the journal still counts.
+TEST_F(DurableStateTest, ATornLastRecordIsIgnoredAndATornMiddleRefused) {
+  SystemState committed;
+  {
+    Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+    ASSERT_TRUE(o.ok());
+    o->system->tree().SetStoreObserver([&] { return o->state->Commit(); });
+    ChangeEverything(*o->system);
+    committed = Capture(*o->system);
+  }
+  const std::string journal = path_ + ".journal";
+  {
+    std::ofstream out(journal, std::ios::app);
+    out << "0x12345678 {\"op\":\"mdev\",\"md";  // torn
+  }
+  Result<std::optional<SystemState>> loaded = LoadState(path_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(**loaded, committed);
+  {
+    std::ofstream out(journal, std::ios::app);
+    out << "\n0x00000000 {}\n";  // now the torn line is in the middle
+  }
+  loaded = LoadState(path_);
+  EXPECT_EQ(loaded.status().errno_value(), EINVAL);
+  EXPECT_NE(loaded.status().message().find("journal line"), std::string::npos)
+      << loaded.status().message();
+}
+
+// Attacks on the path (docs/security.md): a FIFO, a device, a link, a
+// huge file, a directory others may write.
+TEST_F(DurableStateTest, StateFilesThatAreNotPlainFilesAreRefusedUnread) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+  EXPECT_EQ(o.status().errno_value(), EINVAL) << o.status().ToString();
+  std::filesystem::remove(path_);
+  std::filesystem::create_symlink("/dev/zero", path_);
+  o = DurableState::Open(TestOptions(), path_);
+  EXPECT_EQ(o.status().errno_value(), ELOOP) << o.status().ToString();
+  std::filesystem::remove(path_);
+  {
+    std::ofstream big(path_);
+  }
+  std::filesystem::resize_file(path_, kMaxStateFileSize + 1);  // sparse
+  o = DurableState::Open(TestOptions(), path_);
+  EXPECT_EQ(o.status().errno_value(), EFBIG) << o.status().ToString();
+}
+
+TEST_F(DurableStateTest, ADirectoryOthersMayWriteIsRefused) {
+  ASSERT_EQ(chmod(dir_.c_str(), 0777), 0);
+  Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+  EXPECT_EQ(o.status().errno_value(), EPERM) << o.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(path_));
+  // Sticky (as /tmp): allowed, the temporaries are O_EXCL with random names.
+  ASSERT_EQ(chmod(dir_.c_str(), 01777), 0);
+  EXPECT_TRUE(DurableState::Open(TestOptions(), path_).ok());
+}
+
+// The old temporary name: a link planted there is never followed.
+TEST_F(DurableStateTest, APlantedTemporaryLinkIsNotFollowed) {
+  const std::string victim = dir_ + "/victim";
+  { std::ofstream(victim) << "precious"; }
+  std::filesystem::create_symlink(victim, path_ + ".tmp");
+  ASSERT_TRUE(DurableState::Open(TestOptions(), path_).ok());
+  std::ifstream in(victim);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "precious");
 }
 
 TEST_F(DurableStateTest, AWriteThatFailsIsReportedAsEio) {

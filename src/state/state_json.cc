@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "base/json_depth.h"
 #include "matrix/mask_format.h"
 #include "matrix/mask_parse.h"
 
@@ -21,11 +22,18 @@ Status Bad(std::string_view where, std::string_view why) {
   return Status::Error(EINVAL, fmt::format("{}: {}", where, why));
 }
 
-std::string Crc32(const std::string& text) {
+std::string Crc32(std::string_view text) {
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32(crc, reinterpret_cast<const Bytef*>(text.data()),
               static_cast<uInt>(text.size()));
   return fmt::format("0x{:08x}", static_cast<uint32_t>(crc));
+}
+
+Json MdevToJson(const MdevRecord& m) {
+  return {{"uuid", m.uuid.ToString()},
+          {"apm", FormatMaskHex(m.apm)},
+          {"aqm", FormatMaskHex(m.aqm)},
+          {"adm", FormatMaskHex(m.adm)}};
 }
 
 Json StateToJson(const SystemState& st) {
@@ -36,12 +44,7 @@ Json StateToJson(const SystemState& st) {
                         {"driver_override", b.driver_override}});
   }
   Json mdevs = Json::array();
-  for (const MdevRecord& m : st.mdevs) {
-    mdevs.push_back({{"uuid", m.uuid.ToString()},
-                     {"apm", FormatMaskHex(m.apm)},
-                     {"aqm", FormatMaskHex(m.aqm)},
-                     {"adm", FormatMaskHex(m.adm)}});
-  }
+  for (const MdevRecord& m : st.mdevs) mdevs.push_back(MdevToJson(m));
   return {{"host", Json::parse(ap::FormatHostProfile(st.host))},
           {"apmask", FormatMaskHex(st.apmask)},
           {"aqmask", FormatMaskHex(st.aqmask)},
@@ -96,6 +99,17 @@ Result<const Json*> ListField(const Json& obj, const std::string& where,
   return v;
 }
 
+Result<MdevRecord> MdevFromJson(const Json& m, const std::string& at) {
+  VAP_ASSIGN_OR_RETURN(std::string uuid, StringField(m, at, "uuid"));
+  Result<Uuid> u = Uuid::Parse(uuid);
+  if (!u.ok()) return Bad(at + ".uuid", "not a UUID");
+  MdevRecord r{*u, {}, {}, {}};
+  VAP_ASSIGN_OR_RETURN(r.apm, MaskField(m, at, "apm"));
+  VAP_ASSIGN_OR_RETURN(r.aqm, MaskField(m, at, "aqm"));
+  VAP_ASSIGN_OR_RETURN(r.adm, MaskField(m, at, "adm"));
+  return r;
+}
+
 Result<SystemState> StateFromJson(const Json& j) {
   SystemState st;
   const std::string w = "state";
@@ -127,14 +141,7 @@ Result<SystemState> StateFromJson(const Json& j) {
   VAP_ASSIGN_OR_RETURN(const Json* mdevs, ListField(j, w, "mdevs"));
   for (size_t i = 0; i < mdevs->size(); ++i) {
     const std::string at = fmt::format("{}.mdevs[{}]", w, i);
-    const Json& m = (*mdevs)[i];
-    VAP_ASSIGN_OR_RETURN(std::string uuid, StringField(m, at, "uuid"));
-    Result<Uuid> u = Uuid::Parse(uuid);
-    if (!u.ok()) return Bad(at + ".uuid", "not a UUID");
-    MdevRecord r{*u, {}, {}, {}};
-    VAP_ASSIGN_OR_RETURN(r.apm, MaskField(m, at, "apm"));
-    VAP_ASSIGN_OR_RETURN(r.aqm, MaskField(m, at, "aqm"));
-    VAP_ASSIGN_OR_RETURN(r.adm, MaskField(m, at, "adm"));
+    VAP_ASSIGN_OR_RETURN(MdevRecord r, MdevFromJson((*mdevs)[i], at));
     st.mdevs.push_back(r);
   }
   return st;
@@ -152,6 +159,8 @@ std::string EncodeState(const SystemState& state) {
 }
 
 Result<SystemState> DecodeState(std::string_view text) {
+  if (!JsonDepthWithin(text))
+    return Status::Error(EINVAL, "nested too deeply to be a state file");
   Json file;
   try {
     file = Json::parse(text);
@@ -188,6 +197,67 @@ Result<SystemState> DecodeState(std::string_view text) {
                             want, got));
   }
   return StateFromJson(file["state"]);
+}
+
+std::string Crc32Hex(std::string_view text) { return Crc32(text); }
+
+std::string EncodeJournalRecord(const JournalRecord& r) {
+  Json j;
+  switch (r.kind) {
+    case JournalRecord::Kind::kBase:
+      j = {{"op", "base"}, {"snapshot", r.base}};
+      break;
+    case JournalRecord::Kind::kGlobal: {
+      SystemState global = r.global;
+      global.mdevs.clear();
+      j = {{"op", "global"}, {"state", StateToJson(global)}};
+      break;
+    }
+    case JournalRecord::Kind::kMdev:
+      j = {{"op", "mdev"}, {"mdev", MdevToJson(r.mdev)}};
+      break;
+    case JournalRecord::Kind::kRemove:
+      j = {{"op", "remove"}, {"uuid", r.mdev.uuid.ToString()}};
+      break;
+  }
+  const std::string body = j.dump();
+  return Crc32(body) + " " + body + "\n";
+}
+
+Result<JournalRecord> DecodeJournalRecord(std::string_view line) {
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  const size_t space = line.find(' ');
+  if (space == std::string_view::npos) return Bad("journal", "no checksum");
+  const std::string_view body = line.substr(space + 1);
+  if (line.substr(0, space) != Crc32(body))
+    return Bad("journal", "checksum mismatch");
+  if (!JsonDepthWithin(body, kMaxJsonDepth))
+    return Bad("journal", "nested too deeply");
+  const Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Bad("journal", "not JSON");
+  VAP_ASSIGN_OR_RETURN(std::string op, StringField(j, "journal", "op"));
+  JournalRecord r;
+  if (op == "base") {
+    r.kind = JournalRecord::Kind::kBase;
+    VAP_ASSIGN_OR_RETURN(r.base, StringField(j, "journal", "snapshot"));
+  } else if (op == "global") {
+    r.kind = JournalRecord::Kind::kGlobal;
+    VAP_ASSIGN_OR_RETURN(const Json* st, Field(j, "journal", "state"));
+    VAP_ASSIGN_OR_RETURN(r.global, StateFromJson(*st));
+  } else if (op == "mdev") {
+    r.kind = JournalRecord::Kind::kMdev;
+    VAP_ASSIGN_OR_RETURN(const Json* m, Field(j, "journal", "mdev"));
+    VAP_ASSIGN_OR_RETURN(r.mdev, MdevFromJson(*m, "journal.mdev"));
+  } else if (op == "remove") {
+    r.kind = JournalRecord::Kind::kRemove;
+    VAP_ASSIGN_OR_RETURN(std::string uuid, StringField(j, "journal", "uuid"));
+    Result<Uuid> u = Uuid::Parse(uuid);
+    if (!u.ok()) return Bad("journal.uuid", "not a UUID");
+    r.mdev.uuid = *u;
+  } else {
+    return Bad("journal.op", "unknown");
+  }
+  return r;
 }
 
 }  // namespace vap::state

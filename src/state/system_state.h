@@ -50,6 +50,9 @@ struct SystemState {
 // ap_attr_mutex, so no scan, (un)binding, mask store or assignment runs
 // meanwhile (docs/locking.md P1).
 SystemState Capture(System& system);
+// The same without the mdevs (`mdevs` empty): what a journal's "global"
+// record holds. Costs the bindings a user made, not the mdevs.
+SystemState CaptureGlobal(System& system);
 
 // Puts `state` onto a system freshly created from state.host, through the
 // same paths the stores take. The first step that fails is returned with
