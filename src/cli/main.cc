@@ -22,6 +22,7 @@ using rpc::Json;
 struct Globals {
   std::string socket = rpc::DefaultSocketPath();
   bool json = false;
+  double timeout = 30;  // seconds; 0: wait for ever
 };
 
 // What the chosen subcommand asks: a method, its params, a renderer.
@@ -50,7 +51,7 @@ int Fail(const std::string& what) {
 // vap sandbox; without --mount, the running vapd's mount.
 int Sandbox(const Globals& g, SandboxOptions options) {
   if (options.mount.empty()) {
-    Result<rpc::Client> client = rpc::Client::Connect(g.socket);
+    Result<rpc::Client> client = rpc::Client::Connect(g.socket, g.timeout);
     if (!client.ok()) {
       return Fail(fmt::format("{} (is vapd running? or give --mount DIR)",
                               client.status().ToString()));
@@ -65,7 +66,7 @@ int Sandbox(const Globals& g, SandboxOptions options) {
 }
 
 int Run(const Globals& g, const Request& req) {
-  Result<rpc::Client> client = rpc::Client::Connect(g.socket);
+  Result<rpc::Client> client = rpc::Client::Connect(g.socket, g.timeout);
   if (!client.ok()) {
     return Fail(fmt::format("{} (is vapd running? --socket PATH)",
                             client.status().ToString()));
@@ -231,6 +232,12 @@ int Main(int argc, char** argv) {
       ->type_name("PATH")
       ->capture_default_str();
   app.add_flag("--json", g.json, "Machine-readable output");
+  app.add_option("--timeout", g.timeout,
+                 "Give up when vapd does not answer within SECONDS (0: wait "
+                 "for ever)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   AddHost(app, req);
   AddGuest(app, req);
   AddSysfs(app, req);

@@ -135,7 +135,10 @@ void RegisterSysfs(rpc::Dispatcher& d, System& s) {
     return Json{{"written", n}};
   });
   d.Register("sysfs.list", [&s](const Json& p) -> Result<Json> {
-    const std::string path = p.value("path", "");
+    std::string path;
+    if (p.contains("path")) {
+      VAP_ASSIGN_OR_RETURN(path, String(p, "path"));
+    }
     VAP_ASSIGN_OR_RETURN(std::vector<sysfs::DirEntry> entries,
                          s.tree().List(path));
     Json out = Json::array();

@@ -9,7 +9,27 @@
 
 namespace vap::rpc {
 
-Result<Client> Client::Connect(const std::string& path) {
+namespace {
+
+void SetTimeouts(int fd, double seconds) {
+  if (seconds <= 0) return;
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(seconds);
+  tv.tv_usec = static_cast<suseconds_t>(
+      (seconds - static_cast<double>(tv.tv_sec)) * 1e6);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+Status Broken(int err) {
+  if (err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS)
+    return Status::Error(ETIMEDOUT, "vapd did not answer in time (--timeout)");
+  return Status::Error(EIO, "vapd closed the connection");
+}
+
+}  // namespace
+
+Result<Client> Client::Connect(const std::string& path, double timeout_s) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path)
@@ -17,8 +37,9 @@ Result<Client> Client::Connect(const std::string& path) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status::Error(errno, "socket");
+  SetTimeouts(fd, timeout_s);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    const int e = errno;
+    const int e = errno == EAGAIN || errno == EINPROGRESS ? ETIMEDOUT : errno;
     close(fd);
     return Status::Error(e, "cannot connect to vapd at " + path);
   }
@@ -41,7 +62,9 @@ Result<Reply> Client::Call(const std::string& method, const Json& params) {
     const ssize_t n =
         send(fd_, line.data() + off, line.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::Error(EIO, "vapd closed the connection");
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Broken(errno);
+    // Closed: it may have said why first ("too many connections"): read on.
+    if (n <= 0) break;
     off += static_cast<size_t>(n);
   }
   size_t nl;
@@ -49,7 +72,8 @@ Result<Reply> Client::Call(const std::string& method, const Json& params) {
     char chunk[65536];
     const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::Error(EIO, "vapd closed the connection");
+    if (n < 0) return Broken(errno);
+    if (n == 0) return Broken(0);
     buffer_.append(chunk, static_cast<size_t>(n));
   }
   const Json response =

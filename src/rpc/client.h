@@ -19,12 +19,17 @@ struct Reply {
 class Client {
  public:
   // ECONNREFUSED/ENOENT/EACCES if vapd is not there or not ours.
-  static Result<Client> Connect(const std::string& path);
+  // `timeout_s` (> 0) bounds the connect and each send and receive of a
+  // call: a vapd that is stopped or hung gives ETIMEDOUT, not a hang.
+  static Result<Client> Connect(const std::string& path,
+                                double timeout_s = 0);
   Client(Client&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   Client& operator=(Client&&) = delete;
   ~Client();
 
-  // EIO if the connection broke or the answer is not JSON-RPC.
+  // EIO if the connection broke or the answer is not JSON-RPC (a line
+  // vapd sent before closing, such as "too many connections", is the
+  // reply), ETIMEDOUT past the timeout.
   Result<Reply> Call(const std::string& method, const Json& params);
 
  private:

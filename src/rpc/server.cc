@@ -38,17 +38,39 @@ bool Answers(const sockaddr_un& addr) {
   return ok;
 }
 
-bool PeerAllowed(int fd) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+// The peer's credentials; false if they cannot be had.
+bool PeerOf(int fd, ucred* cred) {
+  socklen_t len = sizeof *cred;
+  return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0;
+}
+
+bool PeerAllowed(const ucred& cred) {
   return cred.uid == 0 || cred.uid == geteuid();
+}
+
+constexpr const char* kEaccesAnswer =
+    R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,)"
+    R"("message":"EACCES: only root or vapd's user may connect",)"
+    R"("data":{"errno":"EACCES","errno_value":13}}})"
+    "\n";
+constexpr const char* kBusyAnswer =
+    R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,)"
+    R"("message":"EAGAIN: too many connections to vapd; try again later",)"
+    R"("data":{"errno":"EAGAIN","errno_value":11}}})"
+    "\n";
+
+void SetTimeout(int fd, int option, std::chrono::milliseconds t) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(t.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
+  setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Listen(const std::string& path,
-                                               const Dispatcher& dispatcher) {
+                                               const Dispatcher& dispatcher,
+                                               ServerOptions options) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path)
@@ -81,15 +103,17 @@ Result<std::unique_ptr<Server>> Server::Listen(const std::string& path,
     unlink(path.c_str());
     return s;
   }
-  return std::unique_ptr<Server>(new Server(fd, wake, path, dispatcher));
+  return std::unique_ptr<Server>(
+      new Server(fd, wake, path, dispatcher, options));
 }
 
 Server::Server(int listen_fd, int wake_fd, std::string path,
-               const Dispatcher& dispatcher)
+               const Dispatcher& dispatcher, ServerOptions options)
     : listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       path_(std::move(path)),
-      dispatcher_(dispatcher) {
+      dispatcher_(dispatcher),
+      options_(options) {
   acceptor_ = std::thread([this] { AcceptLoop(); });
 }
 
@@ -141,52 +165,76 @@ void Server::AcceptLoop() {
     if (fds[1].revents != 0) return;
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    MutexLock lock(mu_);
-    ReapLocked();
-    if (stopped_ || connections_.size() >= kMaxConnections) {
-      close(fd);
+    // A refusal's answer never waits on its reader.
+    SetTimeout(fd, SO_SNDTIMEO, std::chrono::milliseconds(100));
+    ucred cred{};
+    if (!PeerOf(fd, &cred) || !PeerAllowed(cred)) {
+      Refuse(fd, kEaccesAnswer);
       continue;
     }
-    connections_.push_back(Connection{fd, {}, false});
+    MutexLock lock(mu_);
+    ReapLocked();
+    int from_peer = 0;
+    for (const Connection& c : connections_) from_peer += c.peer == cred.pid;
+    if (stopped_ || connections_.size() >= kMaxConnections ||
+        from_peer >= kMaxPerPeer) {
+      Refuse(fd, kBusyAnswer);
+      continue;
+    }
+    SetTimeout(fd, SO_SNDTIMEO, options_.request_timeout);
+    connections_.push_back(Connection{fd, cred.pid, {}, false});
     Connection* c = &connections_.back();
     c->thread = std::thread([this, c] { Serve(c); });
   }
 }
 
+void Server::Refuse(int fd, const char* answer) {
+  (void)WriteAll(fd, answer);
+  shutdown(fd, SHUT_RDWR);
+  close(fd);
+}
+
 void Server::Serve(Connection* c) {
   const int fd = c->fd;
-  if (!PeerAllowed(fd)) {
-    (void)WriteAll(
-        fd, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,)"
-            R"("message":"EACCES: only root or vapd's user may connect",)"
-            R"("data":{"errno":"EACCES","errno_value":13}}})"
-            "\n");
-  } else {
-    std::string buf;
-    char chunk[65536];
-    for (;;) {
-      const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      buf.append(chunk, static_cast<size_t>(n));
-      size_t start = 0;
-      bool ok = true;
-      for (size_t nl; ok && (nl = buf.find('\n', start)) != std::string::npos;
-           start = nl + 1) {
-        const std::string_view line(buf.data() + start, nl - start);
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        const std::string response = dispatcher_.HandleLine(line);
-        if (!response.empty()) ok = WriteAll(fd, response + "\n");
-      }
-      buf.erase(0, start);
-      if (!ok) break;
-      if (buf.size() > kMaxRequest) {
-        (void)WriteAll(fd,
-                       R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
-                       R"("message":"request larger than 1 MiB"}})"
-                       "\n");
-        break;
-      }
+  std::string buf;
+  char chunk[65536];
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point request_start{};  // of the partial request in buf
+  for (;;) {
+    // Idle between requests; bounded while a request is half sent.
+    std::chrono::milliseconds wait = options_.idle_timeout;
+    if (!buf.empty()) {
+      wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+          request_start + options_.request_timeout - Clock::now());
+      if (wait.count() <= 0) break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(wait.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;  // timed out (or failed): close
+    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (buf.empty()) request_start = Clock::now();
+    buf.append(chunk, static_cast<size_t>(n));
+    size_t start = 0;
+    bool ok = true;
+    for (size_t nl; ok && (nl = buf.find('\n', start)) != std::string::npos;
+         start = nl + 1) {
+      const std::string_view line(buf.data() + start, nl - start);
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      const std::string response = dispatcher_.HandleLine(line);
+      if (!response.empty()) ok = WriteAll(fd, response + "\n");
+    }
+    buf.erase(0, start);
+    if (!ok) break;
+    if (!buf.empty() && start > 0) request_start = Clock::now();
+    if (buf.size() > kMaxRequest) {
+      (void)WriteAll(fd,
+                     R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
+                     R"("message":"request larger than 1 MiB"}})"
+                     "\n");
+      break;
     }
   }
   shutdown(fd, SHUT_RDWR);

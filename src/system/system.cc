@@ -1,6 +1,9 @@
 #include "system/system.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
+#include <exception>
 
 namespace vap {
 
@@ -90,9 +93,19 @@ Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
   options.guest.firmware = &firmware_;
   options.guest.vcpu_pause = vcpu_pause_;
   options.vcpus = vcpus;
-  auto vm = std::make_shared<vm::Qemu>(vfio_, options);
-  const Status opened = vm->Realize(mdev);
-  if (opened.ok()) vm->StartVcpus();
+  std::shared_ptr<vm::Qemu> vm;
+  Status opened;
+  try {
+    vm = std::make_shared<vm::Qemu>(vfio_, options);
+    opened = vm->Realize(mdev);
+    if (opened.ok()) vm->StartVcpus();
+  } catch (const std::exception& e) {
+    // No memory or no thread (a limit): the name is given back, and the
+    // VM, if made, closes its device as it goes.
+    opened = Status::Error(
+        EAGAIN, fmt::format("cannot start guest '{}': {}", name, e.what()));
+    vm.reset();
+  }
   // The registry's lock is a leaf: a VM is never started, stopped or
   // destroyed under it.
   {

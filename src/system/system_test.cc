@@ -1,6 +1,8 @@
 #include "system/system.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace vap {
 namespace {
@@ -47,6 +49,33 @@ TEST_F(SystemTest, DefaultHostAsAfterBoot) {
   EXPECT_EQ(*tree().Read("bus/ap/ap_max_adapter_id"), "255\n");
   EXPECT_TRUE(tree().Lookup("devices/ap/card03/03.0047").ok());
   EXPECT_EQ(system_->profile().name, "default");
+}
+
+// A guest whose threads cannot be made (a process limit) fails with
+// EAGAIN and gives its name back: the same start works once threads can
+// be made again. In a child process, which drops to 'nobody' so that
+// RLIMIT_NPROC applies.
+void StartUnderAThreadLimit(System& system) {
+  rlimit old{};
+  if (getrlimit(RLIMIT_NPROC, &old) != 0) _exit(9);
+  const rlimit one{1, old.rlim_max};
+  if (setrlimit(RLIMIT_NPROC, &one) != 0) _exit(10);
+  if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534))
+    _exit(11);
+  const Status failed = system.StartGuest("vm1", kU, 2);
+  if (failed.errno_value() != EAGAIN) _exit(12);
+  if (!system.GuestNames().empty()) _exit(13);
+  if (system.StopGuest("vm1").errno_value() != ENOENT) _exit(14);
+  if (setrlimit(RLIMIT_NPROC, &old) != 0) _exit(15);
+  if (!system.StartGuest("vm1", kU, 2).ok()) _exit(16);  // not EEXIST
+  _exit(0);
+}
+
+TEST_F(SystemTest, AGuestThatCannotStartGivesItsNameBack) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to nobody";
+  MakeMdev();
+  EXPECT_EXIT(StartUnderAThreadLimit(*system_), ::testing::ExitedWithCode(0),
+              "");
 }
 
 TEST_F(SystemTest, GuestLifecycle) {
