@@ -22,6 +22,7 @@ constexpr Nanos kRequestPeriod = std::chrono::seconds(10);
 VfioAp::VfioAp(apbus::ApBus& bus, Logger& log, const Clock& clock)
     : bus_(bus), log_(log), clock_(clock) {
   MutexLock lock(mdevs_mu_);
+  owner_.assign(size_t{kMaxApId + 1} * (kMaxApId + 1), nullptr);
   // Without QCI the copy stays all zero: every guest is filtered to
   // nothing (spec/host.md 1.3).
   info_ = bus_.qci().value_or(ap::QciInfo{});
@@ -31,11 +32,22 @@ VfioAp::~VfioAp() = default;
 
 // --- Lookups -------------------------------------------------------------
 
+namespace {
+// Apqn::qid() of (apid, apqi), from the mask iterators' unsigned ids.
+size_t QidOf(unsigned apid, unsigned apqi) { return apid * 256 + apqi; }
+}  // namespace
+
 VfioAp::MdevState* VfioAp::FindMdevLocked(const Uuid& uuid) const {
-  for (const auto& m : mdevs_) {
-    if (m->uuid == uuid) return m.get();
+  auto it = by_uuid_.find(uuid);
+  return it == by_uuid_.end() ? nullptr : it->second;
+}
+
+void VfioAp::OwnLocked(const ApMask& apm, const ApMask& aqm,
+                       MdevState* owner) {
+  const std::vector<unsigned> apqis = aqm.Ids();
+  for (unsigned apid : apm.Ids()) {
+    for (unsigned apqi : apqis) owner_[QidOf(apid, apqi)] = owner;
   }
-  return nullptr;
 }
 
 // SAFETY (the four ...ForUpdate lookups): mdevs_ membership, an mdev's
@@ -51,10 +63,7 @@ VfioAp::MdevState* VfioAp::FindMdevForUpdate(const Uuid& uuid) const
 VfioAp::MdevState* VfioAp::MdevOfApqnForUpdate(Apqn apqn) const
     VAP_NO_THREAD_SAFETY_ANALYSIS {
   guests_mu_.AssertHeld();
-  for (const auto& m : mdevs_) {
-    if (m->matrix.HasApqn(apqn)) return m.get();
-  }
-  return nullptr;
+  return owner_[apqn.qid()];
 }
 
 VfioAp::Queue* VfioAp::QueueForUpdate(Apqn apqn) const
@@ -170,6 +179,10 @@ Status VfioAp::CreateMdev(const Uuid& uuid) {
   --available_instances_;
   const ApMatrix init = EmptyShadow(info_);
   mdevs_.push_front(std::make_unique<MdevState>(*this, uuid, init));
+  MdevState* m = mdevs_.front().get();
+  m->seq = next_seq_++;
+  by_uuid_[uuid] = m;
+  OwnLocked(m->matrix.apm(), m->matrix.aqm(), m);
   MdevChangedLocked(uuid);
   return Status::Ok();
 }
@@ -235,6 +248,8 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
   const std::vector<Queue*> linked = LinkedQueuesLocked(*m);
   (void)ResetQueuesLocked(linked);
   for (Queue* q : linked) UnlinkLocked(*q);
+  OwnLocked(m->matrix.apm(), m->matrix.aqm(), nullptr);
+  by_uuid_.erase(uuid);
   mdevs_.remove_if(
       [m](const std::unique_ptr<MdevState>& p) { return p.get() == m; });
   ++available_instances_;
@@ -302,12 +317,10 @@ Result<std::string> VfioAp::ShowApConfig(const Uuid& uuid) const {
 }
 
 std::string VfioAp::StatusOfLocked(Apqn apqn) const {
-  for (const auto& m : mdevs_) {
-    if (!m->matrix.HasApqn(apqn)) continue;
-    if (m->guest != nullptr && m->shadow_apcb.HasApqn(apqn)) return "in use\n";
-    return "assigned\n";
-  }
-  return "unassigned\n";
+  const MdevState* m = owner_[apqn.qid()];
+  if (m == nullptr) return "unassigned\n";
+  if (m->guest != nullptr && m->shadow_apcb.HasApqn(apqn)) return "in use\n";
+  return "assigned\n";
 }
 
 Result<std::string> VfioAp::ShowQueueStatus(Apqn apqn) const {
@@ -418,21 +431,26 @@ void VfioAp::CheckInvariants() const {
   MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
   BlockedTable expected = AllBlocked();
-  for (auto a = mdevs_.begin(); a != mdevs_.end(); ++a) {
-    for (auto b = std::next(a); b != mdevs_.end(); ++b) {
-      const bool shared = (*a)->matrix.apm().Intersects((*b)->matrix.apm()) &&
-                          (*a)->matrix.aqm().Intersects((*b)->matrix.aqm());
-      VAP_CHECK_MSG(!shared, "an APQN is in two mdevs");
-    }
+  // Every APQN's owner, worked out afresh: linear in the matrices.
+  std::vector<MdevState*> owner(owner_.size(), nullptr);
+  for (const auto& m : mdevs_) {
+    VAP_CHECK_MSG(by_uuid_.count(m->uuid) == 1 && by_uuid_.at(m->uuid) == m.get(),
+                  "the mdev index is out of date");
+    m->matrix.apm().ForEach([&](unsigned apid) {
+      m->matrix.aqm().ForEach([&](unsigned apqi) {
+        MdevState*& o = owner[QidOf(apid, apqi)];
+        VAP_CHECK_MSG(o == nullptr, "an APQN is in two mdevs");
+        o = m.get();
+      });
+    });
   }
+  VAP_CHECK_MSG(by_uuid_.size() == mdevs_.size(), "the mdev index is out of date");
+  VAP_CHECK_MSG(owner == owner_, "the APQN owner table is out of date");
   for (const auto& [qid, q] : queues_) {
-    const MdevState* owner = nullptr;
-    for (const auto& m : mdevs_) {
-      if (m->matrix.HasApqn(q->apqn)) owner = m.get();
-    }
-    VAP_CHECK_MSG(q->mdev == owner, "queue linked to the wrong mdev");
-    if (owner != nullptr) {
-      VAP_CHECK_MSG(owner->qtable.count(qid) == 1, "queue missing from qtable");
+    const MdevState* const o = owner[qid];
+    VAP_CHECK_MSG(q->mdev == o, "queue linked to the wrong mdev");
+    if (o != nullptr) {
+      VAP_CHECK_MSG(o->qtable.count(qid) == 1, "queue missing from qtable");
     }
     // I6: interrupt resources only while the queue's mdev has a guest.
     if (q->mdev == nullptr || q->mdev->guest == nullptr) {

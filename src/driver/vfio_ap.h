@@ -232,6 +232,7 @@ class VfioAp : public apbus::ApDriver {
     MdevState(VfioAp& d, const Uuid& u, const ApMatrix& init)
         : uuid(u), matrix(init), shadow_apcb(init), hook(d, u) {}
     const Uuid uuid;
+    uint64_t seq = 0;  // creation order: mdevs_ holds the newest first
     ApMatrix matrix;
     ApMatrix shadow_apcb;
     kvm::Guest* guest = nullptr;
@@ -250,6 +251,9 @@ class VfioAp : public apbus::ApDriver {
   };
 
   // vfio_ap.cc
+  // Makes `owner` (null: nobody) the owner of the APQNs apm x aqm.
+  void OwnLocked(const ApMask& apm, const ApMask& aqm, MdevState* owner)
+      VAP_REQUIRES(mdevs_mu_);
   // Tells the change observer (SetMdevChangeObserver) about `uuid`.
   void MdevChangedLocked(const Uuid& uuid) VAP_REQUIRES(mdevs_mu_);
   MdevState* FindMdevLocked(const Uuid& uuid) const VAP_REQUIRES(mdevs_mu_);
@@ -340,6 +344,14 @@ class VfioAp : public apbus::ApDriver {
   CondVar detached_;
   ap::QciInfo info_ VAP_GUARDED_BY(mdevs_mu_);  // matrix_dev->info
   std::list<std::unique_ptr<MdevState>> mdevs_ VAP_GUARDED_BY(mdevs_mu_);
+  // Indexes over mdevs_, so that nothing a store does costs in proportion
+  // to the number of mdevs: each mdev by UUID, and the mdev whose matrix
+  // holds each APQN (Apqn::qid()), which is a function because matrices
+  // never share an APQN (ValidateLocked). Both change with guests_mu_
+  // held as well, as membership and `matrix` do (D2).
+  std::map<Uuid, MdevState*> by_uuid_ VAP_GUARDED_BY(mdevs_mu_);
+  std::vector<MdevState*> owner_ VAP_GUARDED_BY(mdevs_mu_);
+  uint64_t next_seq_ VAP_GUARDED_BY(mdevs_mu_) = 0;
   std::map<uint16_t, std::unique_ptr<Queue>> queues_ VAP_GUARDED_BY(mdevs_mu_);
   BlockedTable blocked_ VAP_GUARDED_BY(mdevs_mu_) = AllBlocked();
   unsigned available_instances_ VAP_GUARDED_BY(mdevs_mu_) = kMaxMdevs;

@@ -58,12 +58,20 @@ Status VfioAp::ValidateLocked(const MdevState& m) const {
     return Status::Error(EADDRNOTAVAIL, "APQN reserved for the host");
   }
   // 3.2: in another mdev's matrix -> EADDRINUSE, logged per APQN for the
-  // first such mdev (newest first), on the assigning mdev.
-  for (const auto& other : mdevs_) {
-    if (other.get() == &m) continue;
+  // first such mdev in the list (the newest), on the assigning mdev. The
+  // owner table gives the candidates without a walk over every mdev.
+  const MdevState* other = nullptr;
+  const std::vector<unsigned> apqis = m.matrix.aqm().Ids();
+  for (unsigned apid : m.matrix.apm().Ids()) {
+    for (unsigned apqi : apqis) {
+      const MdevState* o = owner_[size_t{apid} * 256 + apqi];
+      if (o != nullptr && o != &m && (other == nullptr || o->seq > other->seq))
+        other = o;
+    }
+  }
+  if (other != nullptr) {
     const ApMask apm = m.matrix.apm() & other->matrix.apm();
     const ApMask aqm = m.matrix.aqm() & other->matrix.aqm();
-    if (apm.Empty() || aqm.Empty()) continue;
     apm.ForEach([&](unsigned apid) {
       aqm.ForEach([&](unsigned apqi) {
         log_.DevLog(
@@ -107,6 +115,11 @@ Status VfioAp::Assign(Mask which, const Uuid& uuid, std::string_view buf) {
     return s;
   }
   MdevChangedLocked(uuid);
+  if (which == Mask::kApm) {
+    OwnLocked(ApMask::Of({id}), m->matrix.aqm(), m);
+  } else {
+    OwnLocked(m->matrix.apm(), ApMask::Of({id}), m);
+  }
   if (which == Mask::kApm) {
     LinkAdapterLocked(*m, id);
   } else {
@@ -174,6 +187,11 @@ Status VfioAp::Unassign(Mask which, const Uuid& uuid, std::string_view buf) {
     return Status::Ok();
   }
   const ApMask one = ApMask::Of({id});
+  if (which == Mask::kApm) {
+    OwnLocked(one, m->matrix.aqm(), nullptr);
+  } else {
+    OwnLocked(m->matrix.apm(), one, nullptr);
+  }
   std::vector<Queue*> reset = which == Mask::kApm
                                   ? UnplugLocked(*m, one, ApMask())
                                   : UnplugLocked(*m, ApMask(), one);
@@ -218,9 +236,11 @@ Status VfioAp::StoreApConfig(const Uuid& uuid, std::string_view buf) {
   }
   const ApMask apm_added = parsed.apm.AndNot(old.apm());
   const ApMask aqm_added = parsed.aqm.AndNot(old.aqm());
+  OwnLocked(old.apm(), old.aqm(), nullptr);
   m->matrix.apm() = parsed.apm;
   m->matrix.aqm() = parsed.aqm;
   m->matrix.adm() = parsed.adm;
+  OwnLocked(m->matrix.apm(), m->matrix.aqm(), m);
   if (m->matrix.apm() != old.apm() || m->matrix.aqm() != old.aqm() ||
       m->matrix.adm() != old.adm()) {
     MdevChangedLocked(uuid);
