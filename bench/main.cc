@@ -75,6 +75,25 @@ std::vector<Line> Evaluate(const Recorder& r) {
       fmt::format("{:.1f} ms ({:.1f} us per guest; {:.1f} ms without mdevs)",
                   change / 1e6, change / 1e3 / 255, bare / 1e6),
       "", true);
+  const double small = r.ns("BM_DurableStore/mdevs:10");
+  const double large = r.ns("BM_DurableStore/mdevs:10000");
+  add("durable store (journal append + fdatasync): 10,000 mdevs vs 10",
+      small > 0 && large > 0,
+      fmt::format("{}x ({:.0f} us vs {:.0f} us)", Fixed(large / small, 2),
+                  large / 1000, small / 1000),
+      "<= 2x", large / small <= 2, "BM_DurableStore");
+  const std::string restart = "BM_Restart65536/iterations:1/manual_time";
+  const double restart_ns = r.ns(restart);
+  add("restart (restore of the state) with 65,536 mdevs", restart_ns > 0,
+      fmt::format("{:.2f} s", restart_ns / 1e9), "<= 10 s",
+      restart_ns <= 10e9);
+  const double check = r.counter(restart, "check_s");
+  add("`vap check` (driver invariants) with 65,536 mdevs", restart_ns > 0,
+      fmt::format("{:.3f} s", check), "<= 5 s", check <= 5);
+  const double per_mdev = r.counter(restart, "rss_per_mdev_bytes");
+  add("resident memory per mdev (65,536 mdevs)", restart_ns > 0,
+      fmt::format("{:.0f} bytes", per_mdev), "<= 4096 bytes",
+      per_mdev <= 4096);
   return out;
 }
 

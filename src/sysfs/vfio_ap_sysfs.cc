@@ -50,11 +50,101 @@ class QueueStatusEntries : public DynamicEntries {
   driver::VfioAp& driver_;
 };
 
+using StoreMethod = Status (driver::VfioAp::*)(const Uuid&, std::string_view);
+
+struct MdevStore {
+  const char* name;
+  StoreMethod method;
+};
+constexpr MdevStore kMdevStores[] = {
+    {"assign_adapter", &driver::VfioAp::AssignAdapter},
+    {"assign_control_domain", &driver::VfioAp::AssignControlDomain},
+    {"assign_domain", &driver::VfioAp::AssignDomain},
+    {"unassign_adapter", &driver::VfioAp::UnassignAdapter},
+    {"unassign_control_domain", &driver::VfioAp::UnassignControlDomain},
+    {"unassign_domain", &driver::VfioAp::UnassignDomain}};
+
 }  // namespace
+
+// An mdev directory's entries, but `remove` (stored: its store removes
+// its own node, RemoveSelf). The attributes ask the driver with the
+// mdev's UUID; once the mdev is gone they answer ENODEV, as a removed
+// node would.
+class VfioApSysfs::MdevEntries : public DynamicEntries {
+ public:
+  explicit MdevEntries(const VfioApSysfs& s) : s_(s) {}
+
+  std::vector<DirEntry> List(uint64_t) const override {
+    std::vector<DirEntry> out;
+    for (const char* n : {"ap_config", "control_domains", "guest_matrix",
+                          "matrix", "uevent"})
+      out.push_back({n, NodeType::kAttribute});
+    for (const MdevStore& st : kMdevStores)
+      out.push_back({st.name, NodeType::kAttribute});
+    for (const char* n : {"driver", "iommu_group", "mdev_type", "subsystem"})
+      out.push_back({n, NodeType::kSymlink});
+    return out;
+  }
+
+  std::optional<DynamicEntry> Find(uint64_t key,
+                                   std::string_view name) const override {
+    const std::optional<Uuid> u = s_.MdevOfKey(key);
+    if (!u) return std::nullopt;
+    const Uuid uuid = *u;
+    driver::VfioAp& d = s_.driver_;
+    for (const MdevStore& st : kMdevStores) {
+      if (name != st.name) continue;
+      return Attribute(kWo, nullptr,
+                       [&d, uuid, method = st.method](std::string_view buf) {
+                         return (d.*method)(uuid, buf);
+                       });
+    }
+    if (name == "ap_config") {
+      return Attribute(
+          kRw, [&d, uuid] { return d.ShowApConfig(uuid); },
+          [&d, uuid](std::string_view buf) { return d.StoreApConfig(uuid, buf); });
+    }
+    if (name == "control_domains")
+      return Attribute(kRo, [&d, uuid] { return d.ShowControlDomains(uuid); });
+    if (name == "matrix")
+      return Attribute(kRo, [&d, uuid] { return d.ShowMatrix(uuid); });
+    if (name == "guest_matrix")
+      return Attribute(kRo, [&d, uuid] { return d.ShowGuestMatrix(uuid); });
+    if (name == "uevent") {
+      return Attribute(
+          kRw,
+          [] {
+            return Text(
+                fmt::format("DRIVER=vfio_ap_mdev\nMDEV_TYPE={}\n", kTypeDir));
+          },
+          [](std::string_view) { return Status::Ok(); });
+    }
+    if (name == "mdev_type")
+      return Symlink(fmt::format("../mdev_supported_types/{}", kTypeDir));
+    if (name == "driver")
+      return Symlink("../../../../bus/mdev/drivers/vfio_ap_mdev");
+    if (name == "subsystem") return Symlink("../../../../bus/mdev");
+    if (name == "iommu_group")
+      return Symlink(fmt::format("../../../../kernel/iommu_groups/{}", key));
+    return std::nullopt;
+  }
+
+ private:
+  const VfioApSysfs& s_;
+};
+
+std::optional<Uuid> VfioApSysfs::MdevOfKey(uint64_t key) const {
+  MutexLock lock(mu_);
+  auto it = mdev_of_group_.find(static_cast<int>(key));
+  if (it == mdev_of_group_.end()) return std::nullopt;
+  return it->second;
+}
 
 VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
                          ApBusSysfs& bus_sysfs)
-    : tree_(tree), driver_(driver) {
+    : tree_(tree),
+      driver_(driver),
+      mdev_entries_(std::make_shared<MdevEntries>(*this)) {
   BuildMatrixDevice();
   bus_sysfs.AddQueueDriverEntries(
       "vfio_ap", std::make_shared<QueueStatusEntries>(driver_));
@@ -112,32 +202,10 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
     MutexLock lock(mu_);
     group = next_iommu_group_++;
     iommu_group_[uuid] = group;
+    mdev_of_group_[group] = uuid;
   }
-  const NodeRef dir = *tree_.MakeDir(matrix_, name);
-  driver::VfioAp& d = driver_;
-  using StoreMethod = Status (driver::VfioAp::*)(const Uuid&, std::string_view);
-  const std::pair<const char*, StoreMethod> stores[] = {
-      {"assign_adapter", &driver::VfioAp::AssignAdapter},
-      {"unassign_adapter", &driver::VfioAp::UnassignAdapter},
-      {"assign_domain", &driver::VfioAp::AssignDomain},
-      {"unassign_domain", &driver::VfioAp::UnassignDomain},
-      {"assign_control_domain", &driver::VfioAp::AssignControlDomain},
-      {"unassign_control_domain", &driver::VfioAp::UnassignControlDomain}};
-  for (const auto& [attr, method] : stores) {
-    AddAttribute(tree_, dir, attr, kWo, nullptr,
-                 [&d, uuid, method = method](std::string_view buf) {
-                   return (d.*method)(uuid, buf);
-                 });
-  }
-  AddAttribute(
-      tree_, dir, "ap_config", kRw, [&d, uuid] { return d.ShowApConfig(uuid); },
-      [&d, uuid](std::string_view buf) { return d.StoreApConfig(uuid, buf); });
-  AddAttribute(tree_, dir, "control_domains", kRo,
-               [&d, uuid] { return d.ShowControlDomains(uuid); });
-  AddAttribute(tree_, dir, "matrix", kRo,
-               [&d, uuid] { return d.ShowMatrix(uuid); });
-  AddAttribute(tree_, dir, "guest_matrix", kRo,
-               [&d, uuid] { return d.ShowGuestMatrix(uuid); });
+  const NodeRef dir = *tree_.MakeDynamicDir(matrix_, name, mdev_entries_,
+                                            static_cast<uint64_t>(group));
   // The store needs its own node for RemoveSelf; a weak reference, as the
   // node owns the store.
   auto self = std::make_shared<std::weak_ptr<Node>>();
@@ -149,19 +217,6 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
                  return RemoveStore(uuid, node, buf);
                });
   *self = *tree_.Lookup(fmt::format("devices/vfio_ap/matrix/{}/remove", name));
-  AddAttribute(
-      tree_, dir, "uevent", kRw,
-      [] {
-        return Text(
-            fmt::format("DRIVER=vfio_ap_mdev\nMDEV_TYPE={}\n", kTypeDir));
-      },
-      [](std::string_view) { return Status::Ok(); });
-  Link(tree_, dir, "mdev_type",
-       fmt::format("../mdev_supported_types/{}", kTypeDir));
-  Link(tree_, dir, "driver", "../../../../bus/mdev/drivers/vfio_ap_mdev");
-  Link(tree_, dir, "subsystem", "../../../../bus/mdev");
-  Link(tree_, dir, "iommu_group",
-       fmt::format("../../../../kernel/iommu_groups/{}", group));
   Link(tree_, type_devices_, name, "../../../" + name);
   Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
   const NodeRef group_dir =
@@ -191,6 +246,7 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
     MutexLock lock(mu_);
     group = iommu_group_[uuid];
     iommu_group_.erase(uuid);
+    mdev_of_group_.erase(group);
   }
   (void)tree_.Remove(fmt::format("kernel/iommu_groups/{}", group));
   (void)tree_.Remove("bus/mdev/devices/" + name);
