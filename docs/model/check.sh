@@ -58,7 +58,8 @@ for run in "${runs[@]}"; do
 done
 for run in "reverse-probe:-DSCENARIO=2 -DREVERSE_PROBE:assertion violated" \
            "reverse-probe-no-lockdep:-DSCENARIO=2 -DREVERSE_PROBE -DNO_LOCKDEP:invalid end state" \
-           "no-block:-DSCENARIO=1 -DNO_BLOCK:assertion violated (lo==hi)"; do
+           "no-block:-DSCENARIO=1 -DNO_BLOCK:assertion violated (lo==hi)" \
+           "commit-in-store:-DSCENARIO=1 -DCOMMIT_IN_STORE:assertion violated"; do
   IFS=: read -r name spin_flags expect <<<"$run"
   verify "mutant-$name" "$spin_flags" "$exhaustive" "-m100000"
   rc=$?

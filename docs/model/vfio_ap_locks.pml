@@ -3,12 +3,15 @@
  * for spin. One mdev, one guest with two vCPUs, and a thread for each
  * path that takes driver locks:
  *
- *   Store    assign/unassign and ap_config (with and without the guest)
+ *   Store    assign/unassign and ap_config (with and without the guest),
+ *            through an open file of the mount (its of->mutex held), and
+ *            the durable state's commit that follows it
  *   Qemu     open/attach, its main loop's request handler, close/detach
  *   Vcpu     SIE entry reading the APCB, and the PQAP(AQIC) intercept
  *   Bus      queue probe and remove, host configuration change
  *   Mask     apmask/aqmask stores: in_use, then re-binding
- *   Remove   mdev removal with the request loop
+ *   Remove   mdev removal with the request loop, through the `remove`
+ *            file (its own of->mutex held throughout)
  *
  * Checked: no deadlock and no invalid end state (every thread finishes;
  * vCPUs may stop at `end_idle`), the lock ranks (an acquire asserts that
@@ -21,9 +24,11 @@
  *   -DREVERSE_PROBE  the queue probe takes mdevs_lock before guests_lock
  *   -DNO_LOCKDEP     no rank asserts (with REVERSE_PROBE: a real deadlock)
  *   -DNO_BLOCK       publication writes without blocking the vCPUs
+ *   -DCOMMIT_IN_STORE the commit runs inside the store's driver locks
  */
 
 /* Ranks, outermost first (lock_rank.h). */
+#define R_OF     0    /* an open file's of->mutex (kOpenFile) */
 #define R_BQL    1
 #define R_SCAN   2
 #define R_ATTR   3
@@ -31,10 +36,13 @@
 #define R_GUESTS 5
 #define R_KVM    6
 #define R_MDEVS  7
+#define R_LEAF   8    /* the durable state's state_dirty and state_commit */
 
 #define NVCPU 2
 
 byte bql, scan_mu, attr_mu, guests_mu, kvm_mu, mdevs_mu; /* 0: free, else holder's _pid + 1 */
+byte of_store, of_remove;   /* two open files' of->mutex */
+byte dirty_mu, commit_mu;   /* leaves: never two at once */
 byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
 bool hook_writer;
 byte hook_wwait;
@@ -101,6 +109,27 @@ inline update_locks() {
   acquire(mdevs_mu, R_MDEVS)
 }
 
+/* The driver's change observer notes the mdev under mdevs_lock (P2). */
+inline note_change() {
+  acquire(dirty_mu, R_LEAF);
+  release(dirty_mu, R_LEAF)
+}
+
+/* DurableState::Commit after a store (P1, P2): the group-commit counters,
+ * the noted mdevs, the bus-wide capture, then each noted mdev. */
+inline commit() {
+  acquire(commit_mu, R_LEAF);
+  release(commit_mu, R_LEAF);
+  acquire(dirty_mu, R_LEAF);
+  release(dirty_mu, R_LEAF);
+  acquire(scan_mu, R_SCAN);
+  acquire(attr_mu, R_ATTR);
+  release(attr_mu, R_ATTR);
+  release(scan_mu, R_SCAN);
+  acquire(mdevs_mu, R_MDEVS);
+  release(mdevs_mu, R_MDEVS)
+}
+
 inline update_unlock() {
   release(mdevs_mu, R_MDEVS);
   if
@@ -138,11 +167,20 @@ proctype Store() {
   byte n = 0;
   do
   :: n < 1 ->
+     acquire(of_store, R_OF);       /* write(2) to the open file */
      acquire(attr_mu, R_ATTR);      /* assign_*, unassign_*, ap_config */
      update_locks();
+     note_change();
      plug();
+#ifdef COMMIT_IN_STORE
+     commit();
+#endif
      update_unlock();
      release(attr_mu, R_ATTR);
+#ifndef COMMIT_IN_STORE
+     commit();
+#endif
+     release(of_store, R_OF);
      n++
   :: else -> break
   od
@@ -268,6 +306,7 @@ proctype Mask() {
 proctype Remove() {
   byte held = 0;
   bool took_kvm;
+  acquire(of_remove, R_OF);        /* write(2) to `remove` */
   /* vfio_unregister_group_dev: ask until the device is closed */
   do
   :: update_locks();
@@ -287,8 +326,10 @@ proctype Remove() {
   dev_open == false;
   acquire(guests_mu, R_GUESTS);    /* final resets, unlink */
   acquire(mdevs_mu, R_MDEVS);
+  note_change();
   release(mdevs_mu, R_MDEVS);
-  release(guests_mu, R_GUESTS)
+  release(guests_mu, R_GUESTS);
+  release(of_remove, R_OF)
 }
 
 /* Scenarios, each searched exhaustively (check.sh): 1, the guest's life
