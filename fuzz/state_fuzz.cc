@@ -1,7 +1,10 @@
 // Fuzzes the state file decoder twice per input: as a whole file (almost
 // always refused: not JSON, not a state file, bad checksum) and as the
 // `state` object of a file with a matching checksum, which reaches every
-// field check. Anything decoded must encode and decode to itself.
+// field check. Anything decoded must encode and decode to itself. Then the
+// journal: the input as records after a valid header (replayed: applied
+// or refused with EINVAL), and as one record's JSON with a matching
+// checksum.
 #include <zlib.h>
 
 #include <cstddef>
@@ -11,6 +14,7 @@
 #include <string_view>
 
 #include "base/check.h"
+#include "state/journal.h"
 #include "state/state_json.h"
 
 namespace {
@@ -28,11 +32,37 @@ void Check(std::string_view text) {
   VAP_CHECK(*again == *s);
 }
 
+void CheckJournal(std::string_view input) {
+  vap::state::JournalRecord header;
+  header.kind = vap::state::JournalRecord::Kind::kBase;
+  header.base = "0x00000001";
+  const std::string journal =
+      vap::state::EncodeJournalRecord(header) + std::string(input);
+  vap::state::SystemState st;
+  const vap::Status replayed =
+      vap::state::ReplayJournal(journal, "0x00000001", &st);
+  VAP_CHECK(replayed.ok() || replayed.errno_value() == EINVAL);
+  // The input as one record's JSON, with its checksum right.
+  const std::string line =
+      vap::state::Crc32Hex(input) + " " + std::string(input);
+  const vap::Result<vap::state::JournalRecord> r =
+      vap::state::DecodeJournalRecord(line);
+  if (!r.ok()) {
+    VAP_CHECK(r.status().errno_value() == EINVAL);
+    return;
+  }
+  const vap::Result<vap::state::JournalRecord> again =
+      vap::state::DecodeJournalRecord(vap::state::EncodeJournalRecord(*r));
+  VAP_CHECK(again.ok());
+  VAP_CHECK(again->kind == r->kind);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   Check(input);
+  CheckJournal(input);
   const nlohmann::json body = nlohmann::json::parse(input, nullptr, false);
   if (body.is_discarded()) return 0;
   const std::string dumped = body.dump();

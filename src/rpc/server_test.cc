@@ -6,9 +6,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace vap::rpc {
 namespace {
@@ -21,7 +23,10 @@ class ServerTest : public ::testing::Test {
     dir_ = dir;
     path_ = dir_ + "/vapd.sock";
     d_.Register("echo", [](const Json& p) -> Result<Json> { return p; });
-    Result<std::unique_ptr<Server>> s = Server::Listen(path_, d_);
+    ServerOptions o;  // short, so the timeouts can be seen
+    o.idle_timeout = std::chrono::milliseconds(300);
+    o.request_timeout = std::chrono::milliseconds(300);
+    Result<std::unique_ptr<Server>> s = Server::Listen(path_, d_, o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(*s);
   }
@@ -92,6 +97,68 @@ TEST_F(ServerTest, SecondServerOnTheSamePathIsRefusedStaleOneReplaced) {
   server_->Stop();
   struct stat st {};
   EXPECT_NE(stat(path_.c_str(), &st), 0);  // removed on stop
+}
+
+// Reads what the server sends until it closes (or 2 s pass).
+std::string ReadToEnd(int fd) {
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+// Idle connections, and requests sent too slowly, are closed: nobody holds
+// a connection for ever by doing nothing.
+TEST_F(ServerTest, IdleAndSlowConnectionsAreClosed) {
+  const int idle = Connect();
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(ReadToEnd(idle), "");  // closed by the server
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  close(idle);
+  const int slow = Connect();
+  const std::string half = R"({"jsonrpc":"2.0","id":1,"method":"ec)";
+  ASSERT_EQ(send(slow, half.data(), half.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(half.size()));
+  EXPECT_EQ(ReadToEnd(slow), "");  // never finished: closed
+  close(slow);
+  // A connection in use stays.
+  const int busy = Connect();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NE(RoundTrip(busy, R"({"jsonrpc":"2.0","id":1,"method":"echo"})"
+                              "\n")
+                  .find("result"),
+              std::string::npos);
+    usleep(150000);  // each pause is under the idle timeout
+  }
+  close(busy);
+}
+
+// One process may hold kMaxPerPeer connections; more are answered EAGAIN
+// (not silently closed), and the others still work.
+TEST_F(ServerTest, ConnectionsPerProcessAreLimitedWithAnAnswer) {
+  // With the default timeouts: nothing is closed for idleness meanwhile.
+  server_.reset();
+  Result<std::unique_ptr<Server>> s = Server::Listen(path_, d_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  server_ = std::move(*s);
+  std::vector<int> held;
+  for (int i = 0; i < Server::kMaxPerPeer; ++i) held.push_back(Connect());
+  for (int fd : held) {
+    EXPECT_NE(RoundTrip(fd, R"({"jsonrpc":"2.0","id":1,"method":"echo"})"
+                            "\n")
+                  .find("result"),
+              std::string::npos);
+  }
+  const int extra = Connect();
+  const std::string answer = ReadToEnd(extra);
+  EXPECT_NE(answer.find("EAGAIN: too many connections"), std::string::npos)
+      << answer;
+  close(extra);
+  for (int fd : held) close(fd);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 # The attacks of docs/security.md against a real vapd, each with what must
 # hold: concurrent reads of one open file (as nobody), reads at an offset,
 # deep JSON, idle connections, a dead mount left by a crash, shutdown with
-# the mount held, SIGHUP, and state paths that are not plain files or sit
-# in a directory others can write.
+# the mount held, SIGHUP, state paths that are not plain files or sit in
+# a directory others can write, and a full disk under the state.
 #
 # usage: hardening_test.sh VAPD VAP VAP_ATTACK
 set -u
@@ -106,5 +106,34 @@ timeout 5 "$vapd" --socket "$tmp/s2" --state "$tmp/open/state.json" 2>"$tmp/err"
 grep -q "writable by other users" "$tmp/err" || fail "0777: $(cat "$tmp/err")"
 [ -e "$tmp/open/state.json" ] && fail "a state file was written in a 0777 directory"
 
-echo "hardening: concurrent pread, offset reads, deep JSON, idle connections, --timeout, shutdown with a holder, dead mount take-over, SIGHUP, state paths: all held"
+# 9. A full disk (a 256 KiB tmpfs, mounted in a private mount namespace
+# with its own vapd): the store fails with EIO and the cause is logged
+# with the path.
+mkdir "$tmp/small" "$tmp/sys3"
+unshare -m --propagation private bash -c '
+  small=$1 vapd=$2 mnt=$3 sock=$4 log=$5
+  mount -t tmpfs -o size=256k tmpfs "$small" || exit 3
+  "$vapd" --mount "$mnt" --socket "$sock" --state "$small/state.json" \
+    --time-scale 0.01 2>"$log" &
+  p=$!
+  for _ in $(seq 250); do [ -e "$mnt/bus/ap/apmask" ] && break; sleep 0.02; done
+  head -c 1M /dev/zero >"$small/fill" 2>/dev/null
+  # The journal'"'"'s last page may hold a record or two: store until one
+  # needs a new page.
+  st=0
+  for v in -5 +5 -5 +5 -5 +5 -5 +5; do
+    echo $v >"$mnt/bus/ap/apmask" 2>"$small.err" || { st=1; break; }
+  done
+  st=$((1 - st))
+  kill -TERM $p; wait $p
+  umount -l "$mnt" 2>/dev/null
+  exit $((st == 0 ? 0 : 4))
+' _ "$tmp/small" "$vapd" "$tmp/sys3" "$tmp/s3" "$tmp/vapd3.log"
+status=$?
+[ "$status" -eq 0 ] || fail "full disk: the store did not fail ($status)"
+grep -q "Input/output error" "$tmp/small.err" || fail "full disk: $(cat "$tmp/small.err")"
+grep -q "state not saved: .*state.json.journal: No space left on device" "$tmp/vapd3.log" ||
+  fail "full disk: not logged: $(cat "$tmp/vapd3.log")"
+
+echo "hardening: concurrent pread, offset reads, deep JSON, idle connections, --timeout, shutdown with a holder, dead mount take-over, SIGHUP, state paths, a full disk: all held"
 exit 0
