@@ -220,15 +220,6 @@ Status Tree::Remove(std::string_view path) {
   return Remove(node);
 }
 
-bool Tree::RemoveSelf(const NodeRef& node) {
-  VAP_CHECK_MSG(!node->transient, "RemoveSelf needs a stored node");
-  MutexLock lock(mu_);
-  if (node->removed || node == root_) return false;
-  node->removed = true;
-  if (NodeRef parent = node->parent.lock()) parent->children.erase(node->name);
-  return true;
-}
-
 NodeRef Tree::Child(const NodeRef& dir, std::string_view name) const {
   {
     MutexLock lock(mu_);

@@ -1,7 +1,7 @@
-// The attribute tree that vap serves as /sys (DESIGN.md "Tree under the
-// mount"): directories, attributes with show/store callbacks, and relative
-// symlinks, with kernfs semantics. The FUSE front end and the RPC server
-// both serve this tree; it knows nothing of either.
+// The attribute tree that vap serves as /sys (docs/sysfs-abi.md, "The tree
+// under the mount"): directories, attributes with show/store callbacks, and
+// relative symlinks, with kernfs semantics. The FUSE front end and the RPC
+// server both serve this tree; it knows nothing of either.
 //
 // kernfs rules reproduced (docs/sysfs-abi.md):
 // - Opening an attribute for writing when its mode has no write bit gives
@@ -18,8 +18,8 @@
 // - Removing a node waits until callbacks already running on it (or below
 //   it) have returned ("drain"); new callbacks on it fail with ENODEV, new
 //   lookups with ENOENT. A thread never waits for its own callbacks, so a
-//   store may remove the directory it lives in; RemoveSelf() lets exactly
-//   one of several concurrent writers win, as kernfs_remove_self does.
+//   store may remove the directory it lives in (the mdev `remove` store;
+//   who among concurrent writers removes is the store's business).
 //
 // Paths are relative to the tree's root ("bus/ap/apmask"); a leading '/',
 // repeated '/', "." and ".." are accepted. Symlinks are followed in every
@@ -140,9 +140,6 @@ class Tree {
   // running on them in other threads. ENOENT if already removed.
   Status Remove(const NodeRef& node) VAP_EXCLUDES(mu_);
   Status Remove(std::string_view path) VAP_EXCLUDES(mu_);
-  // For a store removing its own (stored) attribute: true for the one
-  // caller that removed it, false if it was already removed. Does not wait.
-  bool RemoveSelf(const NodeRef& node) VAP_EXCLUDES(mu_);
 
   // --- Lookup. ENOENT, ENOTDIR, ELOOP (more than 40 symlinks).
   Result<NodeRef> Lookup(std::string_view path, bool follow_last = true) const

@@ -212,13 +212,6 @@ TEST_F(TreeTest, RemoveTakesTheSubtree) {
   EXPECT_EQ(tree_.Remove("/").errno_value(), EINVAL);
 }
 
-TEST_F(TreeTest, RemoveSelfHasOneWinner) {
-  const NodeRef sink = *tree_.Lookup("devices/vfio_ap/matrix/sink");
-  EXPECT_TRUE(tree_.RemoveSelf(sink));
-  EXPECT_FALSE(tree_.RemoveSelf(sink));
-  EXPECT_EQ(Errno(tree_.Lookup("devices/vfio_ap/matrix/sink")), ENOENT);
-}
-
 TEST_F(TreeTest, PathOf) {
   EXPECT_EQ(tree_.PathOf(matrix_), "/devices/vfio_ap/matrix");
   EXPECT_EQ(tree_.PathOf(tree_.root()), "/");

@@ -66,18 +66,17 @@ constexpr MdevStore kMdevStores[] = {
 
 }  // namespace
 
-// An mdev directory's entries, but `remove` (stored: its store removes
-// its own node, RemoveSelf). The attributes ask the driver with the
+// An mdev directory's entries. The attributes ask the driver with the
 // mdev's UUID; once the mdev is gone they answer ENODEV, as a removed
-// node would.
+// node would. `remove` is gone while its store runs.
 class VfioApSysfs::MdevEntries : public DynamicEntries {
  public:
-  explicit MdevEntries(const VfioApSysfs& s) : s_(s) {}
+  explicit MdevEntries(VfioApSysfs& s) : s_(s) {}
 
   std::vector<DirEntry> List(uint64_t) const override {
     std::vector<DirEntry> out;
     for (const char* n : {"ap_config", "control_domains", "guest_matrix",
-                          "matrix", "uevent"})
+                          "matrix", "remove", "uevent"})
       out.push_back({n, NodeType::kAttribute});
     for (const MdevStore& st : kMdevStores)
       out.push_back({st.name, NodeType::kAttribute});
@@ -98,6 +97,13 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
                        [&d, uuid, method = st.method](std::string_view buf) {
                          return (d.*method)(uuid, buf);
                        });
+    }
+    if (name == "remove") {
+      if (s_.Removing(uuid)) return std::nullopt;
+      VfioApSysfs* s = &s_;
+      return Attribute(kWo, nullptr, [s, uuid](std::string_view buf) {
+        return s->RemoveStore(uuid, buf);
+      });
     }
     if (name == "ap_config") {
       return Attribute(
@@ -130,7 +136,7 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
   }
 
  private:
-  const VfioApSysfs& s_;
+  VfioApSysfs& s_;
 };
 
 std::optional<Uuid> VfioApSysfs::MdevOfKey(uint64_t key) const {
@@ -206,17 +212,6 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
   }
   const NodeRef dir = *tree_.MakeDynamicDir(matrix_, name, mdev_entries_,
                                             static_cast<uint64_t>(group));
-  // The store needs its own node for RemoveSelf; a weak reference, as the
-  // node owns the store.
-  auto self = std::make_shared<std::weak_ptr<Node>>();
-  AddAttribute(tree_, dir, "remove", kWo, nullptr,
-               [this, uuid, self](std::string_view buf) -> Status {
-                 NodeRef node = self->lock();
-                 if (node == nullptr)
-                   return Status::Error(ENODEV, "mdev is gone");
-                 return RemoveStore(uuid, node, buf);
-               });
-  *self = *tree_.Lookup(fmt::format("devices/vfio_ap/matrix/{}/remove", name));
   Link(tree_, type_devices_, name, "../../../" + name);
   Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
   const NodeRef group_dir =
@@ -225,17 +220,26 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
        "../../../../devices/vfio_ap/matrix/" + name);
 }
 
-Status VfioApSysfs::RemoveStore(const Uuid& uuid, const NodeRef& self,
-                                std::string_view buf) {
+bool VfioApSysfs::Removing(const Uuid& uuid) const {
+  MutexLock lock(mu_);
+  return removing_.count(uuid) != 0;
+}
+
+Status VfioApSysfs::RemoveStore(const Uuid& uuid, std::string_view buf) {
   VAP_ASSIGN_OR_RETURN(uint64_t value, ParseKstrtoul(buf));
   if (value == 0) return Status::Ok();
-  // A concurrent writer that lost the race returns at once, successfully.
-  if (!tree_.RemoveSelf(self)) return Status::Ok();
-  // Blocks while a guest holds the device (spec/host.md 6.4).
-  if (Status s = driver_.RemoveMdev(uuid); !s.ok()) {
-    return Status::Error(EAGAIN, s.message());
+  {
+    // A concurrent writer that lost the race returns at once,
+    // successfully (kernfs_remove_self()).
+    MutexLock lock(mu_);
+    if (!removing_.insert(uuid).second) return Status::Ok();
   }
-  TearDownMdev(uuid);
+  // Blocks while a guest holds the device (vfio_unregister_group_dev()).
+  Status removed = driver_.RemoveMdev(uuid);
+  if (removed.ok()) TearDownMdev(uuid);
+  MutexLock lock(mu_);
+  removing_.erase(uuid);
+  if (!removed.ok()) return Status::Error(EAGAIN, removed.message());
   return Status::Ok();
 }
 

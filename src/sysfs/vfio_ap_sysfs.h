@@ -1,14 +1,15 @@
-// vfio_ap in the sysfs tree (spec/host.md 2; DESIGN.md "Tree under the
-// mount"): the matrix device /sys/devices/vfio_ap/matrix with `features`
-// and the mdev type vfio_ap-passthrough, one directory per mdev with its
-// attributes and links, the bus/class links libvirt and mdevctl follow,
-// an IOMMU group per mdev, and each bound queue's `status`.
+// vfio_ap in the sysfs tree (docs/sysfs-abi.md, "The tree under the mount"):
+// the matrix device /sys/devices/vfio_ap/matrix with `features` and the mdev
+// type vfio_ap-passthrough, one directory per mdev with its attributes and
+// links, the bus/class links libvirt and mdevctl follow, an IOMMU group per
+// mdev, and each bound queue's `status`.
 #ifndef VAP_SYSFS_VFIO_AP_SYSFS_H_
 #define VAP_SYSFS_VFIO_AP_SYSFS_H_
 
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/mutex.h"
@@ -35,9 +36,11 @@ class VfioApSysfs {
   // The mdev whose directory has key `key` (its IOMMU group number).
   std::optional<Uuid> MdevOfKey(uint64_t key) const VAP_EXCLUDES(mu_);
   void BuildMdevDir(const Uuid& uuid) VAP_EXCLUDES(mu_);
-  // The mdev's `remove` store (spec/host.md 2.4).
-  Status RemoveStore(const Uuid& uuid, const NodeRef& self,
-                     std::string_view buf) VAP_EXCLUDES(mu_);
+  // The mdev's `remove` store (remove_store() in
+  // drivers/vfio/mdev/mdev_sysfs.c).
+  Status RemoveStore(const Uuid& uuid, std::string_view buf)
+      VAP_EXCLUDES(mu_);
+  bool Removing(const Uuid& uuid) const VAP_EXCLUDES(mu_);
   void TearDownMdev(const Uuid& uuid) VAP_EXCLUDES(mu_);
 
   Tree& tree_;
@@ -47,14 +50,17 @@ class VfioApSysfs {
       type_devices_;  // .../mdev_supported_types/vfio_ap-passthrough/devices
   NodeRef mdev_devices_;  // bus/mdev/devices
   NodeRef iommu_groups_;  // kernel/iommu_groups
-  // Every mdev directory's attributes and links but `remove` are
-  // computed (about 200 bytes saved per entry: 65,536 mdevs fit).
+  // Every mdev directory's attributes and links are computed (about
+  // 200 bytes saved per entry: 65,536 mdevs fit).
   std::shared_ptr<const DynamicEntries> mdev_entries_;
 
   // IOMMU group numbers; rank kLeaf.
   mutable Mutex mu_{LockRank::kLeaf, "vfio_ap_sysfs"};
   std::map<Uuid, int> iommu_group_ VAP_GUARDED_BY(mu_);
   std::map<int, Uuid> mdev_of_group_ VAP_GUARDED_BY(mu_);
+  // Mdevs whose `remove` store runs: one writer removes, as
+  // kernfs_remove_self() lets one win, and `remove` is gone meanwhile.
+  std::set<Uuid> removing_ VAP_GUARDED_BY(mu_);
   int next_iommu_group_ VAP_GUARDED_BY(mu_) = 0;
 };
 

@@ -4,6 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 namespace vap {
 namespace {
 
@@ -79,6 +83,31 @@ TEST_F(SystemTest, AGuestThatCannotStartGivesItsNameBack) {
   MakeMdev();
   EXPECT_EXIT(StartUnderAThreadLimit(*system_), ::testing::ExitedWithCode(0),
               "");
+}
+
+// Writers racing on an mdev's `remove`: one removes, the others return at
+// once, successfully (kernfs_remove_self()); `remove` is gone meanwhile.
+TEST_F(SystemTest, ConcurrentRemovalsOfOneMdevHaveOneWinner) {
+  MakeMdev();
+  const std::string remove =
+      "devices/vfio_ap/matrix/" + kU.ToString() + "/remove";
+  std::vector<sysfs::NodeRef> handles;
+  for (int i = 0; i < 4; ++i)
+    handles.push_back(*tree().Open(remove, false, true));
+  std::vector<std::thread> writers;
+  std::atomic<int> failed{0};
+  for (const sysfs::NodeRef& h : handles) {
+    writers.emplace_back([&, h] {
+      Result<size_t> n = tree().Write(h, "1\n");
+      // Before the removal: success; after it: ENODEV (a removed node).
+      if (!n.ok() && n.status().errno_value() != ENODEV) ++failed;
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_TRUE(system_->vfio().Mdevs().empty());
+  EXPECT_FALSE(tree().Lookup("devices/vfio_ap/matrix/" + kU.ToString()).ok());
+  system_->vfio().CheckInvariants();
 }
 
 TEST_F(SystemTest, GuestLifecycle) {
