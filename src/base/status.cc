@@ -1,5 +1,6 @@
 #include "base/status.h"
 
+#include <fmt/format.h>
 #include <string.h>
 
 #include "base/check.h"
@@ -19,13 +20,15 @@ std::string Status::ToString() const {
 
 std::string ErrnoName(int errno_value) {
   const char* name = strerrorname_np(errno_value);
-  if (name == nullptr) return "E" + std::to_string(errno_value);
+  // fmt rather than "E" + std::to_string(): g++ 12 at -O3 reports a
+  // false -Wrestrict in that concatenation (GCC bug 105329).
+  if (name == nullptr) return fmt::format("E{}", errno_value);
   return name;
 }
 
 std::string ErrnoDescription(int errno_value) {
   const char* text = strerrordesc_np(errno_value);
-  if (text == nullptr) return "Unknown error " + std::to_string(errno_value);
+  if (text == nullptr) return fmt::format("Unknown error {}", errno_value);
   return text;
 }
 
