@@ -1,7 +1,7 @@
 # cmake --install: bin/vapd and bin/vap (their own directories install
 # them), the in-process library as static archives, its headers under
 # include/vap/, and a CMake package: find_package(vap) gives vap::vap
-# (DESIGN.md "Interfaces").
+# (docs/architecture.md "Interface contract").
 include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 

@@ -1,5 +1,5 @@
 # Warning set shared by every vap target. clang adds the thread-safety
-# analysis (DESIGN.md "Concurrency"): with VAP_WERROR a missing or wrong
+# analysis (docs/locking.md "How to annotate"): with VAP_WERROR a missing or wrong
 # lock annotation fails the build. Tests skip the conversion warnings,
 # which gtest's comparison macros trip over.
 function(vap_target_warnings target)

@@ -1,5 +1,5 @@
 // Fuzzes vapd's JSON-RPC front: any request line, against a whole system
-// with every method of DESIGN.md registered, gets a well-formed JSON-RPC
+// with every method of docs/rpc.md registered, gets a well-formed JSON-RPC
 // response (or none for a notification), never a crash or an exception.
 // Methods that reach outside the process or start threads per call
 // (state.save with a path, guest.start, system.stop) are replaced by

@@ -1,9 +1,10 @@
 // Thousands of random operations on one host (fixed seeds): assignments,
 // ap_config, mask writes, bind/unbind, host configuration changes, faults,
-// guests coming and going. After every step the invariants of DESIGN.md
-// "Testing" that the driver owns are checked against the bus's and the
-// firmware's own view, and after every filter run the shadow is compared
-// with a from-scratch per-APQN filter.
+// guests coming and going. After every step the invariants of
+// docs/architecture.md ("Invariants and where they are checked") that the
+// driver owns are checked against the bus's and the firmware's own view, and
+// after every filter run the shadow is compared with a from-scratch per-APQN
+// filter.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -205,9 +206,9 @@ class DriverRandomTest : public HostFixture,
           linked += fmt::format(" {}:{}", Apqn::FromQid(qid).ToString(), rc);
         }
         // Adapters the guest had and the filter dropped are reset after
-        // filtering (spec/host.md 4.1) and stay out until the next filter
-        // run even if that reset made their queues passable again; the
-        // reference, computed afterwards, may keep them.
+        // filtering (vfio_ap_mdev_filter_matrix()'s callers) and stay out
+        // until the next filter run even if that reset made their queues
+        // passable again; the reference, computed afterwards, may keep them.
         const ApMask dropped_then_reset =
             ref.apm().AndNot(s.apm()) & prev_shadow_apm_;
         ASSERT_EQ(ref.apm().AndNot(dropped_then_reset), s.apm())

@@ -1,7 +1,6 @@
-// A whole vap host in process, as the example sessions of spec/host.md
-// section 10 assume it: firmware, AP bus with the zcrypt drivers and
-// vfio_ap, and the sysfs tree. Reads and writes go through the tree as
-// `cat` and `echo` would.
+// A whole vap host in process, as the example sessions (docs/sysfs-abi.md)
+// assume it: firmware, AP bus with the zcrypt drivers and vfio_ap, and the
+// sysfs tree. Reads and writes go through the tree as `cat` and `echo` would.
 #ifndef VAP_TESTS_HOST_FIXTURE_H_
 #define VAP_TESTS_HOST_FIXTURE_H_
 
@@ -24,8 +23,8 @@
 
 namespace vap {
 
-// The host of spec/host.md section 10: APXA, na = nd = 255, adapters 0x05
-// and 0x06 (CEX7C), usage and control domains 0x04, 0x47, 0xab, 0xff.
+// The example sessions' host: APXA, na = nd = 255, adapters 0x05 and 0x06
+// (CEX7C), usage and control domains 0x04, 0x47, 0xab, 0xff.
 inline ap::HostProfile Section10Profile() {
   Result<ap::HostProfile> p = ap::ParseHostProfile(R"({
     "name": "section10",

@@ -1,6 +1,7 @@
-// spec/host.md section 10, the example sessions, in order and byte for
-// byte, errno for errno, log line for log line. 10.7 and 10.9 use the
-// stand-in guest of src/kvm (the guest issue adds vCPUs).
+// The example sessions (docs/sysfs-abi.md, "Example sessions";
+// tests/integration/sessions/host-10.N.txt), in order and byte for byte,
+// errno for errno, log line for log line. 10.7 and 10.9 use the stand-in
+// guest of src/kvm (the guest issue adds vCPUs).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

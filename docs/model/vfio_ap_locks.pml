@@ -1,7 +1,7 @@
 /*
- * The vfio_ap lock protocol (docs/locking.md, DESIGN.md "Concurrency"),
- * for spin. One mdev, one guest with two vCPUs, and a thread for each
- * path that takes driver locks:
+ * The vfio_ap lock protocol (docs/locking.md: the ranks of L1 and the
+ * driver's locks), for spin. One mdev, one guest with two vCPUs, and a
+ * thread for each path that takes driver locks:
  *
  *   Store    assign/unassign and ap_config (with and without the guest),
  *            through an open file of the mount (its of->mutex held), and

@@ -1,6 +1,7 @@
 // The vap library's public entry point: a whole s390 host with the AP
 // bus, the vfio_ap driver, its sysfs tree and KVM guests, in process, as
-// vapd runs it without FUSE and JSON-RPC (DESIGN.md "Structure").
+// vapd runs it without FUSE and JSON-RPC (docs/architecture.md,
+// src/system).
 //
 //   #include <vap/vap.h>
 //   auto system = vap::System::Create(vap::SystemOptions{});

@@ -151,7 +151,8 @@ QueueStatus Firmware::AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib,
   QueueState* const q = ReadyLocked(apqn, QueueFunction::kAqic, &s);
   if (q == nullptr) return s;
   if (nib == 0) return QueueStatus::Rc(kRcInvalidAddress);
-  // Enabling again replaces the NIB and ISC (spec/guest.md 9.5).
+  // Enabling again replaces the NIB and ISC (as vfio_ap_irq_enable()
+  // expects when a guest re-enables with a new NIB).
   q->irq_enabled = true;
   q->isc = isc;
   q->nib = nib;

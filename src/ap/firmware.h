@@ -1,7 +1,8 @@
-// The AP firmware of one host: its configuration (what PQAP(QCI)
-// reports), its cards, and one queue per configured (adapter, usage
-// domain), each a small state machine answering TAPQ, RAPQ, ZAPQ and
-// AQIC with the architected status word (spec/guest.md 3.1, 4.1).
+// The AP firmware of one host: its configuration (what PQAP(QCI) reports),
+// its cards, and one queue per configured (adapter, usage domain), each a
+// small state machine answering TAPQ, RAPQ, ZAPQ and AQIC with the
+// architected status word (struct ap_queue_status and the
+// ap_tapq()/ap_zapq()/ap_aqic() wrappers in arch/s390/include/asm/ap.h).
 //
 // Queue state machine (every function first checks, in order):
 //   adapter or domain not in the configuration      -> RC 0x01

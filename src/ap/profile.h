@@ -1,6 +1,6 @@
 // Host profiles: what AP hardware a vap host has (docs/host-profile.md).
-// A profile is JSON, or one of the built-ins of DESIGN.md: `default`,
-// `full` and `legacy`.
+// A profile is JSON, or one of the built-ins: `default`, `full` and
+// `legacy`.
 #ifndef VAP_AP_PROFILE_H_
 #define VAP_AP_PROFILE_H_
 

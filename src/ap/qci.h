@@ -1,5 +1,5 @@
 // QciInfo: the host's AP configuration as PQAP(QCI) reports it (the
-// kernel's struct ap_config_info; spec/host.md 1.3).
+// kernel's struct ap_config_info in arch/s390/include/asm/ap.h).
 #ifndef VAP_AP_QCI_H_
 #define VAP_AP_QCI_H_
 

@@ -1,5 +1,6 @@
 // The AP queue status word and response codes that AP instructions
-// return in GR1 (arch/s390/include/asm/ap.h; spec/guest.md 3.1, 4.1).
+// return in GR1 (arch/s390/include/asm/ap.h; the response codes'
+// AP_RESPONSE_* names are in drivers/s390/crypto/ap_bus.h).
 #ifndef VAP_AP_QUEUE_STATUS_H_
 #define VAP_AP_QUEUE_STATUS_H_
 

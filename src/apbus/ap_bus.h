@@ -1,5 +1,5 @@
-// The host's AP bus (drivers/s390/crypto/ap_bus.c; spec/host.md 1.9, 2.7,
-// 5.1-5.5): the AP configuration as QCI reports it, card and queue devices,
+// The host's AP bus (drivers/s390/crypto/ap_bus.c, ap_card.c, ap_queue.c):
+// the AP configuration as QCI reports it, card and queue devices,
 // apmask/aqmask, driver binding, bus scans.
 //
 // Binding rules. A card binds to a driver whose id table matches it
@@ -68,7 +68,7 @@ class ApBus {
   void UnregisterDriver(ApDriver& drv) VAP_EXCLUDES(scan_mu_, devices_mu_);
   std::vector<std::string> DriverNames() const VAP_EXCLUDES(devices_mu_);
 
-  // --- Scans (spec/host.md 5.5). Synchronous, as a write to `scans` is.
+  // --- Scans (ap_scan_bus()). Synchronous, as a write to `scans` is.
   void Scan() VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
   // Periodic scans every config_time seconds (model time), and scans asked
   // for with RequestScan(), on a worker thread. Off until started.
@@ -76,7 +76,7 @@ class ApBus {
   void RequestScan() VAP_EXCLUDES(worker_mu_);
   uint64_t scans() const VAP_EXCLUDES(devices_mu_);
 
-  // --- apmask / aqmask (spec/host.md 2.7).
+  // --- apmask / aqmask (apmask_store(), aqmask_store() and their shows).
   Mutex& attr_mu() VAP_RETURN_CAPABILITY(attr_mu_) { return attr_mu_; }
   // ap_scan_bus_mutex, for a consistent look at the bindings (durable
   // state); nothing binds or unbinds while it is held.
@@ -161,7 +161,7 @@ class ApBus {
   uint8_t max_adapter_id() const { return max_adapter_id_; }
   uint8_t max_domain_id() const { return max_domain_id_; }
 
-  // --- Other bus attributes (spec/host.md 2.7.4).
+  // --- Other bus attributes (the rest of ap_bus.c's bus attributes).
   int ap_domain() const VAP_EXCLUDES(devices_mu_);
   // ap_domain store: sscanf "%i"; 0..max and set in aqmask, else EINVAL.
   Status SetApDomain(std::string_view buf) VAP_EXCLUDES(attr_mu_, devices_mu_);

@@ -1,4 +1,4 @@
-// ApBus: the bus scan (ap_scan_bus; spec/host.md 5.5).
+// ApBus: the bus scan (ap_scan_bus() in drivers/s390/crypto/ap_bus.c).
 #include <fmt/format.h>
 
 #include "apbus/ap_bus.h"

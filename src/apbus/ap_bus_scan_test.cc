@@ -1,4 +1,6 @@
-// Bus scans and host configuration changes (spec/host.md 5.5).
+// Bus scans and host configuration changes (ap_scan_bus() in
+// drivers/s390/crypto/ap_bus.c, with the drivers' on_config_changed and
+// on_scan_complete callbacks).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

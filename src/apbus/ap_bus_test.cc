@@ -1,4 +1,6 @@
-// Binding, masks and the driver directories (spec/host.md 2.7, 10.1, 10.6).
+// Binding, masks and the driver directories (apmask_store(),
+// aqmask_store(), ap_device_probe() in drivers/s390/crypto/ap_bus.c; the
+// example sessions host-10.1 and host-10.6 of docs/sysfs-abi.md).
 #include "apbus/ap_bus.h"
 
 #include <gmock/gmock.h>
@@ -65,7 +67,7 @@ TEST_F(ApBusTest, BindingsAreIncompleteBeforeTheFirstScan) {
 }
 
 TEST_F(ApBusTest, ClearingMaskBitsHandsQueuesToVfio) {
-  // spec/host.md 10.1, with and without a vfio_ap driver.
+  // Example session host-10.1, with and without a vfio_ap driver.
   ASSERT_TRUE(bus_.WriteApmask("-5,-6\n").ok());
   ASSERT_TRUE(bus_.WriteAqmask("-4,-0x47,-0xab,-0xff\n").ok());
   EXPECT_EQ(
@@ -100,7 +102,7 @@ TEST_F(ApBusTest, MaskParseErrorsChangeNothing) {
 }
 
 TEST_F(ApBusTest, InUseRefusesToReserveWithEbusy) {
-  // spec/host.md 10.6: an mdev holds (5,4) and (7,4).
+  // Example session host-10.6: an mdev holds (5,4) and (7,4).
   ASSERT_TRUE(bus_.RegisterDriver(vfio_).ok());
   ASSERT_TRUE(bus_.WriteApmask("-5,-6").ok());
   ASSERT_TRUE(bus_.WriteAqmask("-4,-0x47,-0xab,-0xff").ok());

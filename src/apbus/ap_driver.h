@@ -1,9 +1,9 @@
-// ApDriver: the interface an AP device driver offers the AP bus (the
-// kernel's struct ap_driver; spec/host.md 5). The bus calls these with its
-// scan/bind lock (ap_scan_bus_mutex, rank kApScanBus) held and no leaf
-// lock, except InUse, which it calls holding ap_attr_mutex (rank kApAttr),
-// as the kernel's apmask/aqmask stores do. Drivers must outlive the bus's
-// use of them (register, then unregister before destroying).
+// ApDriver: the interface an AP device driver offers the AP bus (the kernel's
+// struct ap_driver in drivers/s390/crypto/ap_bus.h). The bus calls these with
+// its scan/bind lock (ap_scan_bus_mutex, rank kApScanBus) held and no leaf
+// lock, except InUse, which it calls holding ap_attr_mutex (rank kApAttr), as
+// the kernel's apmask/aqmask stores do. Drivers must outlive the bus's use of
+// them (register, then unregister before destroying).
 //
 // This layer never includes a driver: src/driver implements this for
 // vfio_ap, src/apbus/zcrypt.h for the host's default drivers.

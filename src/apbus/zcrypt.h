@@ -1,7 +1,7 @@
 // The host's default AP drivers, zcrypt's cex4card and cex4queue, as far
 // as vfio_ap and the tools see them: they take what apmask/aqmask reserve
 // for the host, and keep the `online` state that lszcrypt and chzcrypt
-// read and write (spec/clients.md 2.2).
+// read and write (s390-tools' zconf/zcrypt/lszcrypt.c and chzcrypt.c).
 #ifndef VAP_APBUS_ZCRYPT_H_
 #define VAP_APBUS_ZCRYPT_H_
 

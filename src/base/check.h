@@ -1,6 +1,6 @@
-// VAP_CHECK: a broken invariant is a bug, and a bug aborts (STYLE.md
-// "Errors"). Active in every build type. VAP_DCHECK is for checks too
-// costly for Release builds.
+// VAP_CHECK: a broken invariant is a bug, and a bug aborts
+// (docs/architecture.md, "Errors"). Active in every build type. VAP_DCHECK is
+// for checks too costly for Release builds.
 #ifndef VAP_BASE_CHECK_H_
 #define VAP_BASE_CHECK_H_
 

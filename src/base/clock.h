@@ -1,4 +1,4 @@
-// Injected time (DESIGN.md "Fidelity policy"): firmware delays (a queue
+// Injected time (docs/fidelity.md, "Policy"): firmware delays (a queue
 // reset takes about 20 ms), reset verification polling and the 10 s
 // device-request period all read and wait on a Clock, so tests and
 // benchmarks run them on a fast or virtual clock instead of sleeping.

@@ -39,7 +39,8 @@ struct Held {
   HoldMode mode;
 };
 
-// Deep enough for every path in DESIGN.md (at most 7 ranks) with margin.
+// Deep enough for every path in docs/locking.md (at most 7 ranks) with
+// margin.
 constexpr int kMaxHeld = 16;
 
 struct HeldStack {

@@ -1,9 +1,9 @@
 // Lock ranks and the run-time order checker (a small lockdep).
 //
 // docs/locking.md L1: a thread may take a lock only if its rank is above
-// every rank it already holds. Ranks follow DESIGN.md "Concurrency",
-// outermost first. Locks of equal rank never nest: two guests' kvm->lock,
-// or any two leaf locks, are never held together.
+// every rank it already holds. Ranks follow the table of L1, outermost first.
+// Locks of equal rank never nest: two guests' kvm->lock, or any two leaf
+// locks, are never held together.
 //
 // The checker keeps a per-thread stack of held locks. It is compiled in
 // when VAP_LOCK_RANK_CHECKS is 1 (every build type but Release) and

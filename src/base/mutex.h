@@ -1,6 +1,6 @@
 // vap's locks: Mutex, RwSemaphore, CondVar and their scoped guards.
 //
-// Use only these (STYLE.md rule 2): libstdc++'s std::mutex carries no
+// Use only these (docs/locking.md L3): libstdc++'s std::mutex carries no
 // capability attributes and std::lock_guard is invisible to clang's
 // -Wthread-safety. Every lock has a LockRank and a name; in builds with
 // VAP_LOCK_RANK_CHECKS an acquisition out of rank order aborts

@@ -1,9 +1,10 @@
 // Status: success, or an errno value with a message.
 //
-// The behaviour vap reproduces is specified in errno (spec/host.md 2.8),
+// The behaviour vap reproduces is specified in errno (docs/sysfs-abi.md),
 // so errors carry errno codes through the library. They become `-errno`
 // or a byte count only in src/sysfs, wire errors only in src/rpc, and
-// exit codes only in src/cli (STYLE.md "Errors"). No exceptions.
+// exit codes only in src/cli (docs/architecture.md, "Errors"). No
+// exceptions.
 #ifndef VAP_BASE_STATUS_H_
 #define VAP_BASE_STATUS_H_
 

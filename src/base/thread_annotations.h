@@ -1,7 +1,7 @@
 // Clang thread-safety analysis attributes (-Wthread-safety), as in
 // abseil's base/thread_annotations.h. Other compilers see nothing.
 //
-// Policy (STYLE.md "Locks and invariants"):
+// Policy (docs/locking.md L3):
 // - Every field protected by a lock is VAP_GUARDED_BY(that lock).
 // - Every helper that expects a lock held is VAP_REQUIRES(lock) (or
 //   VAP_REQUIRES_SHARED) and its name ends in `Locked`.

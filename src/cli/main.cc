@@ -1,4 +1,5 @@
-// vap: the command for a running vapd (DESIGN.md "Interfaces", vap).
+// vap: the command for a running vapd (docs/architecture.md, "Interface
+// contract").
 // Speaks JSON-RPC on vapd's socket. Exit codes: 0 success, 1 the
 // operation failed (the error is printed), 2 usage error.
 #include <fmt/format.h>
@@ -269,7 +270,7 @@ int Main(int argc, char** argv) {
   sb->add_option("command", sandbox.command, "-- CMD [ARG...]")->required();
   sb->footer("Example: vap sandbox -- mdevctl types");
   sb->callback([&req] { req.sandbox = true; });
-  app.add_subcommand("check", "Check vapd's invariants (DESIGN.md Testing)")
+  app.add_subcommand("check", "Check the driver's invariants in vapd (docs/architecture.md)")
       ->callback([&req] {
         req = Req("system.check", Json::object(), [](const Json& r) {
           return fmt::format("invariants hold ({} mdevs, {} guests)\n",

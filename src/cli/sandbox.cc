@@ -31,7 +31,8 @@ std::string Errno(const std::string& what) {
   return fmt::format("{}: {}", what, strerror(errno));
 }
 
-// The folders mdevctl 1.2.0 checks for at start (spec/clients.md 1.2).
+// The folders mdevctl 1.2.0 checks for at start (it refuses to run
+// without them, naming a packaging error).
 bool PrepareMdevctlDir(const std::string& dir, std::string* error) {
   std::error_code ec;
   for (const char* sub : {"scripts.d/callouts", "scripts.d/notifiers"}) {

@@ -1,8 +1,10 @@
 // vap sandbox: run a command in a private mount namespace in which a vapd
-// mount is /sys and a private directory is /etc/mdevctl.d, so that real
-// tools (mdevctl 1.2.0, lszcrypt, scripts) work unchanged against vap
-// (DESIGN.md "Interfaces", spec/clients.md 1.2, 1.9). The host's /sys and
-// /etc are never touched: every mount lives and dies with the namespace.
+// mount is /sys and a private directory is /etc/mdevctl.d, so that real tools
+// (mdevctl 1.2.0, lszcrypt, scripts) work unchanged against vap
+// (docs/architecture.md, "Interface contract"; mdevctl 1.2.0 refuses to start
+// unless /etc/mdevctl.d/scripts.d/{callouts,notifiers} exist). The host's
+// /sys and /etc are never touched: every mount lives and dies with the
+// namespace.
 #ifndef VAP_CLI_SANDBOX_H_
 #define VAP_CLI_SANDBOX_H_
 

@@ -1,5 +1,6 @@
 // vapd's body: parse the flags, build the System, mount it, wait for a
-// signal, shut down cleanly (DESIGN.md "Interfaces", vapd).
+// signal, shut down cleanly (docs/architecture.md, "Interface contract":
+// vapd).
 #ifndef VAP_DAEMON_DAEMON_H_
 #define VAP_DAEMON_DAEMON_H_
 

@@ -1,5 +1,5 @@
 // vapd: the vap daemon. Serves an s390 host's AP and vfio_ap sysfs at
-// --mount with FUSE (DESIGN.md "Interfaces").
+// --mount with FUSE (docs/architecture.md, "Interface contract").
 #include <CLI/CLI.hpp>
 
 #include "daemon/daemon.h"

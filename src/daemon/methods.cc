@@ -326,7 +326,7 @@ void RegisterGuests(rpc::Dispatcher& d, System& s) {
 }
 
 // A method whose effect is durable: after it succeeded, the state is
-// committed before the answer goes out (DESIGN.md, --state).
+// committed before the answer goes out (--state; docs/state.md).
 rpc::Handler Durable(state::DurableState* state, rpc::Handler h) {
   if (!state) return h;
   return [state, h = std::move(h)](const Json& p) -> Result<Json> {
@@ -387,9 +387,9 @@ void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
                 {"mount", info.mount},
                 {"socket", info.socket}};
   });
-  // DESIGN.md "Testing": the driver's invariants (a violation is a bug:
-  // vapd aborts with the reason, as a kernel BUG_ON would) and no vCPU
-  // ever saw a half-published APCB.
+  // docs/architecture.md, "Invariants": the driver's invariants (a violation
+  // is a bug: vapd aborts with the reason, as a kernel BUG_ON would) and no
+  // vCPU ever saw a half-published APCB.
   d.Register("system.check", [&s](const Json&) -> Result<Json> {
     s.vfio().CheckInvariants();
     uint64_t torn = 0;

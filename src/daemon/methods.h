@@ -1,5 +1,5 @@
-// The JSON-RPC methods of DESIGN.md "Interfaces" over a System. Their
-// params and results are documented in docs/rpc.md.
+// The JSON-RPC methods of vapd's interface contract (docs/architecture.md)
+// over a System. Their params and results are documented in docs/rpc.md.
 #ifndef VAP_DAEMON_METHODS_H_
 #define VAP_DAEMON_METHODS_H_
 

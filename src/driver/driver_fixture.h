@@ -1,6 +1,7 @@
-// The host of spec/host.md section 10 with vfio_ap loaded and the queues
-// of adapters 5 and 6 x domains 4, 0x47, 0xab, 0xff given to vfio_ap (10.1),
-// for the driver's unit tests. Resets run on an auto-advancing clock.
+// The reference host of the example sessions (docs/sysfs-abi.md) with
+// vfio_ap loaded and the queues of adapters 5 and 6 x domains 4, 0x47,
+// 0xab, 0xff given to vfio_ap (as session host-10.1 does), for the
+// driver's unit tests. Resets run on an auto-advancing clock.
 #ifndef VAP_DRIVER_DRIVER_FIXTURE_H_
 #define VAP_DRIVER_DRIVER_FIXTURE_H_
 

@@ -1,7 +1,8 @@
 // Why is a guest missing AP resources? For an mdev: every assigned
 // adapter, usage domain and control domain that is not in the guest's
 // view (the shadow APCB, or nothing without a guest), each with its reason
-// and what would put it back (DESIGN.md "vap explain").
+// and what would put it back (`vap explain`, docs/architecture.md,
+// "Interface contract").
 #ifndef VAP_DRIVER_EXPLAIN_H_
 #define VAP_DRIVER_EXPLAIN_H_
 

@@ -18,8 +18,9 @@ namespace vap::driver {
 // code of their last reset.
 using ReferenceQueueTable = std::unordered_map<uint16_t, uint8_t>;
 
-// spec/host.md 4.1 step by step; returns the new shadow APM and AQM (and
-// the maxima) in `shadow`, and the APIDs filtered out of the previous one.
+// vfio_ap_mdev_filter_matrix() step by step, one APQN at a time as the
+// kernel loops; returns the new shadow APM and AQM (and the maxima) in
+// `shadow`, and the APIDs filtered out of the previous one.
 ApMask ReferenceFilterMatrix(const ApMatrix& matrix, const ap::QciInfo& info,
                              const ReferenceQueueTable& qtable,
                              ApMatrix* shadow);

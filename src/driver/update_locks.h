@@ -1,6 +1,7 @@
-// The kernel's "update locks" helpers (spec/host.md 7.2): guests_lock,
-// then the kvm->lock of the guest concerned if there is one, then
-// mdevs_lock, released in reverse. One class per shape:
+// The kernel's "update locks" helpers (drivers/s390/crypto/vfio_ap_ops.c,
+// Documentation/arch/s390/vfio-ap-locking.rst): guests_lock, then the
+// kvm->lock of the guest concerned if there is one, then mdevs_lock,
+// released in reverse. One class per shape:
 //   MdevUpdateLocks   for an mdev (get_update_locks_for_mdev)
 //   GuestUpdateLocks  for a guest (get_update_locks_for_kvm)
 //   ApqnUpdateLocks   by APQN: the mdev whose matrix holds it

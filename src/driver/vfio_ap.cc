@@ -24,7 +24,8 @@ VfioAp::VfioAp(apbus::ApBus& bus, Logger& log, const Clock& clock)
   MutexLock lock(mdevs_mu_);
   owner_.assign(size_t{kMaxApId + 1} * (kMaxApId + 1), nullptr);
   // Without QCI the copy stays all zero: every guest is filtered to
-  // nothing (spec/host.md 1.3).
+  // nothing (vfio_ap_matrix_dev_create() in vfio_ap_drv.c queries QCI only
+  // with facility 12).
   info_ = bus_.qci().value_or(ap::QciInfo{});
 }
 
@@ -188,7 +189,7 @@ Status VfioAp::CreateMdev(const Uuid& uuid) {
 }
 
 void VfioAp::RequestLocked(MdevState& m) {
-  // The vfio core's request callback (spec/host.md 6.4 step 2), with the
+  // The vfio core's request callback (vfio_ap_mdev_request()), with the
   // update locks held: the guest loses its AP resources at once.
   if (m.guest != nullptr) {
     m.guest->kvm_mu().AssertHeld();

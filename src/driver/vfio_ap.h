@@ -1,9 +1,10 @@
 // The vfio_ap driver (drivers/s390/crypto/vfio_ap_*.c): the matrix device
 // (the kernel's ap_matrix_dev), its mediated devices and their adapter x
 // domain matrices, the shadow APCB each guest is given, the queues bound
-// to vfio_ap, and the AP bus driver callbacks (spec/host.md 1-7).
+// to vfio_ap, and the AP bus driver callbacks (vfio_ap_drv.c,
+// vfio_ap_ops.c).
 //
-// Lock order (DESIGN.md "Concurrency", docs/locking.md):
+// Lock order (docs/locking.md L1 and D1):
 //   ap_attr_mutex (the bus's) -> guests_mu_ -> a guest's kvm->lock ->
 //   mdevs_mu_; the helpers in update_locks.h take them in the kernel's
 //   shapes (for an mdev, for a guest, by APQN, for a queue).
@@ -68,8 +69,8 @@ struct MdevInfo {
 
 class VfioAp : public apbus::ApDriver {
  public:
-  // Takes the host's QCI from `bus` (spec/host.md 1.3). Register it with
-  // the bus to have queues bound. All references must outlive it.
+  // Takes the host's QCI from `bus` (the kernel's matrix_dev->info). Register
+  // it with the bus to have queues bound. All references must outlive it.
   VfioAp(apbus::ApBus& bus, Logger& log, const Clock& clock);
   ~VfioAp() override;
   VfioAp(const VfioAp&) = delete;
@@ -90,7 +91,8 @@ class VfioAp : public apbus::ApDriver {
   void OnScanComplete(const ap::QciInfo& cur, const ap::QciInfo& prev) override
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
-  // --- The mdev type (spec/host.md 2.4, 6.1, 6.4).
+  // --- The mdev type (the mdev core's drivers/vfio/mdev/mdev_sysfs.c, with
+  // vfio_ap_mdev_probe() and vfio_ap_mdev_remove()).
   unsigned available_instances() const VAP_EXCLUDES(mdevs_mu_);
   // EEXIST if the UUID is taken, EUSERS if no instance is left.
   Status CreateMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
@@ -102,7 +104,8 @@ class VfioAp : public apbus::ApDriver {
   std::vector<Uuid> Mdevs() const VAP_EXCLUDES(mdevs_mu_);
   Result<MdevInfo> Mdev(const Uuid& uuid) const VAP_EXCLUDES(mdevs_mu_);
 
-  // --- The mdev attributes (spec/host.md 2.5), given the bytes written.
+  // --- The mdev attributes (assign_adapter_store() and its siblings in
+  // vfio_ap_ops.c), given the bytes written.
   // Each returns the kernel's errno; ENODEV too if the mdev is gone.
   Status AssignAdapter(const Uuid& uuid, std::string_view buf);
   Status UnassignAdapter(const Uuid& uuid, std::string_view buf);
@@ -119,22 +122,23 @@ class VfioAp : public apbus::ApDriver {
       VAP_EXCLUDES(mdevs_mu_);
   Result<std::string> ShowApConfig(const Uuid& uuid) const
       VAP_EXCLUDES(mdevs_mu_);
-  // A bound queue's `status` (spec/host.md 2.6); ENODEV if not bound.
+  // A bound queue's `status` (status_show() in vfio_ap_ops.c); ENODEV if
+  // not bound.
   Result<std::string> ShowQueueStatus(Apqn apqn) const VAP_EXCLUDES(mdevs_mu_);
   // The matrix device's `features`.
   static std::string Features() { return "guest_matrix hotplug ap_config\n"; }
 
   // --- The guest side, as far as the driver goes (open_device and
-  // close_device, spec/host.md 6.2-6.3). EINVAL without a guest (no KVM
-  // associated with the device); ENODEV for an unknown mdev; EBUSY if the
-  // mdev is already open; EPERM if the guest already has another mdev. A
-  // guest without crypto gets nothing attached.
+  // close_device: vfio_ap_mdev_set_kvm() and vfio_ap_mdev_unset_kvm()).
+  // EINVAL without a guest (no KVM associated with the device); ENODEV for an
+  // unknown mdev; EBUSY if the mdev is already open; EPERM if the guest
+  // already has another mdev. A guest without crypto gets nothing attached.
   // ENODEV also once the mdev is being removed.
   Status Attach(const Uuid& uuid, kvm::Guest* guest)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   void Detach(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
-  // --- VFIO ioctls (vfio_ap_vfio.cc, spec/guest.md 5.3), all under
+  // --- VFIO ioctls (vfio_ap_vfio.cc; vfio_ap_mdev_ioctl()), all under
   // mdevs_lock. ENODEV for an unknown mdev.
   // VFIO_DEVICE_GET_INFO: EINVAL if argsz < 16.
   Result<VfioDeviceInfo> GetDeviceInfo(const Uuid& uuid, uint32_t argsz) const
@@ -150,14 +154,15 @@ class VfioAp : public apbus::ApDriver {
   // VFIO_DEVICE_RESET: resets every linked queue; EIO if any failed.
   Status ResetDevice(const Uuid& uuid) VAP_EXCLUDES(mdevs_mu_);
 
-  // --- PQAP(AQIC) (vfio_ap_aqic.cc, spec/guest.md 3.4-3.7): the handler
-  // the mdev's hook calls, with the guest's hook semaphore held for
-  // reading; it takes mdevs_lock only. False: "not supported" (no GISA).
+  // --- PQAP(AQIC) (vfio_ap_aqic.cc; the kernel's handle_pqap(),
+  // vfio_ap_irq_enable() and vfio_ap_irq_disable()): the handler the mdev's
+  // hook calls, with the guest's hook semaphore held for reading; it takes
+  // mdevs_lock only. False: "not supported" (no GISA).
   bool HandleAqic(const Uuid& uuid, kvm::Guest& guest, kvm::PqapRegs* regs)
       VAP_EXCLUDES(mdevs_mu_);
-  // The dma_unmap callback (spec/guest.md 3.8): the user unmapped guest
-  // memory [iova, iova + length); every queue of the mdev whose NIB lies
-  // there gets the AQIC disable sequence. The guest is not told.
+  // The dma_unmap callback (vfio_ap_mdev_dma_unmap()): the user unmapped
+  // guest memory [iova, iova + length); every queue of the mdev whose NIB
+  // lies there gets the AQIC disable sequence. The guest is not told.
   void DmaUnmap(const Uuid& uuid, uint64_t iova, uint64_t length)
       VAP_EXCLUDES(mdevs_mu_);
   // Guest pages pinned for notification-indicator bytes, per page.
@@ -167,8 +172,9 @@ class VfioAp : public apbus::ApDriver {
   std::optional<std::pair<uint64_t, uint8_t>> QueueIrq(Apqn apqn) const
       VAP_EXCLUDES(mdevs_mu_);
 
-  // --- Queue reset (spec/host.md 5.6): the longest vfio_ap waits for one
-  // reset to settle before giving up (the kernel waits for ever).
+  // --- Queue reset (vfio_ap_mdev_reset_queue(), apq_reset_check()): the
+  // longest vfio_ap waits for one reset to settle before giving up (the
+  // kernel waits for ever).
   void set_reset_timeout(Nanos timeout) VAP_EXCLUDES(mdevs_mu_);
   // Shutdown: every reset verification in progress or to come gives up at
   // its next step (within 20 ms of model time), as if it had timed out,
@@ -307,7 +313,8 @@ class VfioAp : public apbus::ApDriver {
   ap::QueueStatus AqicDisableLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
   // Up to 5 TAPQs, 20 ms apart, until the queue's I bit is off.
   void WaitIrqOffLocked(const Queue& q) VAP_REQUIRES(mdevs_mu_);
-  // Releases the queue's recorded ISC and NIB pin (spec/guest.md 3.7).
+  // Releases the queue's recorded ISC and NIB pin
+  // (vfio_ap_free_aqic_resources()).
   void ReleaseIrqLocked(Queue& q) VAP_REQUIRES(mdevs_mu_);
   // For a queue leaving its mdev without a reset: disables its interrupts
   // (the AQIC disable sequence) if it has any, releasing the resources.

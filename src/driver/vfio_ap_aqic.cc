@@ -1,7 +1,8 @@
 // VfioAp: PQAP(AQIC), the guest's interrupt control for a queue
-// (spec/guest.md 3.4-3.7), and the release of a queue's interrupt
-// resources. With the 2026 fix of spec/guest.md 11.2: a failed enable
-// releases the page and ISC it took (the kernel leaked them).
+// (handle_pqap(), vfio_ap_irq_enable() and vfio_ap_irq_disable() in
+// drivers/s390/crypto/vfio_ap_ops.c), and the release of a queue's
+// interrupt resources. With quirk 2 of docs/fidelity.md fixed: a failed
+// enable releases the page and ISC it took (the kernel leaked them).
 #include <fmt/format.h>
 
 #include "driver/vfio_ap.h"
@@ -25,7 +26,8 @@ bool VfioAp::HandleAqic(const Uuid& uuid, kvm::Guest& guest,
   MdevState* m = FindMdevLocked(uuid);
   const Apqn apqn = Apqn::FromQid(static_cast<uint16_t>(regs->gr0));
   if (m != nullptr && m->guest == &guest) {
-    // The queue table, not the shadow, decides (spec/guest.md 3.4 step 6).
+    // The queue table, not the shadow, decides, as in the kernel's
+    // handle_pqap() (docs/fidelity.md quirk 9).
     auto it = m->qtable.find(apqn.qid());
     if (it != m->qtable.end()) {
       Queue& q = *it->second;

@@ -1,5 +1,8 @@
-// spec/guest.md section 9, the PQAP(AQIC) scenarios, on M = {5,6} x
-// {4,0xab} opened by guest V (format 2, APIE, GISA, facilities on).
+// PQAP(AQIC) from a guest, case by case (APQN not assigned, bad NIB,
+// enable and re-enable, the host answering 0x07 or busy, disable, no GISA,
+// no device open, KVM's checks, a second mdev, no KVM, unmapped NIB), on
+// M = {5,6} x {4,0xab} opened by guest V (format 2, APIE, GISA, facilities
+// on).
 #include <gtest/gtest.h>
 
 #include "driver/driver_fixture.h"

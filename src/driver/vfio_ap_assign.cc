@@ -1,5 +1,7 @@
-// VfioAp: the six assign/unassign stores and ap_config (spec/host.md 2.5,
-// 3). Locks first, then the parse, then the checks in the kernel's order.
+// VfioAp: the six assign/unassign stores and ap_config
+// (assign_adapter_store() and its siblings, ap_config_store() and
+// vfio_ap_mdev_validate_masks() in drivers/s390/crypto/vfio_ap_ops.c). Locks
+// first, then the parse, then the checks in the kernel's order.
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -201,7 +203,9 @@ Status VfioAp::Unassign(Mask which, const Uuid& uuid, std::string_view buf) {
     q->mdev = nullptr;
     UpdatePassableLocked(*q);
   }
-  // The filter is not re-run (spec/host.md 4.5).
+  // The filter is not re-run, as in the kernel's unassign stores (a kept
+  // quirk: an adapter filtered out earlier comes back only at the next
+  // filter run).
   return Status::Ok();
 }
 

@@ -1,6 +1,9 @@
 // VfioAp as an AP bus driver: queue probe and remove, in_use, and the
-// host configuration callbacks (spec/host.md 5.1-5.5, with the 2026 fixes
-// of 5.9).
+// host configuration callbacks (vfio_ap_mdev_probe_queue(),
+// vfio_ap_mdev_remove_queue(), vfio_ap_mdev_resource_in_use(),
+// vfio_ap_on_cfg_changed() and vfio_ap_on_scan_complete() in
+// drivers/s390/crypto/vfio_ap_ops.c), with the 2026 fixes
+// (docs/fidelity.md, "Baseline and fixes").
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -25,7 +28,8 @@ Status VfioAp::Probe(const apbus::ApDevice& dev) {
   if (m == nullptr) return Status::Ok();
   LinkLocked(*m, q);
   // A host-config addition pending for this mdev: the scan's end will
-  // filter and plug (spec/host.md 5.1 step 3).
+  // filter and plug (as vfio_ap_mdev_probe_queue() defers to
+  // vfio_ap_on_scan_complete()).
   if (m->apm_add.Any() || m->aqm_add.Any()) return Status::Ok();
   FilterAndPlugLocked(*m, /*filter_cdoms=*/false);
   return Status::Ok();
@@ -39,7 +43,7 @@ void VfioAp::Remove(const apbus::ApDevice& dev) {
   MdevState* m = q->mdev;
   if (m != nullptr && m->shadow_apcb.HasApqn(apqn)) {
     // The guest loses the whole adapter, then its queues are reset
-    // (spec/host.md 5.2 step 2).
+    // (vfio_ap_mdev_remove_queue()).
     m->shadow_apcb.apm().Clear(apqn.apid);
     UpdateGuestApcbLocked(*m);
     (void)ResetQueuesLocked(QueuesOfApidsLocked(*m, ApMask::Of({apqn.apid})));

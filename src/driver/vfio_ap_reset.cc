@@ -1,12 +1,13 @@
-// VfioAp: queue reset (spec/host.md 5.6, spec/guest.md 4). All ZAPQs are
-// issued first; then every queue's verification job runs: each 20 ms a
-// TAPQ, and a new ZAPQ when the reset must be repeated, until the queue
-// settles. The kernel runs the jobs on a work queue while the caller
-// waits for them holding its locks; vap steps all the jobs of one
-// reset in the waiting thread, one round every 20 ms of model time, so
-// they still proceed in parallel and every access to a queue stays
-// under mdevs_lock (docs/locking.md R1). A job gives up after
-// reset_timeout_ instead of waiting for ever (docs/fidelity.md).
+// VfioAp: queue reset (vfio_ap_mdev_reset_queue(), apq_reset_check() and
+// vfio_ap_mdev_reset_queues() in drivers/s390/crypto/vfio_ap_ops.c). All
+// ZAPQs are issued first; then every queue's verification job runs: each
+// 20 ms a TAPQ, and a new ZAPQ when the reset must be repeated, until the
+// queue settles. The kernel runs the jobs on a work queue while the caller
+// waits for them holding its locks; vap steps all the jobs of one reset in
+// the waiting thread, one round every 20 ms of model time, so they still
+// proceed in parallel and every access to a queue stays under mdevs_lock
+// (docs/locking.md R1). A job gives up after reset_timeout_ instead of
+// waiting for ever (docs/fidelity.md).
 #include <fmt/format.h>
 
 #include "driver/vfio_ap.h"
@@ -72,7 +73,8 @@ void VfioAp::VerifyResetsLocked(std::vector<Queue*> pending) {
         next.push_back(q);
       } else {
         // Released when the reset settles, and also when it fails or
-        // times out (the kernel kept them then: spec/guest.md 11.4, fixed).
+        // times out (the kernel kept them then: docs/fidelity.md quirk 4,
+        // fixed).
         ReleaseIrqLocked(*q);
       }
     }

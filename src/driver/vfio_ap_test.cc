@@ -1,5 +1,5 @@
-// The driver through its API, on the section 10 host: host events, resets,
-// attach rules, invariants.
+// The driver through its API, on the example sessions' host
+// (docs/sysfs-abi.md): host events, resets, attach rules, invariants.
 #include "driver/vfio_ap.h"
 
 #include <gmock/gmock.h>
@@ -71,7 +71,8 @@ TEST_F(VfioApTest, LastDomainAndControlDomainRemovalsUpdateTheGuest) {
 }
 
 TEST_F(VfioApTest, ConfigChangeWithDetachedMdevsIsHarmless) {
-  // The kernel dereferenced a NULL guest here (spec/host.md 5.9).
+  // The kernel dereferenced a NULL guest here (vfio_ap_mdev_cfg_remove()
+  // took kvm->lock of every mdev; docs/fidelity.md quirk 7).
   MakeU1();
   ASSERT_TRUE(vfio_.CreateMdev(kU2).ok());
   ASSERT_TRUE(bus_.RemoveAdapter(5).ok());

@@ -1,5 +1,5 @@
-// VfioAp: the VFIO ioctls of an mdev (spec/guest.md 5.3), all under
-// mdevs_lock.
+// VfioAp: the VFIO ioctls of an mdev (vfio_ap_mdev_ioctl() in
+// drivers/s390/crypto/vfio_ap_ops.c), all under mdevs_lock.
 #include <cerrno>
 
 #include "driver/vfio_ap.h"

@@ -1,5 +1,9 @@
-// spec/guest.md section 9, the VFIO scenarios (13-17, 20, 26-28) on
-// M = {5,6} x {4,0xab} opened by guest V with both eventfds registered.
+// The VFIO side of a guest, case by case (device info and SET_IRQS
+// validation, hot unplug with its config-change signal, device resets with
+// busy, in-progress, deconfigured and invalid queues, hot plug and unplug
+// by bind, unbind and assign, removal while in use, host configuration
+// changes, format-0 guests, ap_config steps), on M = {5,6} x {4,0xab}
+// opened by guest V with both eventfds registered.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -127,7 +131,7 @@ TEST_F(VfioTest, S17_ResetOfAnInvalidApqnReleasesTheRecord) {
   ASSERT_TRUE(fw_.RemoveUsageDomain(4).ok());
   EXPECT_EQ(vfio_.ResetDevice(kU1).errno_value(), EIO);
   EXPECT_TRUE(Logged(log_, "PQAP/ZAPQ for 05.0004 failed with invalid rc=1"));
-  // Released, unlike the kernel (spec/guest.md 11.4).
+  // Released, unlike the kernel (docs/fidelity.md quirk 4).
   EXPECT_EQ(vfio_.QueueIrq(Apqn(5, 4))->second, 0xff);
   EXPECT_TRUE(vfio_.PinnedPages(kU1).empty());
 }

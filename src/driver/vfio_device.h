@@ -1,7 +1,8 @@
-// The VFIO device interface of a vfio_ap mdev (spec/guest.md 5.3-5.5):
-// the ioctls' arguments and results, and the eventfds QEMU registers for
-// the device-request IRQ (index 0) and the config-change IRQ (index 1)
-// (base/event_fd.h).
+// The VFIO device interface of a vfio_ap mdev (vfio_ap_mdev_ioctl() and
+// vfio_ap_mdev_request() in drivers/s390/crypto/vfio_ap_ops.c; the ABI of
+// include/uapi/linux/vfio.h): the ioctls' arguments and results, and the
+// eventfds QEMU registers for the device-request IRQ (index 0) and the
+// config-change IRQ (index 1) (base/event_fd.h).
 #ifndef VAP_DRIVER_VFIO_DEVICE_H_
 #define VAP_DRIVER_VFIO_DEVICE_H_
 

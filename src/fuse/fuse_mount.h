@@ -1,6 +1,6 @@
 // FuseMount: serves a sysfs tree at a directory with libfuse3, so that
-// bind-mounting the directory over /sys satisfies real tools (DESIGN.md
-// "Tree under the mount", docs/sysfs-abi.md).
+// bind-mounting the directory over /sys satisfies real tools
+// (docs/sysfs-abi.md, "The tree under the mount").
 //
 // What the mount does, as sysfs does: modes enforced by the kernel
 // (default_permissions), and by the tree for root (a write to a read-only

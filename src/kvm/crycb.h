@@ -1,6 +1,7 @@
-// The CRYCB (spec/guest.md 2.1): 256 bytes that the machine reads while a
-// vCPU runs in SIE, without any lock. KVM writes it only while every vCPU
-// is out of SIE (Guest's publication protocol), so a vCPU never reads a
+// The CRYCB (the kernel's struct kvm_s390_crypto_cb, in
+// arch/s390/include/asm/kvm_host_types.h): 256 bytes that the machine reads
+// while a vCPU runs in SIE, without any lock. KVM writes it only while every
+// vCPU is out of SIE (Guest's publication protocol), so a vCPU never reads a
 // half-written APCB.
 //
 // To prove that rather than assume it, the CRYCB is a sequence lock: the

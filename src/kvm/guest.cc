@@ -7,7 +7,8 @@ namespace vap::kvm {
 
 namespace {
 
-// CRYCB offsets (spec/guest.md 2.1).
+// CRYCB offsets (struct kvm_s390_crypto_cb, kvm_s390_apcb0 and
+// kvm_s390_apcb1 in arch/s390/include/asm/kvm_host_types.h).
 constexpr size_t kApcb0Apm = 0x00;
 constexpr size_t kApcb0Aqm = 0x08;
 constexpr size_t kApcb0Adm = 0x10;

@@ -1,13 +1,14 @@
-// A KVM guest as vfio_ap sees it (spec/guest.md 1.4, 2): kvm->lock, the
+// A KVM guest as vfio_ap sees it (struct kvm_s390_crypto): kvm->lock, the
 // CRYCB whose APCB holds the AP masks the guest's AP instructions are
 // checked against, and vCPU threads that read it while in SIE.
 //
-// Publication (kvm_arch_crypto_set_masks / clear_masks, spec/guest.md
-// 2.5) runs with kvm->lock held: block every vCPU (each leaves SIE and
-// cannot re-enter), write the masks, request a VSIE restart, unblock. So
-// no vCPU ever reads a half-written APCB (invariant I1); the vCPUs check
-// every read (VcpuObservations::torn), and a test-only switch that skips
-// the blocking shows the check is not blind.
+// Publication (kvm_arch_crypto_set_masks() and _clear_masks() in
+// arch/s390/kvm/kvm-s390.c) runs with kvm->lock held: block every vCPU
+// (each leaves SIE and cannot re-enter), write the masks, request a VSIE
+// restart, unblock. So no vCPU ever reads a half-written APCB (invariant
+// I1, docs/architecture.md); the vCPUs check every read
+// (VcpuObservations::torn), and a test-only switch that skips the
+// blocking shows the check is not blind.
 #ifndef VAP_KVM_GUEST_H_
 #define VAP_KVM_GUEST_H_
 
@@ -31,8 +32,8 @@
 
 namespace vap::kvm {
 
-// CRYCB formats (spec/guest.md 2.2): 0 and 1 use APCB0 (64 adapters, 16
-// domains), 2 uses APCB1 (256 each).
+// CRYCB formats (kvm_s390_set_crycb_format() in arch/s390/kvm/kvm-s390.c):
+// 0 and 1 use APCB0 (64 adapters, 16 domains), 2 uses APCB1 (256 each).
 enum class CrycbFormat : uint8_t { kFormat0 = 0, kFormat1 = 1, kFormat2 = 2 };
 
 struct GuestOptions {
@@ -68,7 +69,8 @@ class Guest {
   Mutex& kvm_mu() VAP_RETURN_CAPABILITY(kvm_mu_) { return kvm_mu_; }
 
   // kvm_arch_crypto_set_masks: writes the masks into the APCB of the
-  // guest's format, as the hardware reads them (spec/guest.md 2.4).
+  // guest's format, as the hardware reads them: APCB0 takes the first 8
+  // bytes of the APM and 2 of the AQM and ADM, APCB1 all 32 of each.
   void SetMasksLocked(const ApMask& apm, const ApMask& aqm, const ApMask& adm)
       VAP_REQUIRES(kvm_mu_);
   // kvm_arch_crypto_clear_masks: zeroes APCB0 and APCB1.
@@ -100,10 +102,10 @@ class Guest {
   void StopVcpus() VAP_EXCLUDES(kvm_mu_);
   const VcpuObservations& observations() const { return observations_; }
 
-  // --- PQAP (guest_pqap.cc, spec/guest.md 3.3). What happens when a vCPU
-  // issues PQAP with `regs`: TAPQ, RAPQ and ZAPQ are interpreted by the
-  // machine against the APCB; AQIC is intercepted and goes through KVM's
-  // checks to the hook, under the hook semaphore's read side.
+  // --- PQAP (guest_pqap.cc; KVM's handle_pqap() in arch/s390/kvm/priv.c).
+  // What happens when a vCPU issues PQAP with `regs`: TAPQ, RAPQ and ZAPQ are
+  // interpreted by the machine against the APCB; AQIC is intercepted and goes
+  // through KVM's checks to the hook, under the hook semaphore's read side.
   PqapResult Pqap(bool problem_state, PqapRegs regs)
       VAP_EXCLUDES(hook_sem_, kvm_mu_);
   // Installs (or with null, removes) the PQAP hook: the semaphore's write

@@ -1,5 +1,6 @@
-// Guest: PQAP as the machine and KVM handle it (spec/guest.md 3.2-3.3),
-// and the GISA's ISC registrations.
+// Guest: PQAP as the machine and KVM handle it (handle_pqap() in
+// arch/s390/kvm/priv.c), and the GISA's ISC registrations
+// (kvm_s390_gisc_register() in arch/s390/kvm/interrupt.c).
 #include <cerrno>
 
 #include "kvm/guest.h"
@@ -36,7 +37,8 @@ PqapResult Guest::Pqap(bool problem_state, PqapRegs regs) {
   // handle it: QEMU injects an operation exception.
   if (!options_.apie) return Exception(PqapOutcome::kOperation, regs);
   if (fc != kPqapAqic) {
-    // Interpreted by the machine against the APCB (spec/guest.md 7.2).
+    // Interpreted by the machine against the APCB (docs/fidelity.md, "The
+    // machine's side").
     if (fc > kPqapZapq) return Exception(PqapOutcome::kOperation, regs);
     if (problem_state)
       return Exception(PqapOutcome::kPrivilegedOperation, regs);
@@ -54,7 +56,8 @@ PqapResult Guest::Pqap(bool problem_state, PqapRegs regs) {
     r.cc = status.response_code == ap::kRcNormal ? 0 : 3;
     return r;
   }
-  // KVM's intercept handler, in its order (spec/guest.md 3.3).
+  // KVM's intercept handler, in its order (handle_pqap() in
+  // arch/s390/kvm/priv.c).
   if (problem_state) return Exception(PqapOutcome::kPrivilegedOperation, regs);
   if ((regs.gr0 & kGr0MustBeZero) != 0)
     return Exception(PqapOutcome::kSpecification, regs);

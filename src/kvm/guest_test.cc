@@ -19,7 +19,8 @@ TEST(GuestTest, Format2WritesApcb1BigEndian) {
                      ApMask::Of({0xab}));
   }
   const auto crycb = g.CrycbBytes();
-  // spec/guest.md 2.3: APIDs {0, 7, 8, 64} -> 81 80 00 00 00 00 00 00 80.
+  // Mask bit n is bit 0x80 >> (n % 8) of byte n / 8: APIDs {0, 7, 8, 64}
+  // -> 81 80 00 00 00 00 00 00 80.
   EXPECT_EQ(crycb[0x80], 0x81);
   EXPECT_EQ(crycb[0x81], 0x80);
   EXPECT_EQ(crycb[0x88], 0x80);

@@ -1,5 +1,7 @@
-// PQAP as a vCPU issues it (spec/guest.md 3): the registers, what KVM does
-// with an intercepted PQAP, and the hook vfio_ap installs to handle AQIC.
+// PQAP as a vCPU issues it: the registers (arch/s390/include/asm/ap.h),
+// what KVM does with an intercepted PQAP (handle_pqap() in
+// arch/s390/kvm/priv.c), and the hook vfio_ap installs to handle AQIC
+// (handle_pqap() in drivers/s390/crypto/vfio_ap_ops.c).
 #ifndef VAP_KVM_PQAP_H_
 #define VAP_KVM_PQAP_H_
 

@@ -1,5 +1,5 @@
-// Invariant I1 (spec/guest.md 7): vCPUs only ever see whole APCBs, and the
-// check that says so is not blind.
+// Invariant I1 (docs/architecture.md): vCPUs only ever see whole APCBs,
+// and the check that says so is not blind.
 #include <gtest/gtest.h>
 
 #include <chrono>

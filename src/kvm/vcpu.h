@@ -1,6 +1,7 @@
-// A vCPU thread of a guest (spec/guest.md 2.5): it loops entering SIE,
-// where the machine reads the CRYCB for the guest's AP instructions, and
-// leaving it. KVM's publication blocks every vCPU first: a blocked vCPU
+// A vCPU thread of a guest: it loops entering SIE, where the machine
+// reads the CRYCB for the guest's AP instructions, and leaving it
+// (kvm_s390_vcpu_block_all() in arch/s390/kvm/kvm-s390.c is the other
+// side). KVM's publication blocks every vCPU first: a blocked vCPU
 // cannot enter SIE, and blocking waits until it has left.
 #ifndef VAP_KVM_VCPU_H_
 #define VAP_KVM_VCPU_H_

@@ -1,9 +1,10 @@
-// ApMask: a 256-bit AP mask (APM, AQM, ADM, apmask, aqmask, QCI masks) in
-// the architecture's bit order (spec/host.md 1.2): ID n is the n-th bit
-// counted from the most significant bit, so ID 0 is the 0x8 bit of the
-// first hex digit and ID 3 its 0x1 bit. Stored as four 64-bit words as the
-// kernel stores it: ID n lives in word n/64 at bit 63 - n%64, so printing
-// the words in order as hex gives the kernel's text form.
+// ApMask: a 256-bit AP mask (APM, AQM, ADM, apmask, aqmask, QCI masks) in the
+// architecture's bit order (the kernel's set_bit_inv()/test_bit_inv(),
+// arch/s390/include/asm/bitops.h): ID n is the n-th bit counted from the most
+// significant bit, so ID 0 is the 0x8 bit of the first hex digit and ID 3 its
+// 0x1 bit. Stored as four 64-bit words as the kernel stores it: ID n lives in
+// word n/64 at bit 63 - n%64, so printing the words in order as hex gives the
+// kernel's text form.
 //
 // Thread safety: a value type; its owner synchronizes access.
 #ifndef VAP_MATRIX_AP_MASK_H_

@@ -11,8 +11,9 @@ namespace {
 using ::testing::ElementsAre;
 
 TEST(ApMaskTest, IdZeroIsTheMostSignificantBit) {
-  // spec/host.md 1.2: ID 0 is the 0x8 bit of the first hex digit, ID 3 its
-  // 0x1 bit, ID 4 the 0x8 bit of the second digit.
+  // As the kernel's *_bit_inv() helpers number them: ID 0 is the 0x8 bit
+  // of the first hex digit, ID 3 its 0x1 bit, ID 4 the 0x8 bit of the
+  // second digit.
   EXPECT_EQ(ApMask::Of({0}).words()[0], 0x8000000000000000ULL);
   EXPECT_EQ(ApMask::Of({3}).words()[0], 0x1000000000000000ULL);
   EXPECT_EQ(ApMask::Of({4}).words()[0], 0x0800000000000000ULL);

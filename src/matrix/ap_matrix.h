@@ -1,7 +1,7 @@
-// ApMatrix: the kernel's struct ap_matrix (spec/host.md 1.4): adapters
-// (APM), usage domains (AQM) and control domains (ADM), each with its
-// maximum ID. An mdev's assignment, its shadow APCB and the host's QCI
-// view are all ApMatrix values. The queues it grants are APM x AQM.
+// ApMatrix: the kernel's struct ap_matrix (vfio_ap_private.h): adapters
+// (APM), usage domains (AQM) and control domains (ADM), each with its maximum
+// ID. An mdev's assignment, its shadow APCB and the host's QCI view are all
+// ApMatrix values. The queues it grants are APM x AQM.
 //
 // Invariant: none enforced on the masks. The kernel lets an ap_config
 // write park IDs above the maxima in the masks for a moment before its
@@ -25,7 +25,7 @@ class ApMatrix {
   ApMatrix() = default;
   ApMatrix(uint8_t apm_max, uint8_t aqm_max, uint8_t adm_max)
       : apm_max_(apm_max), aqm_max_(aqm_max), adm_max_(adm_max) {}
-  // The initialisation rule of spec/host.md 1.4: with AP extended
+  // The initialisation rule of vfio_ap_matrix_init(): with AP extended
   // addressing (apxa) the maxima are QCI's na (adapters) and nd (domains),
   // taken literally even if zero; without it 63, 15 and 15.
   static ApMatrix ForQci(bool apxa, uint8_t na, uint8_t nd);

@@ -10,7 +10,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 TEST(ApMatrixTest, MaximaFollowTheQciRule) {
-  // spec/host.md 1.4.
+  // vfio_ap_matrix_init(): na/nd with apxa (even 0), else 63/15/15.
   const ApMatrix apxa = ApMatrix::ForQci(true, 255, 255);
   EXPECT_EQ(apxa.apm_max(), 255);
   EXPECT_EQ(apxa.aqm_max(), 255);

@@ -1,6 +1,7 @@
 // APQN: an AP queue number, adapter (APID) and usage domain (APQI)
-// (spec/host.md 1.1). Printed "%02x.%04x" everywhere: sysfs device names,
-// `matrix` output, log lines.
+// (AP_MKQID(), AP_QID_CARD() and AP_QID_QUEUE() in the kernel's
+// arch/s390/include/asm/ap.h). Printed "%02x.%04x" everywhere: sysfs device
+// names, `matrix` output, log lines.
 #ifndef VAP_MATRIX_APQN_H_
 #define VAP_MATRIX_APQN_H_
 

@@ -1,5 +1,6 @@
-// The kernel's number parsers, exactly (lib/kstrtox.c, lib/vsprintf.c),
-// as every single-ID sysfs attribute uses them (spec/host.md 2.2).
+// The kernel's number parsers, exactly (lib/kstrtox.c, lib/vsprintf.c), as
+// every single-ID sysfs attribute uses them (kstrtoul(buf, 0, ...) in the
+// stores of drivers/s390/crypto/vfio_ap_ops.c).
 //
 // Input is treated as the C string a sysfs store receives: it ends at the
 // first NUL byte, as the kernel's buffer does.

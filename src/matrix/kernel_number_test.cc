@@ -44,8 +44,9 @@ TEST_P(KstrtoulTest, MatchesTheKernel) {
   }
 }
 
-// spec/host.md 2.2, every row, as `echo` writes it (with '\n'), plus the
-// rules around them.
+// kstrtoul(buf, 0, ...) on the inputs that matter, as `echo` writes them
+// (with '\n'): bases, sign, spaces, junk, overflow, plus the rules around
+// them.
 INSTANTIATE_TEST_SUITE_P(
     SpecTable, KstrtoulTest,
     ::testing::Values(Case{"5\n", 5, 0}, Case{"0x1f\n", 31, 0},

@@ -1,5 +1,7 @@
 // Printers for the kernel's mask and matrix formats, byte for byte
-// (spec/host.md 2.5, 2.7, spec/clients.md 2.3).
+// (vfio_ap_mdev_matrix_show(), control_domains_show() and ap_config_show()
+// in drivers/s390/crypto/vfio_ap_ops.c; apmask_show(), aqmask_show() and
+// the QCI mask shows in ap_bus.c).
 #ifndef VAP_MATRIX_MASK_FORMAT_H_
 #define VAP_MATRIX_MASK_FORMAT_H_
 

@@ -1,6 +1,7 @@
-// Parsers for the mask syntaxes the kernel accepts (spec/host.md 2.7.3,
-// 2.5 ap_config), with exactly its semantics and errno. Inputs are taken
-// as C strings: they end at the first NUL byte.
+// Parsers for the mask syntaxes the kernel accepts (ap_parse_mask_str() and
+// its hex2bitmap()/modify_bitmap() in drivers/s390/crypto/ap_bus.c;
+// ap_config_store() in vfio_ap_ops.c), with exactly its semantics and errno.
+// Inputs are taken as C strings: they end at the first NUL byte.
 #ifndef VAP_MATRIX_MASK_PARSE_H_
 #define VAP_MATRIX_MASK_PARSE_H_
 

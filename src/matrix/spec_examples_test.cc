@@ -1,7 +1,8 @@
-// The parser- and printer-level content of spec/host.md section 10, byte
-// for byte and errno for errno. The host and driver state around these
-// sessions is tested where it lives (src/apbus, src/driver); here are the
-// exact values that the example sessions write and read.
+// The parser- and printer-level content of the example sessions
+// (docs/sysfs-abi.md, "Example sessions"), byte for byte and errno for errno.
+// The host and driver state around these sessions is tested where it lives
+// (src/apbus, src/driver); here are the exact values that the example
+// sessions write and read.
 #include <gtest/gtest.h>
 
 #include <cerrno>

@@ -1,6 +1,6 @@
 // Uuid: an mdev's name. Parsed as the mdev core's `create` store parses it
-// (spec/host.md 2.4) and printed in lowercase, as mdev directories are
-// named.
+// (create_store() in drivers/vfio/mdev/mdev_sysfs.c) and printed in
+// lowercase, as mdev directories are named.
 #ifndef VAP_MATRIX_UUID_H_
 #define VAP_MATRIX_UUID_H_
 

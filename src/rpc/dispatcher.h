@@ -1,12 +1,11 @@
-// JSON-RPC 2.0 requests to method handlers (DESIGN.md "JSON-RPC
-// methods"). One request is one line of JSON; the answer is one line.
-// Handlers take the params object and return a result or a Status; an
-// error Status becomes a JSON-RPC error with code -32000 and data
-// {"errno": "ENODEV", "errno_value": 19} (the only place, with the sysfs
-// adapters, where an errno leaves the library). Bad requests get the
-// standard codes (-32700 parse error, -32600 invalid request, -32601
-// method not found, -32602 invalid params); a handler's exception is
-// caught and reported as -32603, never a crash.
+// JSON-RPC 2.0 requests to method handlers (docs/rpc.md). One request is one
+// line of JSON; the answer is one line. Handlers take the params object and
+// return a result or a Status; an error Status becomes a JSON-RPC error with
+// code -32000 and data {"errno": "ENODEV", "errno_value": 19} (the only
+// place, with the sysfs adapters, where an errno leaves the library). Bad
+// requests get the standard codes (-32700 parse error, -32600 invalid
+// request, -32601 method not found, -32602 invalid params); a handler's
+// exception is caught and reported as -32603, never a crash.
 #ifndef VAP_RPC_DISPATCHER_H_
 #define VAP_RPC_DISPATCHER_H_
 

@@ -1,4 +1,4 @@
-// Where vapd listens unless told otherwise (DESIGN.md: vapd --socket).
+// Where vapd listens unless told otherwise (vapd --socket; docs/rpc.md).
 #ifndef VAP_RPC_SOCKET_PATH_H_
 #define VAP_RPC_SOCKET_PATH_H_
 

@@ -1,7 +1,8 @@
 // The AP bus in the sysfs tree: /sys/bus/ap (its attributes, devices/,
 // drivers/<name>/ with bind and unbind) and /sys/devices/ap/cardXX/XX.YYYY
-// (spec/host.md 2.7, spec/clients.md 2.3). Device directories follow the
-// bus as an observer; their attributes are computed (ap_device_entries.h).
+// (drivers/s390/crypto/ap_bus.c, ap_card.c, ap_queue.c; docs/sysfs-abi.md).
+// Device directories follow the bus as an observer; their attributes are
+// computed (ap_device_entries.h).
 #ifndef VAP_SYSFS_AP_BUS_SYSFS_H_
 #define VAP_SYSFS_AP_BUS_SYSFS_H_
 

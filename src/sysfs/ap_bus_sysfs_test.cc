@@ -1,5 +1,6 @@
-// The AP bus as the tree shows it: spec/host.md 10.1 and 10.6 and the
-// formats of spec/clients.md 2.3, read and written in process.
+// The AP bus as the tree shows it: example sessions host-10.1 and
+// host-10.6 (docs/sysfs-abi.md) and the attribute formats of ap_bus.c,
+// ap_card.c and ap_queue.c, read and written in process.
 #include "sysfs/ap_bus_sysfs.h"
 
 #include <gmock/gmock.h>

@@ -1,8 +1,7 @@
 // The attributes and links of AP card and queue devices
-// (/sys/devices/ap/cardXX and .../XX.YYYY; spec/clients.md 2.3), computed
-// from the AP bus when looked up: the `full` host has 65,536 queues.
-// Formats are the kernel's (ap_card.c, ap_queue.c, zcrypt_card.c,
-// zcrypt_queue.c, zcrypt_cex4.c).
+// (/sys/devices/ap/cardXX and .../XX.YYYY), computed from the AP bus when
+// looked up: the `full` host has 65,536 queues. Formats are the kernel's
+// (ap_card.c, ap_queue.c, zcrypt_card.c, zcrypt_queue.c, zcrypt_cex4.c).
 #ifndef VAP_SYSFS_AP_DEVICE_ENTRIES_H_
 #define VAP_SYSFS_AP_DEVICE_ENTRIES_H_
 

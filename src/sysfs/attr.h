@@ -1,6 +1,7 @@
 // Adapters from the library's Status/Result callbacks to the kernel's
 // show/store contract (text or -errno; byte count or -errno). This and
-// src/rpc are the only places errno leaves a Status (STYLE.md "Errors").
+// src/rpc are the only places errno leaves a Status (docs/architecture.md,
+// "Errors").
 #ifndef VAP_SYSFS_ATTR_H_
 #define VAP_SYSFS_ATTR_H_
 

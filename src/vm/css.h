@@ -1,7 +1,8 @@
 // The part of QEMU's channel subsystem that tells a guest its AP
-// configuration changed (spec/guest.md 5.6): an event FIFO, channel report
-// words (CRWs) and CHSC Store-Event-Information (SEI) answering with
-// "NT0" blocks.
+// configuration changed (vfio_ap_cfg_chg_notifier_handler() and
+// ap_chsc_sei_nt0_get_event() in QEMU's hw/vfio/ap.c, css_generate_css_crws()
+// in hw/s390x/css.c): an event FIFO, channel report words (CRWs) and CHSC
+// Store-Event-Information (SEI) answering with "NT0" blocks.
 //
 // When vfio-ap's config-change eventfd fires, QEMU appends one event and,
 // unless an SEI is already pending, queues a CRW with RSC 0xB (channel

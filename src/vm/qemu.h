@@ -1,12 +1,13 @@
-// Qemu: the user-space half of a guest (spec/guest.md 5.6). It owns the
-// KVM guest and its vCPUs and, like QEMU's vfio-ap device, opens one
-// vfio_ap mdev for it and registers both IRQ eventfds (realize); closes it
-// (unrealize); resets it at system reset; and runs a main loop that
-// handles the eventfds: a device request unplugs the device at once (the
-// AP bridge's hot-unplug, no guest handshake), a config change queues an
-// "AP configuration changed" event and a CRW for the guest. The guest's
-// kernel drains them with CHSC SEI and counts one AP bus rescan per
-// event.
+// Qemu: the user-space half of a guest (QEMU's vfio-ap device, hw/vfio/ap.c:
+// vfio_ap_realize(), vfio_ap_unrealize(), vfio_ap_reset() and the IRQ
+// notifier handlers). It owns the KVM guest and its vCPUs and, like QEMU's
+// vfio-ap device, opens one vfio_ap mdev for it and registers both IRQ
+// eventfds (realize); closes it (unrealize); resets it at system reset; and
+// runs a main loop that handles the eventfds: a device request unplugs the
+// device at once (the AP bridge's hot-unplug, no guest handshake), a config
+// change queues an "AP configuration changed" event and a CRW for the guest.
+// The guest's kernel drains them with CHSC SEI and counts one AP bus rescan
+// per event.
 //
 // Lock order: bql_ (rank kQemu) is outermost; it is held across the
 // calls into the driver, as QEMU holds its big lock around the VFIO
@@ -68,7 +69,8 @@ class Qemu {
   void StartVcpus() VAP_EXCLUDES(bql_);
   void StopVcpus() VAP_EXCLUDES(bql_);
 
-  // Cumulative signals of each IRQ eventfd (spec/guest.md 5.4, 5.5).
+  // Cumulative signals of each IRQ eventfd (the kernel signals them in
+  // vfio_ap_mdev_request() and signal_guest_ap_cfg_changed()).
   uint64_t req_count() const { return req_fd_->signals(); }
   uint64_t cfg_chg_count() const { return cfg_fd_->signals(); }
   // AP bus rescans the guest kernel made for NT0 rs 5 cc 3 events.

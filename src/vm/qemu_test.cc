@@ -1,6 +1,6 @@
-// QEMU's side of spec/guest.md 9: realize, the request handler that
-// unplugs (26), the config-change handler that reaches the guest as CRW
-// and SEI (20), system reset.
+// QEMU's side of a guest's life: realize, the request handler that
+// unplugs the device when its mdev is removed, the config-change handler
+// that reaches the guest as CRW and SEI after a hot unplug, system reset.
 #include "vm/qemu.h"
 
 #include <gtest/gtest.h>

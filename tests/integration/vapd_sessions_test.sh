@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Replays example sessions of spec/host.md section 10 through a real vapd
-# FUSE mount with a real shell, and compares everything the shell prints
-# with the spec, byte for byte. Then stops vapd with SIGTERM and checks it
-# exits 0 and leaves nothing mounted.
+# Replays the example sessions (docs/sysfs-abi.md, "Example sessions")
+# through a real vapd FUSE mount with a real shell, and compares everything
+# the shell prints with the session file, byte for byte. Then stops vapd
+# with SIGTERM and checks it exits 0 and leaves nothing mounted.
 #
 # usage: vapd_sessions_test.sh VAPD VAP PROFILE SESSION_FILE...
-# A session file is a spec transcript: "$ " lines are commands, the lines
+# A session file is a transcript: "$ " lines are commands, the lines
 # after one are what it prints. /sys in commands is the mount; $M, $U1
-# and $U2 are set as the spec says; `dmesg` prints vapd's kernel log
-# without timestamps; `vap` is the CLI on this vapd's socket; <U1> and
-# <U2> in expected lines are the UUIDs. Lines before the first command
-# are a comment.
+# and $U2 are set as docs/sysfs-abi.md says; `dmesg` prints vapd's
+# kernel log without timestamps; `vap` is the CLI on this vapd's socket;
+# <U1> and <U2> in expected lines are the UUIDs. Lines before the first
+# command are a comment.
 set -u
 vapd=$1 vap=$2 profile=$3
 shift 3

@@ -1,5 +1,5 @@
 // vap_soak: the whole system under load, faults and guest churn, with the
-// invariants of DESIGN.md "Testing" checked all along (issue 7, item 1).
+// invariants of docs/architecture.md checked all along (issue 7, item 1).
 //
 // Threads: each guest's PQAP issuer (AQIC enable/disable, TAPQ, ZAPQ from
 // a vCPU); a writer through the FUSE mount (when run as root, in a child
