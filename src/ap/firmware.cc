@@ -130,7 +130,7 @@ QueueStatus Firmware::ResetLocked(Apqn apqn, QueueFunction fn) {
   q.nib = 0;
   q.gisa = {};
   q.reset_until =
-      q.reset_never_ends ? Nanos::max() : clock_.Now() + reset_duration_;
+      q.reset_never_ends ? Nanos::max() : clock_.Now() + kResetDuration;
   return s;
 }
 
@@ -395,11 +395,6 @@ bool Firmware::IrqEnabled(Apqn apqn) const {
   MutexLock lock(mu_);
   auto q = queues_.find(apqn.qid());
   return q != queues_.end() && q->second.irq_enabled;
-}
-
-void Firmware::set_reset_duration(Nanos d) {
-  MutexLock lock(mu_);
-  reset_duration_ = d;
 }
 
 }  // namespace vap::ap

@@ -113,7 +113,7 @@ struct Fault {
 
 class Firmware {
  public:
-  static constexpr Nanos kDefaultResetDuration = std::chrono::milliseconds(20);
+  static constexpr Nanos kResetDuration = std::chrono::milliseconds(20);
 
   // `clock` must outlive the firmware.
   Firmware(const Clock& clock, const HostProfile& profile);
@@ -161,8 +161,6 @@ class Firmware {
   // Whether interrupts are enabled on the queue (for invariant checks).
   bool IrqEnabled(Apqn apqn) const VAP_EXCLUDES(mu_);
 
-  void set_reset_duration(Nanos d) VAP_EXCLUDES(mu_);
-
  private:
   struct QueueState {
     Nanos reset_until{0};           // reset in progress while now < reset_until
@@ -205,7 +203,6 @@ class Firmware {
   std::map<uint8_t, CardRecord> cards_ VAP_GUARDED_BY(mu_);
   // Only queues whose state differs from idle, by qid.
   std::unordered_map<uint16_t, QueueState> queues_ VAP_GUARDED_BY(mu_);
-  Nanos reset_duration_ VAP_GUARDED_BY(mu_) = kDefaultResetDuration;
 };
 
 }  // namespace vap::ap

@@ -58,30 +58,6 @@ Status ApBus::RegisterDriver(ApDriver& drv) {
   return Status::Ok();
 }
 
-void ApBus::UnregisterDriver(ApDriver& drv) {
-  std::vector<BusObserver*> observers;
-  {
-    MutexLock scan(scan_mu_);
-    std::vector<ApDevice> bound;
-    {
-      MutexLock lock(devices_mu_);
-      for (const auto& [apid, card] : cards_) {
-        for (const auto& [apqi, queue] : card.queues) {
-          if (queue.driver == &drv) bound.push_back(queue.dev);
-        }
-        if (card.driver == &drv) bound.push_back(card.dev);
-      }
-    }
-    for (const ApDevice& dev : bound) DetachLocked(dev);
-    MutexLock lock(devices_mu_);
-    std::erase(drivers_, &drv);
-    observers = observers_;
-  }
-  // Not under scan_mu_: removing the driver's directory drains its `bind`
-  // and `unbind` stores, which take scan_mu_ (docs/locking.md S1).
-  for (BusObserver* o : observers) o->OnDriverUnregistered(drv);
-}
-
 std::vector<std::string> ApBus::DriverNames() const {
   MutexLock lock(devices_mu_);
   std::vector<std::string> out;

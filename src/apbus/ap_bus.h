@@ -64,8 +64,6 @@ class ApBus {
   // Registers `drv` and binds the unbound devices it takes
   // (driver_register). EEXIST if a driver of that name is registered.
   Status RegisterDriver(ApDriver& drv) VAP_EXCLUDES(scan_mu_, devices_mu_);
-  // Unbinds every device from `drv` and forgets it.
-  void UnregisterDriver(ApDriver& drv) VAP_EXCLUDES(scan_mu_, devices_mu_);
   std::vector<std::string> DriverNames() const VAP_EXCLUDES(devices_mu_);
 
   // --- Scans (ap_scan_bus()). Synchronous, as a write to `scans` is.

@@ -51,15 +51,14 @@ class ApDriver {
 };
 
 // Told of device and driver changes; the sysfs layer maintains the tree
-// with it. Called with the bus's scan/bind lock held and no leaf lock,
-// except OnDriverUnregistered, called with no lock held.
+// with it. Called with the bus's scan/bind lock held and no leaf lock.
+// Drivers are registered once and stay (vap has no module unload).
 class BusObserver {
  public:
   virtual ~BusObserver() = default;
   virtual void OnDeviceAdded(const ApDevice& dev) = 0;
   virtual void OnDeviceRemoved(const ApDevice& dev) = 0;
   virtual void OnDriverRegistered(const ApDriver& drv) = 0;
-  virtual void OnDriverUnregistered(const ApDriver& drv) = 0;
 };
 
 }  // namespace vap::apbus

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ap/queue_status.h"
+#include "driver/queue_passable.h"
 
 namespace vap::driver {
 
@@ -20,11 +21,6 @@ std::optional<uint8_t> LinkedRc(const MdevInfo& m, Apqn apqn) {
     if (m.linked[i] == apqn) return m.linked_reset_rc[i];
   }
   return std::nullopt;
-}
-
-bool Passable(uint8_t rc) {
-  return rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
-         rc == ap::kRcCheckstopped;
 }
 
 MissingResource Make(ResourceKind kind, unsigned id, MissingReason reason,
@@ -76,7 +72,7 @@ MissingResource ExplainAdapter(const Context& c, unsigned apid) {
   for (unsigned apqi : domains.Ids()) {
     const Apqn q(id, static_cast<uint8_t>(apqi));
     std::optional<uint8_t> rc = LinkedRc(c.mdev, q);
-    if (rc && Passable(*rc)) continue;
+    if (rc && PassableAfterReset(*rc)) continue;
     r.queue = q;
     if (rc) {
       r.reason = MissingReason::kResetFailed;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "base/check.h"
+#include "driver/queue_passable.h"
 #include "driver/update_locks.h"
 #include "matrix/mask_format.h"
 
@@ -87,9 +88,7 @@ VfioAp::MdevState* VfioAp::MdevOfGuestForUpdate(const kvm::Guest& guest) const
 
 void VfioAp::UpdatePassableLocked(const Queue& q) {
   const uint8_t rc = q.reset_status.response_code;
-  const bool passable =
-      q.mdev != nullptr && (rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
-                            rc == ap::kRcCheckstopped);
+  const bool passable = q.mdev != nullptr && PassableAfterReset(rc);
   blocked_[q.apqn.apqi].Assign(q.apqn.apid, !passable);
 }
 
@@ -145,14 +144,17 @@ std::vector<VfioAp::Queue*> VfioAp::QueuesOfApidsLocked(
   return out;
 }
 
-void VfioAp::FilterAndPlugLocked(MdevState& m, bool filter_cdoms) {
-  const MatrixFilterResult r =
-      FilterMatrix(m.matrix, info_, blocked_, &m.shadow_apcb);
+void VfioAp::FilterAndPlugLocked(MdevState& m, PlugStep step) {
+  MatrixFilterResult r;
+  if (step.matrix) r = FilterMatrix(m.matrix, info_, blocked_, &m.shadow_apcb);
   const bool cdoms_changed =
-      filter_cdoms && FilterControlDomains(m.matrix, info_, &m.shadow_apcb);
-  if (!r.changed && !cdoms_changed) return;
-  UpdateGuestApcbLocked(m);
-  (void)ResetQueuesLocked(QueuesOfApidsLocked(m, r.filtered));
+      step.cdoms && FilterControlDomains(m.matrix, info_, &m.shadow_apcb);
+  const bool changed = r.changed || cdoms_changed;
+  if (changed) UpdateGuestApcbLocked(m);
+  // A failed reset keeps its queue unpassable (blocked_); the kernel logs
+  // it in the reset itself and goes on, as here.
+  if (changed || step.reset_always)
+    (void)ResetQueuesLocked(QueuesOfApidsLocked(m, r.filtered));
 }
 
 std::vector<VfioAp::Queue*> VfioAp::LinkedQueuesLocked(
@@ -421,11 +423,6 @@ void VfioAp::set_reset_timeout(Nanos timeout) {
   reset_timeout_ = timeout;
 }
 
-BlockedTable VfioAp::TEST_blocked() const {
-  MutexLock lock(mdevs_mu_);
-  return blocked_;
-}
-
 // --- Invariants ----------------------------------------------------------
 
 void VfioAp::CheckInvariants() const {
@@ -461,7 +458,7 @@ void VfioAp::CheckInvariants() const {
                     "a queue without a guest has interrupts enabled");
     }
     const uint8_t rc = q->reset_status.response_code;
-    if (q->mdev != nullptr && (rc == 0 || rc == 3 || rc == 4)) {
+    if (q->mdev != nullptr && PassableAfterReset(rc)) {
       expected[q->apqn.apqi].Clear(q->apqn.apid);
     }
   }

@@ -193,9 +193,6 @@ class VfioAp : public apbus::ApDriver {
   // Aborts with a message if an invariant (see the top) does not hold.
   void CheckInvariants() const VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
-  // For tests: the table of unpassable queues as it is.
-  BlockedTable TEST_blocked() const VAP_EXCLUDES(mdevs_mu_);
-
  private:
   friend class UpdateLocksBase;
 
@@ -207,7 +204,6 @@ class VfioAp : public apbus::ApDriver {
   friend class GuestUpdateLocks;
   friend class ApqnUpdateLocks;
   friend class QueueUpdateLocks;
-  friend class Explainer;
 
   struct MdevState;
   // vfio_ap_queue.
@@ -280,8 +276,17 @@ class VfioAp : public apbus::ApDriver {
   // update_guest_apcb: publishes the shadow if a guest is attached. The
   // caller holds that guest's kvm->lock (asserted).
   void UpdateGuestApcbLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
-  // The matrix filter, then publication and resets of filtered adapters.
-  void FilterAndPlugLocked(MdevState& m, bool filter_cdoms)
+  // One filter-and-plug step: the matrix filter (and the control-domain
+  // filter), a publication if the shadow changed, and the reset of the
+  // adapters filtered out. The stores reset only when the shadow changed
+  // (assign_adapter_store() and friends); the scan's hot plug resets
+  // always (vfio_ap_mdev_hot_plug_cfg()).
+  struct PlugStep {
+    bool matrix = true;
+    bool cdoms = false;
+    bool reset_always = false;
+  };
+  void FilterAndPlugLocked(MdevState& m, PlugStep step)
       VAP_REQUIRES(guests_mu_, mdevs_mu_);
   std::vector<Queue*> QueuesOfApidsLocked(const MdevState& m,
                                           const ApMask& apids) const
@@ -305,6 +310,10 @@ class VfioAp : public apbus::ApDriver {
   // unassigned IDs); returns the queues that were in the shadow.
   std::vector<Queue*> UnplugLocked(MdevState& m, const ApMask& apids,
                                    const ApMask& apqis)
+      VAP_REQUIRES(guests_mu_, mdevs_mu_);
+  // Resets the queues UnplugLocked returned, then unlinks them from their
+  // mdev, as the kernel's unassign and ap_config stores do.
+  void ResetAndUnlinkLocked(const std::vector<Queue*>& unplugged)
       VAP_REQUIRES(guests_mu_, mdevs_mu_);
 
   // vfio_ap_aqic.cc

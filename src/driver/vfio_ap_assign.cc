@@ -127,7 +127,7 @@ Status VfioAp::Assign(Mask which, const Uuid& uuid, std::string_view buf) {
   } else {
     LinkDomainLocked(*m, id);
   }
-  FilterAndPlugLocked(*m, /*filter_cdoms=*/false);
+  FilterAndPlugLocked(*m, {});
   return Status::Ok();
 }
 
@@ -171,6 +171,16 @@ std::vector<VfioAp::Queue*> VfioAp::UnplugLocked(MdevState& m,
   return reset;
 }
 
+void VfioAp::ResetAndUnlinkLocked(const std::vector<Queue*>& unplugged) {
+  // A failed reset is logged by the reset and leaves the queue unpassable
+  // (blocked_), as the kernel's unassign paths go on after it.
+  (void)ResetQueuesLocked(unplugged);
+  for (Queue* q : unplugged) {
+    q->mdev = nullptr;
+    UpdatePassableLocked(*q);
+  }
+}
+
 Status VfioAp::Unassign(Mask which, const Uuid& uuid, std::string_view buf) {
   const int w = static_cast<int>(which);
   MdevUpdateLocks locks(*this, uuid);
@@ -198,11 +208,7 @@ Status VfioAp::Unassign(Mask which, const Uuid& uuid, std::string_view buf) {
                                   ? UnplugLocked(*m, one, ApMask())
                                   : UnplugLocked(*m, ApMask(), one);
   mask.Clear(id);
-  (void)ResetQueuesLocked(reset);
-  for (Queue* q : reset) {
-    q->mdev = nullptr;
-    UpdatePassableLocked(*q);
-  }
+  ResetAndUnlinkLocked(reset);
   // The filter is not re-run, as in the kernel's unassign stores (a kept
   // quirk: an adapter filtered out earlier comes back only at the next
   // filter run).
@@ -233,11 +239,7 @@ Status VfioAp::StoreApConfig(const Uuid& uuid, std::string_view buf) {
   std::vector<Queue*> reset = UnplugLocked(*m, apm_removed, ApMask());
   std::vector<Queue*> more = UnplugLocked(*m, ApMask(), aqm_removed);
   reset.insert(reset.end(), more.begin(), more.end());
-  (void)ResetQueuesLocked(reset);
-  for (Queue* q : reset) {
-    q->mdev = nullptr;
-    UpdatePassableLocked(*q);
-  }
+  ResetAndUnlinkLocked(reset);
   const ApMask apm_added = parsed.apm.AndNot(old.apm());
   const ApMask aqm_added = parsed.aqm.AndNot(old.aqm());
   OwnLocked(old.apm(), old.aqm(), nullptr);
@@ -251,7 +253,7 @@ Status VfioAp::StoreApConfig(const Uuid& uuid, std::string_view buf) {
   }
   for (unsigned apid : apm_added.Ids()) LinkAdapterLocked(*m, apid);
   for (unsigned apqi : aqm_added.Ids()) LinkDomainLocked(*m, apqi);
-  FilterAndPlugLocked(*m, /*filter_cdoms=*/true);
+  FilterAndPlugLocked(*m, {.cdoms = true});
   return Status::Ok();
 }
 

@@ -31,7 +31,7 @@ Status VfioAp::Probe(const apbus::ApDevice& dev) {
   // filter and plug (as vfio_ap_mdev_probe_queue() defers to
   // vfio_ap_on_scan_complete()).
   if (m->apm_add.Any() || m->aqm_add.Any()) return Status::Ok();
-  FilterAndPlugLocked(*m, /*filter_cdoms=*/false);
+  FilterAndPlugLocked(*m, {});
   return Status::Ok();
 }
 
@@ -152,21 +152,11 @@ void VfioAp::OnScanComplete(const ap::QciInfo& /*cur*/,
     {
       MutexLock lock(mdevs_mu_);
       MdevState* m = FindMdevLocked(uuid);
-      bool changed = false;
-      ApMask filtered;
-      if ((m->matrix.apm() & m->apm_add).Any() ||
-          (m->matrix.aqm() & m->aqm_add).Any()) {
-        const MatrixFilterResult r =
-            FilterMatrix(m->matrix, info_, blocked_, &m->shadow_apcb);
-        changed = r.changed;
-        filtered = r.filtered;
-      }
-      if ((m->matrix.adm() & m->adm_add).Any()) {
-        changed =
-            FilterControlDomains(m->matrix, info_, &m->shadow_apcb) || changed;
-      }
-      if (changed) UpdateGuestApcbLocked(*m);
-      (void)ResetQueuesLocked(QueuesOfApidsLocked(*m, filtered));
+      FilterAndPlugLocked(
+          *m, {.matrix = (m->matrix.apm() & m->apm_add).Any() ||
+                         (m->matrix.aqm() & m->aqm_add).Any(),
+               .cdoms = (m->matrix.adm() & m->adm_add).Any(),
+               .reset_always = true});
       m->apm_add = m->aqm_add = m->adm_add = ApMask();
     }
   }

@@ -10,6 +10,7 @@
 // waiting for ever (docs/fidelity.md).
 #include <fmt/format.h>
 
+#include "driver/queue_passable.h"
 #include "driver/vfio_ap.h"
 
 namespace vap::driver {
@@ -85,8 +86,7 @@ void VfioAp::VerifyResetsLocked(std::vector<Queue*> pending) {
 bool VfioAp::ResetStepLocked(Queue& q, Nanos elapsed) {
   const ap::QueueStatus s = bus_.firmware().Tapq(q.apqn).status;
   const uint8_t rc = s.response_code;
-  const bool settled = rc == ap::kRcNormal || rc == ap::kRcDeconfigured ||
-                       rc == ap::kRcCheckstopped;
+  const bool settled = PassableAfterReset(rc);
   const bool again =
       rc == ap::kRcAssociationSecretNotUnique || rc == ap::kRcAssociationFailed;
   const bool busy = rc == ap::kRcResetInProgress || rc == ap::kRcBusy;

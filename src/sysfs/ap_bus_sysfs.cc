@@ -16,15 +16,9 @@ namespace {
 using apbus::ApDevice;
 using apbus::DeviceKind;
 
-constexpr uint32_t kRo = 0444;
-constexpr uint32_t kRw = 0644;
-constexpr uint32_t kWo = 0200;
-
 // poll_timeout's default outside z/VM, and its maximum (120 s in ns).
 constexpr uint64_t kPollTimeoutNs = 250000;
 constexpr uint64_t kPollTimeoutMaxNs = 120000000000ULL;
-
-Result<std::string> Fmt(std::string text) { return text; }
 
 // bus/ap/devices: a link per card and queue device.
 class BusDeviceLinks : public DynamicEntries {
@@ -132,7 +126,7 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
   apbus::ApBus& bus = bus_;
   AddAttribute(
       tree_, dir, "ap_domain", kRw,
-      [&bus] { return Fmt(fmt::format("{}\n", bus.ap_domain())); },
+      [&bus] { return Text(fmt::format("{}\n", bus.ap_domain())); },
       [&bus](std::string_view buf) { return bus.SetApDomain(buf); });
   AddAttribute(tree_, dir, "ap_control_domain_mask", kRo,
                QciMask(bus, &ap::QciInfo::adm));
@@ -142,14 +136,14 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
                QciMask(bus, &ap::QciInfo::apm));
   AddAttribute(
       tree_, dir, "config_time", kRw,
-      [&bus] { return Fmt(fmt::format("{}\n", bus.config_time())); },
+      [&bus] { return Text(fmt::format("{}\n", bus.config_time())); },
       [&bus](std::string_view buf) { return bus.SetConfigTime(buf); });
   // The poll thread and timer drive request processing, which vap does not
   // model; the values are kept and validated as the kernel does.
   auto poll_thread = std::make_shared<std::atomic<int>>(0);
   AddAttribute(
       tree_, dir, "poll_thread", kRw,
-      [poll_thread] { return Fmt(fmt::format("{}\n", poll_thread->load())); },
+      [poll_thread] { return Text(fmt::format("{}\n", poll_thread->load())); },
       [poll_thread](std::string_view buf) -> Status {
         // kstrtobool: y/Y/1/on enable, n/N/0/off disable.
         const std::string_view v = AsCString(buf);
@@ -168,11 +162,11 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
         }
         return Status::Ok();
       });
-  AddAttribute(tree_, dir, "ap_interrupts", kRo, [] { return Fmt("1\n"); });
+  AddAttribute(tree_, dir, "ap_interrupts", kRo, [] { return Text("1\n"); });
   auto poll_timeout = std::make_shared<std::atomic<uint64_t>>(kPollTimeoutNs);
   AddAttribute(
       tree_, dir, "poll_timeout", kRw,
-      [poll_timeout] { return Fmt(fmt::format("{}\n", poll_timeout->load())); },
+      [poll_timeout] { return Text(fmt::format("{}\n", poll_timeout->load())); },
       [poll_timeout](std::string_view buf) -> Status {
         VAP_ASSIGN_OR_RETURN(uint64_t ns, ParseKstrtoul(buf));
         if (ns > kPollTimeoutMaxNs) return Status::Error(EINVAL, "above 120 s");
@@ -180,34 +174,34 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
         return Status::Ok();
       });
   AddAttribute(tree_, dir, "ap_max_domain_id", kRo, [&bus] {
-    return Fmt(fmt::format("{}\n", bus.max_domain_id()));
+    return Text(fmt::format("{}\n", bus.max_domain_id()));
   });
   AddAttribute(tree_, dir, "ap_max_adapter_id", kRo, [&bus] {
-    return Fmt(fmt::format("{}\n", bus.max_adapter_id()));
+    return Text(fmt::format("{}\n", bus.max_adapter_id()));
   });
   AddAttribute(
       tree_, dir, "apmask", kRw,
-      [&bus] { return Fmt(FormatApBusMask(bus.apmask())); },
+      [&bus] { return Text(FormatApBusMask(bus.apmask())); },
       [&bus](std::string_view buf) { return bus.WriteApmask(buf); });
   AddAttribute(
       tree_, dir, "aqmask", kRw,
-      [&bus] { return Fmt(FormatApBusMask(bus.aqmask())); },
+      [&bus] { return Text(FormatApBusMask(bus.aqmask())); },
       [&bus](std::string_view buf) { return bus.WriteAqmask(buf); });
   AddAttribute(
       tree_, dir, "scans", kRw,
-      [&bus] { return Fmt(fmt::format("{}\n", bus.scans())); },
+      [&bus] { return Text(fmt::format("{}\n", bus.scans())); },
       [&bus](std::string_view) {
         bus.Scan();
         return Status::Ok();
       });
   AddAttribute(tree_, dir, "bindings", kRo, [&bus] {
     const apbus::Bindings b = bus.bindings();
-    return Fmt(fmt::format("{}/{}{}\n", b.bound, b.total,
+    return Text(fmt::format("{}/{}{}\n", b.bound, b.total,
                            b.complete ? " (complete)" : ""));
   });
   AddAttribute(tree_, dir, "features", kRo, [&bus] {
     std::optional<ap::QciInfo> qci = bus.qci();
-    return Fmt(qci ? Features(*qci) : "-\n");
+    return Text(qci ? Features(*qci) : "-\n");
   });
   // What every bus has (drivers/base/bus.c).
   AddAttribute(tree_, dir, "drivers_probe", kWo, nullptr,
@@ -215,7 +209,7 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
                  return bus.DriversProbe(buf.substr(0, buf.find('\n')));
                });
   AddAttribute(
-      tree_, dir, "drivers_autoprobe", kRw, [] { return Fmt("1\n"); },
+      tree_, dir, "drivers_autoprobe", kRw, [] { return Text("1\n"); },
       [](std::string_view) { return Status::Ok(); });
   AddAttribute(tree_, dir, "uevent", kWo, nullptr,
                [](std::string_view) { return Status::Ok(); });
@@ -270,10 +264,6 @@ void ApBusSysfs::OnDeviceRemoved(const ApDevice& dev) {
 
 void ApBusSysfs::OnDriverRegistered(const apbus::ApDriver& drv) {
   AddDriverDir(drv.name());
-}
-
-void ApBusSysfs::OnDriverUnregistered(const apbus::ApDriver& drv) {
-  VAP_CHECK(tree_.Remove(fmt::format("bus/ap/drivers/{}", drv.name())).ok());
 }
 
 }  // namespace vap::sysfs

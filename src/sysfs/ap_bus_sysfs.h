@@ -31,7 +31,6 @@ class ApBusSysfs : public apbus::BusObserver {
   void OnDeviceAdded(const apbus::ApDevice& dev) override;
   void OnDeviceRemoved(const apbus::ApDevice& dev) override;
   void OnDriverRegistered(const apbus::ApDriver& drv) override;
-  void OnDriverUnregistered(const apbus::ApDriver& drv) override;
 
  private:
   void AddBusAttributes(const NodeRef& dir);

@@ -13,8 +13,6 @@ namespace {
 
 using apbus::ApDevice;
 
-constexpr uint32_t kRo = 0444;
-constexpr uint32_t kRw = 0644;
 constexpr unsigned kDefaultMaxMsgSize = 12288;
 
 using EntryList = std::vector<std::pair<std::string, DynamicEntry>>;
@@ -37,8 +35,8 @@ bool IsEp11(const ApDevice& dev) {
          (dev.functions & ap::kFuncEp11) != 0;
 }
 
-DynamicEntry Text(std::string text) {
-  return Attribute(kRo, [text] { return Result<std::string>(text); });
+DynamicEntry FixedText(std::string text) {
+  return Attribute(kRo, [text] { return Text(text); });
 }
 
 // The device's uevent file: the driver core's DEVTYPE and DRIVER, then
@@ -54,7 +52,7 @@ DynamicEntry Uevent(const ApDevice& dev) {
   }
   text += fmt::format("MODE={}\n", Mode(dev));
   return Attribute(
-      kRw, [text] { return Result<std::string>(text); },
+      kRw, [text] { return Text(text); },
       [](std::string_view) { return Status::Ok(); });
 }
 
@@ -76,7 +74,7 @@ Status StoreConfig(apbus::ApBus& bus, uint8_t apid, std::string_view buf) {
 void AddZcryptCardEntries(EntryList& out, const ApDevice& card,
                           apbus::ApBus& bus, apbus::Zcrypt& zcrypt) {
   const uint8_t apid = card.apid;
-  out.emplace_back("type", Text(apbus::ZcryptTypeName(card) + "\n"));
+  out.emplace_back("type", FixedText(apbus::ZcryptTypeName(card) + "\n"));
   out.emplace_back(
       "online", Attribute(
                     kRw,
@@ -88,16 +86,16 @@ void AddZcryptCardEntries(EntryList& out, const ApDevice& card,
                     [&zcrypt, apid](std::string_view buf) {
                       return zcrypt.StoreCardOnline(apid, buf);
                     }));
-  out.emplace_back("load", Text("0\n"));
+  out.emplace_back("load", FixedText("0\n"));
   std::optional<ap::CardState> state = bus.firmware().Card(apid);
   const std::string serial = state ? state->spec.serial : "";
   if (IsCca(card)) {
-    out.emplace_back("serialnr", Text(serial + "\n"));
+    out.emplace_back("serialnr", FixedText(serial + "\n"));
   } else if (IsEp11(card)) {
-    out.emplace_back("API_ordinalnr", Text("\n"));
-    out.emplace_back("FW_version", Text("\n"));
-    out.emplace_back("serialnr", Text(fmt::format("{:.16}\n", serial)));
-    out.emplace_back("op_modes", Text("\n"));
+    out.emplace_back("API_ordinalnr", FixedText("\n"));
+    out.emplace_back("FW_version", FixedText("\n"));
+    out.emplace_back("serialnr", FixedText(fmt::format("{:.16}\n", serial)));
+    out.emplace_back("op_modes", FixedText("\n"));
   }
 }
 
@@ -116,7 +114,7 @@ void AddZcryptQueueEntries(EntryList& out, const ApDevice& queue,
                        [&zcrypt, apqn](std::string_view buf) {
                          return zcrypt.StoreQueueOnline(apqn, buf);
                        }));
-  out.emplace_back("load", Text("0\n"));
+  out.emplace_back("load", FixedText("0\n"));
   if (IsCca(queue)) {
     std::string mkvps;
     for (const char* key : {"AES", "APKA", "ASYM"}) {
@@ -124,10 +122,10 @@ void AddZcryptQueueEntries(EntryList& out, const ApDevice& queue,
         mkvps += fmt::format("{} {}: - -\n", key, slot);
       }
     }
-    out.emplace_back("mkvps", Text(mkvps));
+    out.emplace_back("mkvps", FixedText(mkvps));
   } else if (IsEp11(queue)) {
-    out.emplace_back("mkvps", Text("WK CUR: - -\nWK NEW: - -\n"));
-    out.emplace_back("op_modes", Text("\n"));
+    out.emplace_back("mkvps", FixedText("WK CUR: - -\nWK NEW: - -\n"));
+    out.emplace_back("op_modes", FixedText("\n"));
   }
 }
 
@@ -159,19 +157,19 @@ EntryList CardEntries::Entries(uint8_t apid) const {
       return field(*c);
     };
   };
-  out.emplace_back("hwtype", Text(fmt::format("{}\n", card->hwtype)));
-  out.emplace_back("raw_hwtype", Text(fmt::format("{}\n", card->raw_hwtype)));
-  out.emplace_back("depth", Text(fmt::format("{}\n", card->depth)));
+  out.emplace_back("hwtype", FixedText(fmt::format("{}\n", card->hwtype)));
+  out.emplace_back("raw_hwtype", FixedText(fmt::format("{}\n", card->raw_hwtype)));
+  out.emplace_back("depth", FixedText(fmt::format("{}\n", card->depth)));
   out.emplace_back(
       "ap_functions",
-      Text(fmt::format("0x{:08X}\n", card->functions & 0xffff0000u)));
+      FixedText(fmt::format("0x{:08X}\n", card->functions & 0xffff0000u)));
   out.emplace_back(
       "request_count",
       Attribute(
           kRw, [] { return Result<std::string>("0\n"); }, IgnoreWrite));
-  out.emplace_back("requestq_count", Text("0\n"));
-  out.emplace_back("pendingq_count", Text("0\n"));
-  out.emplace_back("modalias", Text(fmt::format("ap:t{:02X}\n", card->hwtype)));
+  out.emplace_back("requestq_count", FixedText("0\n"));
+  out.emplace_back("pendingq_count", FixedText("0\n"));
+  out.emplace_back("modalias", FixedText(fmt::format("ap:t{:02X}\n", card->hwtype)));
   out.emplace_back("config", Attribute(kRw, live([](const ApDevice& c) {
                                          return fmt::format("{}\n",
                                                             c.config ? 1 : 0);
@@ -185,7 +183,7 @@ EntryList CardEntries::Entries(uint8_t apid) const {
                                         })));
   out.emplace_back(
       "max_msg_size",
-      Text(fmt::format("{}\n",
+      FixedText(fmt::format("{}\n",
                        card->ml > 0 ? card->ml * 4096u : kDefaultMaxMsgSize)));
   out.emplace_back("uevent", Uevent(*card));
   out.emplace_back("subsystem", Symlink("../../../bus/ap"));
@@ -225,8 +223,8 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
                   return std::string(q.driver.empty() ? "-\n" : "0\n");
                 }),
                 IgnoreWrite));
-  out.emplace_back("requestq_count", Text("0\n"));
-  out.emplace_back("pendingq_count", Text("0\n"));
+  out.emplace_back("requestq_count", FixedText("0\n"));
+  out.emplace_back("pendingq_count", FixedText("0\n"));
   out.emplace_back("reset",
                    Attribute(
                        kRw,

@@ -5,6 +5,7 @@
 #ifndef VAP_SYSFS_ATTR_H_
 #define VAP_SYSFS_ATTR_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,15 @@
 #include "sysfs/tree.h"
 
 namespace vap::sysfs {
+
+// The modes sysfs attributes have (__ATTR_RO, __ATTR_RW, __ATTR_WO in
+// include/linux/sysfs.h).
+inline constexpr uint32_t kRo = 0444;
+inline constexpr uint32_t kRw = 0644;
+inline constexpr uint32_t kWo = 0200;
+
+// A show's text, as the callbacks below return it.
+inline Result<std::string> Text(std::string text) { return text; }
 
 using TextFn = std::function<Result<std::string>()>;
 using ApplyFn = std::function<Status(std::string_view buf)>;

@@ -12,12 +12,8 @@ namespace vap::sysfs {
 
 namespace {
 
-constexpr uint32_t kRo = 0444;
-constexpr uint32_t kRw = 0644;
-constexpr uint32_t kWo = 0200;
 constexpr const char* kTypeDir = "vfio_ap-passthrough";
 
-Result<std::string> Text(std::string s) { return s; }
 
 NodeRef Dir(Tree& tree, std::string_view path) {
   Result<NodeRef> dir = tree.MakeDirs(path);

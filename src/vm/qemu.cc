@@ -87,11 +87,6 @@ uint64_t Qemu::guest_ap_rescans() const {
   return guest_ap_rescans_;
 }
 
-void Qemu::GuestHandleCrws() {
-  MutexLock bql(bql_);
-  GuestHandleCrwsLocked();
-}
-
 void Qemu::GuestHandleCrwsLocked() {
   while (std::optional<Crw> crw = css_.StoreCrw()) {
     if (crw->rsc() != kCrwRscCss) continue;

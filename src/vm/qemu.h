@@ -77,10 +77,6 @@ class Qemu {
   uint64_t guest_ap_rescans() const VAP_EXCLUDES(bql_);
   ChannelSubsystem& css() { return css_; }
 
-  // The guest kernel's CRW machine-check handler: STCRW until none is
-  // left; for a channel-subsystem CRW, SEI until no event is pending.
-  void GuestHandleCrws() VAP_EXCLUDES(bql_);
-
  private:
   // The fd numbers the guest's eventfds have in the model.
   static constexpr int32_t kReqFd = 100;
@@ -88,6 +84,8 @@ class Qemu {
 
   void MainLoop() VAP_EXCLUDES(bql_);
   void UnrealizeLocked() VAP_REQUIRES(bql_);
+  // The guest kernel's CRW machine-check handler: STCRW until none is
+  // left; for a channel-subsystem CRW, SEI until no event is pending.
   void GuestHandleCrwsLocked() VAP_REQUIRES(bql_);
 
   driver::VfioAp& vfio_;
