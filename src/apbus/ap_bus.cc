@@ -5,7 +5,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <cstdio>
+
+#include "matrix/kernel_number.h"
 
 namespace vap::apbus {
 
@@ -246,13 +247,11 @@ int ApBus::ap_domain() const {
 }
 
 Status ApBus::SetApDomain(std::string_view buf) {
-  // sscanf("%i"): optional sign, base detection, trailing text ignored.
-  const std::string text(buf);
-  int domain;
-  if (std::sscanf(text.c_str(), "%i", &domain) != 1 || domain < 0 ||
-      domain > max_domain_id_) {
+  // sscanf(buf, "%i") in ap_domain_store().
+  const Result<int> parsed = ScanfInt(buf, 0);
+  if (!parsed.ok() || *parsed < 0 || *parsed > max_domain_id_)
     return Status::Error(EINVAL, "not a valid domain");
-  }
+  const int domain = *parsed;
   {
     MutexLock lock(attr_mu_);
     if (!aqmask_.Test(static_cast<unsigned>(domain))) {
@@ -270,12 +269,11 @@ int ApBus::config_time() const {
 }
 
 Status ApBus::SetConfigTime(std::string_view buf) {
-  const std::string text(buf);
-  int seconds;
-  if (std::sscanf(text.c_str(), "%d", &seconds) != 1 || seconds < 5 ||
-      seconds > 120) {
+  // sscanf(buf, "%d") in config_time_store().
+  const Result<int> parsed = ScanfInt(buf, 10);
+  if (!parsed.ok() || *parsed < 5 || *parsed > 120)
     return Status::Error(EINVAL, "config_time takes 5..120 seconds");
-  }
+  const int seconds = *parsed;
   {
     MutexLock lock(worker_mu_);
     config_time_ = seconds;

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <cstdio>
+
+#include "matrix/kernel_number.h"
 
 namespace vap::apbus {
 
@@ -13,15 +14,12 @@ bool SupportedType(const ApDevice& dev) {
   return dev.hwtype >= ap::kHwtypeCex4 && dev.hwtype <= ap::kHwtypeCex8;
 }
 
-// sscanf(buf, "%d") accepting only 0 and 1.
+// sscanf(buf, "%d") accepting only 0 and 1 (online_store()).
 Result<bool> ParseOnline(std::string_view buf) {
-  const std::string text(buf);
-  int value;
-  if (std::sscanf(text.c_str(), "%d", &value) != 1 ||
-      (value != 0 && value != 1)) {
+  const Result<int> value = ScanfInt(buf, 10);
+  if (!value.ok() || (*value != 0 && *value != 1))
     return Status::Error(EINVAL, "online takes 0 or 1");
-  }
-  return value == 1;
+  return *value == 1;
 }
 
 }  // namespace

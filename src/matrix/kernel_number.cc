@@ -85,4 +85,53 @@ uint64_t SimpleStrtoul(std::string_view s, size_t* consumed) {
   return p.value;
 }
 
+Result<bool> ParseKstrtobool(std::string_view buf) {
+  const std::string_view s = AsCString(buf);
+  switch (text::At(s, 0)) {
+    case 'y':
+    case 'Y':
+    case 't':
+    case 'T':
+    case '1':
+      return true;
+    case 'n':
+    case 'N':
+    case 'f':
+    case 'F':
+    case '0':
+      return false;
+    case 'o':
+    case 'O':
+      switch (text::At(s, 1)) {
+        case 'n':
+        case 'N':
+          return true;
+        case 'f':
+        case 'F':
+          return false;
+        default:
+          break;
+      }
+      break;
+    default:
+      break;
+  }
+  return Status::Error(EINVAL, "not a boolean");
+}
+
+Result<int> ScanfInt(std::string_view buf, unsigned base) {
+  std::string_view s = AsCString(buf);
+  while (!s.empty() && text::IsSpace(s.front())) s.remove_prefix(1);
+  const bool negative = text::At(s, 0) == '-';
+  if (negative) s.remove_prefix(1);
+  const char first = text::At(s, 0);
+  if (first < '0' || first > '9') return Status::Error(EINVAL, "no number");
+  size_t prefix = 0;
+  if (base == 0) base = FixupRadix(s, &prefix);
+  const Parsed p = ParseDigits(s.substr(prefix), base);
+  const uint64_t v = negative ? 0 - p.value : p.value;
+  // The int store keeps the low 32 bits, as a two's complement value.
+  return static_cast<int>(static_cast<int32_t>(static_cast<uint32_t>(v)));
+}
+
 }  // namespace vap

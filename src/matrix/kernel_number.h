@@ -28,6 +28,18 @@ Result<uint64_t> ParseKstrtoul(std::string_view buf);
 // characters used, 0 if there was no digit.
 uint64_t SimpleStrtoul(std::string_view s, size_t* consumed);
 
+// kstrtobool(buf, &value): decided by the first characters only: one of
+// y Y t T 1 is true, n N f F 0 false, "o" or "O" followed by n/N true and
+// by f/F false; anything else EINVAL. The rest of `buf` is not looked at.
+Result<bool> ParseKstrtobool(std::string_view buf);
+
+// sscanf(buf, "%d") (base 10) or sscanf(buf, "%i") (base 0: "0x" hex, "0"
+// octal, else decimal), as the kernel's vsscanf() does it: leading white
+// space skipped, an optional '-' (no '+'), at least one digit, the value
+// wrapped into an int as simple_strntol() and the int store leave it, and
+// anything after the digits ignored. EINVAL when nothing was converted.
+Result<int> ScanfInt(std::string_view buf, unsigned base);
+
 // `buf` up to its first NUL byte.
 std::string_view AsCString(std::string_view buf);
 

@@ -104,5 +104,37 @@ TEST(SimpleStrtoulTest, WrapsOnOverflowAsTheKernelDoes) {
   EXPECT_EQ(used, 20u);
 }
 
+TEST(KstrtoboolTest, TheFirstCharactersDecide) {
+  for (const char* yes : {"y", "Y", "t", "T", "1", "on", "ON", "oN", "yes!",
+                          "1\n", "true"})
+    EXPECT_TRUE(*ParseKstrtobool(yes)) << yes;
+  for (const char* no : {"n", "N", "f", "F", "0", "of", "OFF", "off\n",
+                         "no way", "0x1"})
+    EXPECT_FALSE(*ParseKstrtobool(no)) << no;
+  for (const char* bad : {"", "o", "ox", " 1", "2", "-1", "\n"})
+    EXPECT_EQ(ParseKstrtobool(bad).status().errno_value(), EINVAL) << bad;
+  EXPECT_EQ(ParseKstrtobool(std::string_view("\0y", 2)).status().errno_value(),
+            EINVAL);
+}
+
+TEST(ScanfIntTest, DecimalAsVsscanfReadsIt) {
+  EXPECT_EQ(*ScanfInt("30\n", 10), 30);
+  EXPECT_EQ(*ScanfInt("  \t7 seconds", 10), 7);  // spaces, trailing text
+  EXPECT_EQ(*ScanfInt("-12", 10), -12);
+  EXPECT_EQ(*ScanfInt("0x10", 10), 0);  // "%d" stops at the 'x'
+  EXPECT_EQ(*ScanfInt("4294967301", 10), 5);  // wraps into an int
+  for (const char* bad : {"", "+5", "-", "x1", " ", "- 1"})
+    EXPECT_EQ(ScanfInt(bad, 10).status().errno_value(), EINVAL) << bad;
+}
+
+TEST(ScanfIntTest, BaseZeroDetectsHexAndOctal) {
+  EXPECT_EQ(*ScanfInt("0x1f", 0), 31);
+  EXPECT_EQ(*ScanfInt("017", 0), 15);
+  EXPECT_EQ(*ScanfInt("9", 0), 9);
+  EXPECT_EQ(*ScanfInt("-0x10", 0), -16);
+  EXPECT_EQ(*ScanfInt("08", 0), 0);  // octal: stops at the 8
+  EXPECT_EQ(ScanfInt("+1", 0).status().errno_value(), EINVAL);
+}
+
 }  // namespace
 }  // namespace vap

@@ -22,6 +22,11 @@ inline int HexDigitValue(char c) {
   return -1;
 }
 
+// The kernel's isspace(): space, \t, \n, \v, \f, \r.
+inline bool IsSpace(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 }  // namespace vap::text
 
 #endif  // VAP_MATRIX_TEXT_H_

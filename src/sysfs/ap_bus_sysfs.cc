@@ -145,21 +145,9 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
       tree_, dir, "poll_thread", kRw,
       [poll_thread] { return Text(fmt::format("{}\n", poll_thread->load())); },
       [poll_thread](std::string_view buf) -> Status {
-        // kstrtobool: y/Y/1/on enable, n/N/0/off disable.
-        const std::string_view v = AsCString(buf);
-        if (v.empty()) return Status::Error(EINVAL, "not a boolean");
-        const char c = v[0];
-        if (c == 'y' || c == 'Y' || c == '1' || v.substr(0, 2) == "on" ||
-            v.substr(0, 2) == "oN" || v.substr(0, 2) == "On" ||
-            v.substr(0, 2) == "ON") {
-          *poll_thread = 1;
-        } else if (c == 'n' || c == 'N' || c == '0' ||
-                   v.substr(0, 3) == "off" || v.substr(0, 3) == "Off" ||
-                   v.substr(0, 3) == "OFF") {
-          *poll_thread = 0;
-        } else {
-          return Status::Error(EINVAL, "not a boolean");
-        }
+        // kstrtobool(buf) in poll_thread_store().
+        VAP_ASSIGN_OR_RETURN(const bool on, ParseKstrtobool(buf));
+        *poll_thread = on ? 1 : 0;
         return Status::Ok();
       });
   AddAttribute(tree_, dir, "ap_interrupts", kRo, [] { return Text("1\n"); });

@@ -247,6 +247,22 @@ TEST_F(ApBusSysfsTest, BusAttributeStores) {
   EXPECT_EQ(Write("bus/ap/ap_max_domain_id", "1"), EACCES);
 }
 
+// The kernel's parsers, not the C library's: kstrtobool decides on the
+// first characters ("of" is off, "t" is on), and vsscanf's "%i"/"%d" take
+// no '+' and skip leading blanks.
+TEST_F(ApBusSysfsTest, BusAttributesParseAsTheKernelDoes) {
+  EXPECT_EQ(Write("bus/ap/poll_thread", "t\n"), 0);
+  EXPECT_EQ(Read("bus/ap/poll_thread"), "1\n");
+  EXPECT_EQ(Write("bus/ap/poll_thread", "of"), 0);
+  EXPECT_EQ(Read("bus/ap/poll_thread"), "0\n");
+  EXPECT_EQ(Write("bus/ap/ap_domain", "+4\n"), EINVAL);
+  EXPECT_EQ(Write("bus/ap/ap_domain", " 4 and more"), 0);
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "4\n");
+  EXPECT_EQ(Write("bus/ap/config_time", "+60\n"), EINVAL);
+  EXPECT_EQ(Write("bus/ap/config_time", "\t45s"), 0);
+  EXPECT_EQ(Read("bus/ap/config_time"), "45\n");
+}
+
 class LegacyBusSysfsTest : public ApBusSysfsTest {
  protected:
   LegacyBusSysfsTest() : ApBusSysfsTest("legacy") {}

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <cstdio>
 
+#include "matrix/kernel_number.h"
 #include "sysfs/attr.h"
 
 namespace vap::sysfs {
@@ -62,13 +62,10 @@ Status IgnoreWrite(std::string_view) { return Status::Ok(); }
 
 // The card's `config` store: sscanf "%d", 0 or 1.
 Status StoreConfig(apbus::ApBus& bus, uint8_t apid, std::string_view buf) {
-  const std::string text(buf);
-  int value;
-  if (std::sscanf(text.c_str(), "%d", &value) != 1 ||
-      (value != 0 && value != 1)) {
+  const Result<int> value = ScanfInt(buf, 10);
+  if (!value.ok() || (*value != 0 && *value != 1))
     return Status::Error(EINVAL, "config takes 0 or 1");
-  }
-  return bus.SetCardConfig(apid, value == 1);
+  return bus.SetCardConfig(apid, *value == 1);
 }
 
 void AddZcryptCardEntries(EntryList& out, const ApDevice& card,
