@@ -4,6 +4,9 @@
 
 #include <cerrno>
 #include <exception>
+#include <initializer_list>
+
+#include "base/check.h"
 
 namespace vap {
 
@@ -52,9 +55,12 @@ System::System(const SystemOptions& options, ap::HostProfile profile)
       vfio_(bus_, log_, clock_),
       bus_sysfs_(tree_, bus_, zcrypt_),
       vfio_sysfs_(tree_, vfio_, bus_sysfs_) {
-  (void)bus_.RegisterDriver(zcrypt_.card_driver());
-  (void)bus_.RegisterDriver(zcrypt_.queue_driver());
-  (void)bus_.RegisterDriver(vfio_);
+  // Three drivers of distinct names on a fresh bus: a failure is a bug.
+  for (apbus::ApDriver* drv : std::initializer_list<apbus::ApDriver*>{
+           &zcrypt_.card_driver(), &zcrypt_.queue_driver(), &vfio_}) {
+    const Status registered = bus_.RegisterDriver(*drv);
+    VAP_CHECK_MSG(registered.ok(), registered.ToString().c_str());
+  }
   bus_.Scan();
   if (options.periodic_scans) bus_.StartScanWorker();
 }
