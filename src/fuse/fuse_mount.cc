@@ -137,21 +137,24 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(
   std::vector<char*> argv;
   for (std::string& a : argv_s) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  struct ::fuse* f =
-      fuse_new(&args, &SysfsOperations(), sizeof(fuse_operations), &tree);
+  auto context = std::make_unique<OpsContext>(tree);
+  struct ::fuse* f = fuse_new(&args, &SysfsOperations(),
+                              sizeof(fuse_operations), context.get());
   fuse_opt_free_args(&args);  // fuse_new may have copied them
   if (f == nullptr) return Status::Error(EIO, "fuse_new failed");
   if (fuse_mount(f, options.mountpoint.c_str()) != 0) {
     fuse_destroy(f);
     return Status::Error(EIO, "cannot mount at " + options.mountpoint);
   }
-  std::unique_ptr<FuseMount> mount(new FuseMount(f, options.mountpoint));
+  std::unique_ptr<FuseMount> mount(
+      new FuseMount(f, std::move(context), options.mountpoint));
   mount->took_over_dead_mount_ = took_over;
   return mount;
 }
 
-FuseMount::FuseMount(struct ::fuse* f, std::string mountpoint)
-    : fuse_(f), mountpoint_(std::move(mountpoint)) {
+FuseMount::FuseMount(struct ::fuse* f, std::unique_ptr<OpsContext> context,
+                     std::string mountpoint)
+    : fuse_(f), context_(std::move(context)), mountpoint_(std::move(mountpoint)) {
   loop_ = std::thread([this, f] {
     fuse_loop_config config{};
     config.clone_fd = 0;
@@ -176,8 +179,10 @@ bool FuseMount::Unmount() {
   if (!loop_done_.load()) {
     // A holder we could not abort (no root) or a request that does not
     // return: leave the loop to the process's exit, which ends the
-    // connection. fuse_ stays allocated for the loop's threads.
+    // connection. fuse_ and the context stay allocated for the loop's
+    // threads.
     loop_.detach();
+    (void)context_.release();
     return false;
   }
   loop_.join();
@@ -185,6 +190,7 @@ bool FuseMount::Unmount() {
   // reader would be a race.
   fuse_unmount(fuse_);
   fuse_destroy(fuse_);
+  context_.reset();  // files the aborted connection never released
   return true;
 }
 

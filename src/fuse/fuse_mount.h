@@ -33,6 +33,8 @@ struct fuse;
 
 namespace vap::fuse {
 
+class OpsContext;
+
 struct MountOptions {
   std::string mountpoint;
   // allow_other: other users may look (root only; needs no fuse.conf).
@@ -67,9 +69,12 @@ class FuseMount {
   bool took_over_dead_mount() const { return took_over_dead_mount_; }
 
  private:
-  FuseMount(struct ::fuse* f, std::string mountpoint);
+  FuseMount(struct ::fuse* f, std::unique_ptr<OpsContext> context,
+            std::string mountpoint);
 
   struct ::fuse* fuse_;
+  // The operations' private data; outlives the loop (freed after it).
+  std::unique_ptr<OpsContext> context_;
   const std::string mountpoint_;
   std::thread loop_;
   std::atomic<bool> loop_done_{false};

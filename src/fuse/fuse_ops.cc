@@ -13,12 +13,6 @@
 
 namespace vap::fuse {
 
-namespace {
-
-sysfs::Tree& TheTree() {
-  return *static_cast<sysfs::Tree*>(fuse_get_context()->private_data);
-}
-
 // An open attribute, as kernfs_open_file: the node, and the seq_file
 // buffer of the last show. libfuse's workers serve one open file from
 // several threads at once (concurrent pread on one fd), so every read and
@@ -34,6 +28,32 @@ struct Handle {
   // anywhere else shows afresh and skips to its offset (seq_read_iter).
   size_t read_pos VAP_GUARDED_BY(mu) = 0;
 };
+
+OpsContext::~OpsContext() {
+  MutexLock lock(mu_);
+  for (Handle* h : open_) delete h;
+}
+
+void OpsContext::Opened(Handle* h) {
+  MutexLock lock(mu_);
+  open_.insert(h);
+}
+
+void OpsContext::Released(Handle* h) {
+  {
+    MutexLock lock(mu_);
+    open_.erase(h);
+  }
+  delete h;
+}
+
+namespace {
+
+OpsContext& TheContext() {
+  return *static_cast<OpsContext*>(fuse_get_context()->private_data);
+}
+
+sysfs::Tree& TheTree() { return TheContext().tree(); }
 
 Handle* HandleOf(const fuse_file_info* fi) {
   return reinterpret_cast<Handle*>(fi->fh);
@@ -111,7 +131,9 @@ int Open(const char* path, fuse_file_info* fi) {
   const bool write = acc == O_WRONLY || acc == O_RDWR;
   Result<sysfs::NodeRef> node = TheTree().Open(path, read, write);
   if (!node.ok()) return Errno(node.status());
-  fi->fh = reinterpret_cast<uint64_t>(new Handle(std::move(*node)));
+  auto* h = new Handle(std::move(*node));
+  TheContext().Opened(h);
+  fi->fh = reinterpret_cast<uint64_t>(h);
   fi->direct_io = 1;  // every read reaches us: values are always fresh
   fi->keep_cache = 0;
   fi->nonseekable = 0;
@@ -148,7 +170,7 @@ int Write(const char* /*path*/, const char* buf, size_t size, off_t /*offset*/,
 }
 
 int Release(const char* /*path*/, fuse_file_info* fi) {
-  delete HandleOf(fi);
+  TheContext().Released(HandleOf(fi));
   return 0;
 }
 
