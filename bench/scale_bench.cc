@@ -103,10 +103,8 @@ BENCHMARK(BM_DurableStore)->ArgName("mdevs")->Arg(10)->Arg(10000)
 
 // 65,536 mdevs on the full host, one APQN each; written to `path`.
 Status MakeState(const std::string& path, double* rss_per_mdev) {
-  const double before = RssBytes();
   VAP_ASSIGN_OR_RETURN(std::unique_ptr<System> s,
                        System::Create(Options("builtin:full")));
-  const double empty = RssBytes();
   sysfs::Tree& t = s->tree();
   VAP_RETURN_IF_ERROR(t.Write("bus/ap/apmask", "0x").status());
   VAP_RETURN_IF_ERROR(t.Write("bus/ap/aqmask", "0x").status());
@@ -122,8 +120,6 @@ Status MakeState(const std::string& path, double* rss_per_mdev) {
             .status());
   }
   *rss_per_mdev = (RssBytes() - reserved) / 65536;
-  (void)before;
-  (void)empty;
   return state::SaveState(*s, path);
 }
 
