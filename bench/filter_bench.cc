@@ -13,13 +13,12 @@
 
 #include <string>
 
-#include "ap/firmware.h"
 #include "ap/profile.h"
-#include "apbus/ap_bus.h"
+#include "base/check.h"
 #include "base/clock.h"
-#include "base/log.h"
 #include "driver/filter.h"
 #include "driver/filter_reference.h"
+#include "driver/host_drivers.h"
 #include "driver/vfio_ap.h"
 
 namespace vap {
@@ -74,32 +73,25 @@ BENCHMARK(BM_Filter_Reference);
 class FullHostWithMdevs {
  public:
   FullHostWithMdevs()
-      : fw_(clock_, *ap::BuiltinProfile("full")),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        vfio_(bus_, log_, clock_) {
-    (void)bus_.RegisterDriver(vfio_);
-    (void)bus_.WriteApmask("0x");
-    bus_.Scan();
+      : host_(clock_, *ap::BuiltinProfile("full")) {
+    VAP_CHECK(host_.bus().WriteApmask("0x").ok());
+    host_.bus().Scan();
     for (unsigned i = 0; i < 255; ++i) {
       const Uuid u =
           *Uuid::Parse(fmt::format("00000000-0000-0000-0000-{:012x}", i + 1));
-      (void)vfio_.CreateMdev(u);
-      (void)vfio_.AssignAdapter(u, std::to_string(i));
+      VAP_CHECK(vfio().CreateMdev(u).ok());
+      VAP_CHECK(vfio().AssignAdapter(u, std::to_string(i)).ok());
       for (unsigned d = 0; d < 16; ++d)
-        (void)vfio_.AssignDomain(u, std::to_string(d));
+        VAP_CHECK(vfio().AssignDomain(u, std::to_string(d)).ok());
       uuids_.push_back(u);
     }
   }
-  driver::VfioAp& vfio() { return vfio_; }
+  driver::VfioAp& vfio() { return host_.vfio(); }
   const Uuid& uuid(size_t i) const { return uuids_[i]; }
 
  private:
   ManualClock clock_{/*auto_advance=*/true};
-  ap::Firmware fw_;
-  Logger log_;
-  apbus::ApBus bus_;
-  driver::VfioAp vfio_;
+  driver::HostDrivers host_;
   std::vector<Uuid> uuids_;
 };
 

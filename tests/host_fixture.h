@@ -17,9 +17,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "driver/vfio_ap.h"
-#include "sysfs/ap_bus_sysfs.h"
+#include "sysfs/host_tree.h"
 #include "sysfs/tree.h"
-#include "sysfs/vfio_ap_sysfs.h"
 
 namespace vap {
 
@@ -39,19 +38,7 @@ inline ap::HostProfile Section10Profile() {
 class HostFixture : public ::testing::Test {
  protected:
   explicit HostFixture(const ap::HostProfile& profile = Section10Profile())
-      : clock_(/*auto_advance=*/true),
-        fw_(clock_, profile),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        zcrypt_(bus_),
-        vfio_(bus_, log_, clock_),
-        bus_sysfs_(tree_, bus_, zcrypt_),
-        vfio_sysfs_(tree_, vfio_, bus_sysfs_) {
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(vfio_).ok());
-    bus_.Scan();
-  }
+      : clock_(/*auto_advance=*/true), host_(clock_, profile) {}
   ~HostFixture() override { vfio_.CheckInvariants(); }
 
   // `cat PATH`: the contents, or what cat prints on error.
@@ -82,14 +69,13 @@ class HostFixture : public ::testing::Test {
   std::string Dmesg() { return log_.LastText(); }
 
   ManualClock clock_;
-  ap::Firmware fw_;
-  Logger log_;
-  apbus::ApBus bus_;
-  apbus::Zcrypt zcrypt_;
-  driver::VfioAp vfio_;
-  sysfs::Tree tree_;
-  sysfs::ApBusSysfs bus_sysfs_;
-  sysfs::VfioApSysfs vfio_sysfs_;
+  sysfs::HostTree host_;
+  ap::Firmware& fw_ = host_.drivers().firmware();
+  Logger& log_ = host_.drivers().log();
+  apbus::ApBus& bus_ = host_.drivers().bus();
+  apbus::Zcrypt& zcrypt_ = host_.drivers().zcrypt();
+  driver::VfioAp& vfio_ = host_.drivers().vfio();
+  sysfs::Tree& tree_ = host_.tree();
 };
 
 }  // namespace vap

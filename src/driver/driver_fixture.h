@@ -9,6 +9,7 @@
 
 #include "ap/profile.h"
 #include "apbus/zcrypt.h"
+#include "driver/host_drivers.h"
 #include "driver/vfio_ap.h"
 
 namespace vap::driver {
@@ -19,15 +20,7 @@ inline const Uuid kU2 = *Uuid::Parse("4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2");
 class DriverFixture : public ::testing::Test {
  protected:
   DriverFixture()
-      : clock_(/*auto_advance=*/true),
-        fw_(clock_, Profile()),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        zcrypt_(bus_),
-        vfio_(bus_, log_, clock_) {
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(vfio_).ok());
+      : clock_(/*auto_advance=*/true), host_(clock_, Profile()) {
     bus_.Scan();
     EXPECT_TRUE(bus_.WriteApmask("-5,-6").ok());
     EXPECT_TRUE(bus_.WriteAqmask("-4,-0x47,-0xab,-0xff").ok());
@@ -52,11 +45,12 @@ class DriverFixture : public ::testing::Test {
   MdevInfo Info(const Uuid& u) { return *vfio_.Mdev(u); }
 
   ManualClock clock_;
-  ap::Firmware fw_;
-  Logger log_;
-  apbus::ApBus bus_;
-  apbus::Zcrypt zcrypt_;
-  VfioAp vfio_;
+  HostDrivers host_;
+  ap::Firmware& fw_ = host_.firmware();
+  Logger& log_ = host_.log();
+  apbus::ApBus& bus_ = host_.bus();
+  apbus::Zcrypt& zcrypt_ = host_.zcrypt();
+  VfioAp& vfio_ = host_.vfio();
 };
 
 }  // namespace vap::driver

@@ -174,7 +174,7 @@ unsigned VfioAp::available_instances() const {
 Status VfioAp::CreateMdev(const Uuid& uuid) {
   MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
-  if (FindMdevLocked(uuid) != nullptr) {
+  if (FindMdevLocked(uuid) != nullptr || retiring_.count(uuid) != 0) {
     return Status::Error(EEXIST, uuid.ToString() + " exists");
   }
   if (available_instances_ == 0)
@@ -186,7 +186,7 @@ Status VfioAp::CreateMdev(const Uuid& uuid) {
   m->seq = next_seq_++;
   by_uuid_[uuid] = m;
   OwnLocked(m->matrix.apm(), m->matrix.aqm(), m);
-  MdevChangedLocked(uuid);
+  for (MdevObserver* o : observers_) o->OnMdevCreated(uuid);
   return Status::Ok();
 }
 
@@ -243,12 +243,30 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
     }
   }
   // 3. Reset its queues, unlink them and forget the mdev.
-  MutexLock guests(guests_mu_);
+  std::vector<MdevObserver*> observers;
+  {
+    MutexLock guests(guests_mu_);
+    MutexLock mdevs(mdevs_mu_);
+    ForgetMdevLocked(uuid);
+    retiring_.insert(uuid);
+    observers = observers_;
+  }
+  // 4. The observers follow, holding no driver lock; then the UUID is
+  // free again.
+  for (MdevObserver* o : observers) o->OnMdevRemoved(uuid);
   MutexLock mdevs(mdevs_mu_);
+  retiring_.erase(uuid);
+  return Status::Ok();
+}
+
+void VfioAp::ForgetMdevLocked(const Uuid& uuid) {
   MdevState* m = FindMdevLocked(uuid);
   VAP_CHECK_MSG(m != nullptr && m->guest == nullptr && m->opening == 0,
                 "an mdev being removed was opened");
   const std::vector<Queue*> linked = LinkedQueuesLocked(*m);
+  // vfio_ap_mdev_remove() ignores what vfio_ap_mdev_reset_queues()
+  // returns: a failed reset has been logged by the reset itself, and the
+  // queues are unlinked all the same.
   (void)ResetQueuesLocked(linked);
   for (Queue* q : linked) UnlinkLocked(*q);
   OwnLocked(m->matrix.apm(), m->matrix.aqm(), nullptr);
@@ -256,8 +274,6 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
   mdevs_.remove_if(
       [m](const std::unique_ptr<MdevState>& p) { return p.get() == m; });
   ++available_instances_;
-  MdevChangedLocked(uuid);
-  return Status::Ok();
 }
 
 std::vector<Uuid> VfioAp::Mdevs() const {
@@ -409,13 +425,18 @@ void VfioAp::Detach(const Uuid& uuid) {
   if (locks.mdev() != nullptr) DetachLocked(*locks.mdev());
 }
 
-void VfioAp::SetMdevChangeObserver(MdevChangeObserver observer) {
+void VfioAp::AddMdevObserver(MdevObserver& observer) {
   MutexLock lock(mdevs_mu_);
-  mdev_observer_ = std::move(observer);
+  observers_.push_back(&observer);
+}
+
+void VfioAp::RemoveMdevObserver(MdevObserver& observer) {
+  MutexLock lock(mdevs_mu_);
+  std::erase(observers_, &observer);
 }
 
 void VfioAp::MdevChangedLocked(const Uuid& uuid) {
-  if (mdev_observer_) mdev_observer_(uuid);
+  for (MdevObserver* o : observers_) o->OnMdevChanged(uuid);
 }
 
 void VfioAp::set_reset_timeout(Nanos timeout) {

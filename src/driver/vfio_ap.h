@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,7 @@
 #include "base/result.h"
 #include "base/thread_annotations.h"
 #include "driver/filter.h"
+#include "driver/mdev_observer.h"
 #include "driver/vfio_device.h"
 #include "kvm/guest.h"
 #include "matrix/ap_matrix.h"
@@ -94,11 +96,12 @@ class VfioAp : public apbus::ApDriver {
   // --- The mdev type (the mdev core's drivers/vfio/mdev/mdev_sysfs.c, with
   // vfio_ap_mdev_probe() and vfio_ap_mdev_remove()).
   unsigned available_instances() const VAP_EXCLUDES(mdevs_mu_);
-  // EEXIST if the UUID is taken, EUSERS if no instance is left.
+  // EEXIST if the UUID is taken (also while the removal of an mdev of that
+  // UUID is still telling its observers), EUSERS if no instance is left.
   Status CreateMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   // Blocks while a guest holds the device, relaying device requests every
-  // 10 s (model time); then resets the mdev's queues and forgets it.
-  // ENODEV if there is no such mdev.
+  // 10 s (model time); then resets the mdev's queues, forgets it and tells
+  // the observers. ENODEV if there is no such mdev or it is being removed.
   Status RemoveMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   // Newest first, as the kernel's list.
   std::vector<Uuid> Mdevs() const VAP_EXCLUDES(mdevs_mu_);
@@ -182,13 +185,13 @@ class VfioAp : public apbus::ApDriver {
   // Not undone.
   void CancelWaits() { cancel_waits_.store(true); }
 
-  // Durable state (src/state): told, with mdevs_lock held, the UUID of
-  // every mdev created or removed and of every mdev whose matrix changed,
-  // by whatever path. Must take nothing but leaf locks. Set once, before
-  // the mdevs change.
-  using MdevChangeObserver = std::function<void(const Uuid&)>;
-  void SetMdevChangeObserver(MdevChangeObserver observer)
-      VAP_EXCLUDES(mdevs_mu_);
+  // Adds an observer of the mdevs' lifecycle and matrices
+  // (mdev_observer.h), told in the order added. Observers are added
+  // before any mdev changes and must outlive the driver.
+  void AddMdevObserver(MdevObserver& observer) VAP_EXCLUDES(mdevs_mu_);
+  // Takes an observer out before it goes (durable state closing before
+  // its system); not while an mdev is being removed.
+  void RemoveMdevObserver(MdevObserver& observer) VAP_EXCLUDES(mdevs_mu_);
 
   // Aborts with a message if an invariant (see the top) does not hold.
   void CheckInvariants() const VAP_EXCLUDES(guests_mu_, mdevs_mu_);
@@ -256,7 +259,7 @@ class VfioAp : public apbus::ApDriver {
   // Makes `owner` (null: nobody) the owner of the APQNs apm x aqm.
   void OwnLocked(const ApMask& apm, const ApMask& aqm, MdevState* owner)
       VAP_REQUIRES(mdevs_mu_);
-  // Tells the change observer (SetMdevChangeObserver) about `uuid`.
+  // Tells the observers that the matrix of `uuid` changed.
   void MdevChangedLocked(const Uuid& uuid) VAP_REQUIRES(mdevs_mu_);
   MdevState* FindMdevLocked(const Uuid& uuid) const VAP_REQUIRES(mdevs_mu_);
   // Attach's steps once the open holds its reference on the mdev.
@@ -344,6 +347,9 @@ class VfioAp : public apbus::ApDriver {
   bool ResetStepLocked(Queue& q, Nanos elapsed) VAP_REQUIRES(mdevs_mu_);
   std::vector<Queue*> LinkedQueuesLocked(const MdevState& m) const
       VAP_REQUIRES(mdevs_mu_);
+  // Removal's last step under the locks (vfio_ap_mdev_remove()): resets
+  // and unlinks the mdev's queues and drops it from the lists.
+  void ForgetMdevLocked(const Uuid& uuid) VAP_REQUIRES(guests_mu_, mdevs_mu_);
 
   apbus::ApBus& bus_;
   Logger& log_;
@@ -373,7 +379,11 @@ class VfioAp : public apbus::ApDriver {
   unsigned available_instances_ VAP_GUARDED_BY(mdevs_mu_) = kMaxMdevs;
   Nanos reset_timeout_ VAP_GUARDED_BY(mdevs_mu_) = std::chrono::seconds(60);
   std::atomic<bool> cancel_waits_{false};
-  MdevChangeObserver mdev_observer_ VAP_GUARDED_BY(mdevs_mu_);
+  std::vector<MdevObserver*> observers_ VAP_GUARDED_BY(mdevs_mu_);
+  // UUIDs of mdevs removed whose observers are still being told: not
+  // free for CreateMdev yet (the mdev core keeps a removed device on its
+  // list until its release).
+  std::set<Uuid> retiring_ VAP_GUARDED_BY(mdevs_mu_);
   // "Waited N ms for reset" is printk_ratelimited in the kernel.
   RateLimit reset_notices_ VAP_GUARDED_BY(mdevs_mu_);
 };

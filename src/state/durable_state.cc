@@ -80,14 +80,14 @@ Result<DurableState::Opened> DurableState::Open(const SystemOptions& options,
 
 DurableState::DurableState(System& system, std::string path)
     : system_(system), path_(std::move(path)) {
-  system_.vfio().SetMdevChangeObserver([this](const Uuid& uuid) {
-    MutexLock lock(dirty_mu_);
-    dirty_.insert(uuid);
-  });
+  system_.vfio().AddMdevObserver(*this);
 }
 
-DurableState::~DurableState() {
-  system_.vfio().SetMdevChangeObserver(nullptr);
+DurableState::~DurableState() { system_.vfio().RemoveMdevObserver(*this); }
+
+void DurableState::MarkDirty(const Uuid& uuid) {
+  MutexLock lock(dirty_mu_);
+  dirty_.insert(uuid);
 }
 
 Status SaveState(System& system, const std::string& path) {

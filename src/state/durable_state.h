@@ -5,7 +5,7 @@
 // store observer, RPCs that change the host after they ran.
 //
 // A commit costs what the change costs: the driver names each mdev that
-// changed (VfioAp::SetMdevChangeObserver), the bus-wide part (masks,
+// changed (it is a driver::MdevObserver), the bus-wide part (masks,
 // bindings, offline devices, the host) is small and compared with what
 // was last written, and only what differs is appended to FILE.journal and
 // fdatasync'd. A commit with nothing new writes nothing. When the journal
@@ -25,12 +25,13 @@
 
 #include "base/mutex.h"
 #include "base/result.h"
+#include "driver/mdev_observer.h"
 #include "state/journal.h"
 #include "system/system.h"
 
 namespace vap::state {
 
-class DurableState {
+class DurableState : private driver::MdevObserver {
  public:
   struct Opened;
   // EPERM for a path other users could tamper with (CheckStatePath),
@@ -40,7 +41,7 @@ class DurableState {
   // only when the file does not exist yet.
   static Result<Opened> Open(const SystemOptions& options,
                              const std::string& path);
-  ~DurableState();
+  ~DurableState() override;
   DurableState(const DurableState&) = delete;
   DurableState& operator=(const DurableState&) = delete;
 
@@ -59,6 +60,12 @@ class DurableState {
   // A new snapshot and an empty journal after it.
   Status Compact() VAP_EXCLUDES(mu_, dirty_mu_);
   std::set<Uuid> TakeDirty() VAP_EXCLUDES(dirty_mu_);
+  // driver::MdevObserver: every mdev created, changed or removed is
+  // written by the next commit.
+  void OnMdevCreated(const Uuid& uuid) override { MarkDirty(uuid); }
+  void OnMdevChanged(const Uuid& uuid) override { MarkDirty(uuid); }
+  void OnMdevRemoved(const Uuid& uuid) override { MarkDirty(uuid); }
+  void MarkDirty(const Uuid& uuid) VAP_EXCLUDES(dirty_mu_);
 
   System& system_;
   const std::string path_;
@@ -81,7 +88,7 @@ class DurableState {
   uint64_t snapshots_ VAP_GUARDED_BY(mu_) = 0;
 
   // The mdevs changed since the last capture; rank kLeaf, taken by the
-  // driver's change observer under mdevs_lock.
+  // observer callbacks (under mdevs_lock, or no driver lock).
   Mutex dirty_mu_{LockRank::kLeaf, "state_dirty"};
   std::set<Uuid> dirty_ VAP_GUARDED_BY(dirty_mu_);
 };

@@ -1,9 +1,11 @@
 // Restore(): a captured state put back onto a fresh system through the
-// paths the sysfs stores take, so that every check of theirs applies.
+// typed operations the sysfs stores call (the bus's mask, binding and
+// attribute stores, zcrypt's `online`, vfio_ap's CreateMdev() and
+// ap_config), so that every check of theirs applies, and the tree follows
+// through the observers as it does for a user's writes.
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "matrix/ap_matrix.h"
 #include "matrix/apqn.h"
@@ -14,59 +16,51 @@ namespace vap::state {
 
 namespace {
 
-constexpr std::string_view kType =
-    "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/";
-
-// One store through the tree, as a user's write would do it.
-Status Store(System& system, const std::string& path,
-             const std::string& value, std::string_view what) {
-  Result<size_t> n = system.tree().Write(path, value);
-  if (n.ok()) return Status::Ok();
-  return Status::Error(n.status().errno_value(),
-                       fmt::format("{}: write to {}: {}", what, path,
-                                   strerror(n.status().errno_value())));
+// A step's refusal, named: "mdevs: UUID: ap_config: <the driver's reason>".
+Status Step(Status s, std::string_view what, std::string_view attribute) {
+  if (s.ok()) return s;
+  const std::string reason =
+      s.message().empty() ? ErrnoDescription(s.errno_value()) : s.message();
+  return Status::Error(s.errno_value(),
+                       fmt::format("{}: {}: {}", what, attribute, reason));
 }
 
 Status RestoreBusAttributes(System& system, const SystemState& st) {
   apbus::ApBus& bus = system.bus();
   if (st.ap_domain >= 0 && st.ap_domain != bus.ap_domain()) {
-    VAP_RETURN_IF_ERROR(Store(system, "bus/ap/ap_domain",
-                              fmt::format("{}", st.ap_domain), "ap_domain"));
+    VAP_RETURN_IF_ERROR(
+        Step(bus.SetApDomain(fmt::format("{}", st.ap_domain)), "bus",
+             "ap_domain"));
   }
   if (st.config_time != bus.config_time()) {
-    VAP_RETURN_IF_ERROR(Store(system, "bus/ap/config_time",
-                              fmt::format("{}", st.config_time),
-                              "config_time"));
+    VAP_RETURN_IF_ERROR(
+        Step(bus.SetConfigTime(fmt::format("{}", st.config_time)), "bus",
+             "config_time"));
   }
   VAP_RETURN_IF_ERROR(
-      Store(system, "bus/ap/apmask", FormatMaskHex(st.apmask), "apmask"));
-  return Store(system, "bus/ap/aqmask", FormatMaskHex(st.aqmask), "aqmask");
-}
-
-std::string DevicePath(const apbus::ApDevice& dev) {
-  const std::string card = "devices/ap/" + CardName(dev.apid);
-  if (dev.kind == apbus::DeviceKind::kCard) return card;
-  return card + "/" + dev.Name();
+      Step(bus.WriteApmask(FormatMaskHex(st.apmask)), "bus", "apmask"));
+  return Step(bus.WriteAqmask(FormatMaskHex(st.aqmask)), "bus", "aqmask");
 }
 
 // A device that is gone (its adapter left the configuration while the
 // state was captured) keeps no binding, as in the kernel.
 Status RestoreBinding(System& system, const DeviceBinding& b) {
   const std::string what = "bindings: " + b.device;
-  std::optional<apbus::ApDevice> dev = system.bus().Device(b.device);
+  apbus::ApBus& bus = system.bus();
+  std::optional<apbus::ApDevice> dev = bus.Device(b.device);
   if (!dev) return Status::Ok();
   if (!b.driver_override.empty()) {
-    VAP_RETURN_IF_ERROR(Store(system, DevicePath(*dev) + "/driver_override",
-                              b.driver_override, what));
+    VAP_RETURN_IF_ERROR(
+        Step(bus.SetDriverOverride(dev->apqn(), b.driver_override), what,
+             "driver_override"));
   }
   if (dev->driver == b.driver) return Status::Ok();
   if (!dev->driver.empty()) {
-    VAP_RETURN_IF_ERROR(Store(
-        system, "bus/ap/drivers/" + dev->driver + "/unbind", b.device, what));
+    VAP_RETURN_IF_ERROR(
+        Step(bus.Unbind(dev->driver, b.device), what, "unbind"));
   }
   if (!b.driver.empty()) {
-    VAP_RETURN_IF_ERROR(Store(system, "bus/ap/drivers/" + b.driver + "/bind",
-                              b.device, what));
+    VAP_RETURN_IF_ERROR(Step(bus.Bind(b.driver, b.device), what, "bind"));
   }
   return Status::Ok();
 }
@@ -74,21 +68,24 @@ Status RestoreBinding(System& system, const DeviceBinding& b) {
 Status RestoreOffline(System& system, const std::string& device) {
   std::optional<apbus::ApDevice> dev = system.bus().Device(device);
   if (!dev || dev->driver.empty()) return Status::Ok();
-  return Store(system, DevicePath(*dev) + "/online", "0", "offline: " + device);
+  apbus::Zcrypt& zcrypt = system.zcrypt();
+  const Status s = dev->kind == apbus::DeviceKind::kCard
+                       ? zcrypt.StoreCardOnline(dev->apid, "0")
+                       : zcrypt.StoreQueueOnline(dev->apqn(), "0");
+  return Step(s, "offline: " + device, "online");
 }
 
 Status RestoreMdev(System& system, const MdevRecord& m) {
-  const std::string uuid = m.uuid.ToString();
-  const std::string what = "mdevs: " + uuid;
-  VAP_RETURN_IF_ERROR(
-      Store(system, std::string(kType) + "create", uuid, what));
+  const std::string what = "mdevs: " + m.uuid.ToString();
+  driver::VfioAp& vfio = system.vfio();
+  VAP_RETURN_IF_ERROR(Step(vfio.CreateMdev(m.uuid), what, "create"));
   if (m.apm.Empty() && m.aqm.Empty() && m.adm.Empty()) return Status::Ok();
   ApMatrix x;
   x.apm() = m.apm;
   x.aqm() = m.aqm;
   x.adm() = m.adm;
-  return Store(system, "devices/vfio_ap/matrix/" + uuid + "/ap_config",
-               FormatApConfig(x), what);
+  return Step(vfio.StoreApConfig(m.uuid, FormatApConfig(x)), what,
+              "ap_config");
 }
 
 }  // namespace

@@ -153,6 +153,7 @@ VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
   // Oldest first, so IOMMU group numbers follow creation order.
   std::vector<Uuid> mdevs = driver_.Mdevs();
   for (auto it = mdevs.rbegin(); it != mdevs.rend(); ++it) BuildMdevDir(*it);
+  driver_.AddMdevObserver(*this);
 }
 
 void VfioApSysfs::BuildMatrixDevice() {
@@ -192,9 +193,7 @@ void VfioApSysfs::BuildMatrixDevice() {
 
 Status VfioApSysfs::Create(std::string_view buf) {
   VAP_ASSIGN_OR_RETURN(Uuid uuid, Uuid::ParseCreateInput(buf));
-  VAP_RETURN_IF_ERROR(driver_.CreateMdev(uuid));
-  BuildMdevDir(uuid);
-  return Status::Ok();
+  return driver_.CreateMdev(uuid);
 }
 
 void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
@@ -230,9 +229,9 @@ Status VfioApSysfs::RemoveStore(const Uuid& uuid, std::string_view buf) {
     MutexLock lock(mu_);
     if (!removing_.insert(uuid).second) return Status::Ok();
   }
-  // Blocks while a guest holds the device (vfio_unregister_group_dev()).
+  // Blocks while a guest holds the device (vfio_unregister_group_dev());
+  // the directory goes before it returns (OnMdevRemoved).
   Status removed = driver_.RemoveMdev(uuid);
-  if (removed.ok()) TearDownMdev(uuid);
   MutexLock lock(mu_);
   removing_.erase(uuid);
   if (!removed.ok()) return Status::Error(EAGAIN, removed.message());

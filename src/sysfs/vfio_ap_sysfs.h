@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/mutex.h"
+#include "driver/mdev_observer.h"
 #include "driver/vfio_ap.h"
 #include "matrix/uuid.h"
 #include "sysfs/ap_bus_sysfs.h"
@@ -20,17 +21,27 @@
 
 namespace vap::sysfs {
 
-class VfioApSysfs {
+// The mdev directories follow the driver (driver::MdevObserver): however
+// an mdev is created or removed, its directory, links and IOMMU group
+// appear and go with it.
+class VfioApSysfs : private driver::MdevObserver {
  public:
-  // Builds vfio_ap's part of `tree` for the mdevs `driver` already has.
-  // All references must outlive this object.
+  // Builds vfio_ap's part of `tree` for the mdevs `driver` already has,
+  // and follows the driver from then on. All references must outlive
+  // this object.
   VfioApSysfs(Tree& tree, driver::VfioAp& driver, ApBusSysfs& bus_sysfs);
 
-  // The `create` store: the mdev exists, directory included, when it
-  // returns (mdevctl writes its attributes right after).
-  Status Create(std::string_view buf) VAP_EXCLUDES(mu_);
+  // The `create` store (create_store() in drivers/vfio/mdev/mdev_sysfs.c):
+  // the mdev exists, directory included, when it returns (mdevctl writes
+  // its attributes right after).
+  Status Create(std::string_view buf);
 
  private:
+  // driver::MdevObserver
+  void OnMdevCreated(const Uuid& uuid) override { BuildMdevDir(uuid); }
+  void OnMdevChanged(const Uuid&) override {}
+  void OnMdevRemoved(const Uuid& uuid) override { TearDownMdev(uuid); }
+
   class MdevEntries;
   void BuildMatrixDevice();
   // The mdev whose directory has key `key` (its IOMMU group number).

@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <exception>
-#include <initializer_list>
 
 #include "base/check.h"
 
@@ -47,22 +46,12 @@ Result<std::unique_ptr<System>> System::Create(const SystemOptions& options) {
 System::System(const SystemOptions& options, ap::HostProfile profile)
     : profile_(std::move(profile)),
       vcpu_pause_(options.vcpu_pause),
-      clock_(options.time_scale),
-      log_(clock_),
-      firmware_(clock_, profile_),
-      bus_(firmware_, log_, clock_),
-      zcrypt_(bus_),
-      vfio_(bus_, log_, clock_),
-      bus_sysfs_(tree_, bus_, zcrypt_),
-      vfio_sysfs_(tree_, vfio_, bus_sysfs_) {
-  // Three drivers of distinct names on a fresh bus: a failure is a bug.
-  for (apbus::ApDriver* drv : std::initializer_list<apbus::ApDriver*>{
-           &zcrypt_.card_driver(), &zcrypt_.queue_driver(), &vfio_}) {
-    const Status registered = bus_.RegisterDriver(*drv);
-    VAP_CHECK_MSG(registered.ok(), registered.ToString().c_str());
-  }
-  bus_.Scan();
-  if (options.periodic_scans) bus_.StartScanWorker();
+      own_clock_(options.clock != nullptr
+                     ? nullptr
+                     : std::make_unique<RealClock>(options.time_scale)),
+      clock_(options.clock != nullptr ? *options.clock : *own_clock_),
+      host_(clock_, profile_) {
+  if (options.periodic_scans) bus().StartScanWorker();
 }
 
 System::~System() { StopAllGuests(); }
@@ -70,11 +59,12 @@ System::~System() { StopAllGuests(); }
 ap::HostProfile System::CurrentHost() const {
   ap::HostProfile host = profile_;
   host.cards.clear();
-  for (const ap::CardState& c : firmware_.Cards()) {
+  const ap::Firmware& firmware = host_.drivers().firmware();
+  for (const ap::CardState& c : firmware.Cards()) {
     host.cards.push_back(c.spec);
     host.cards.back().configured = c.configured;
   }
-  if (const std::optional<ap::QciInfo> qci = firmware_.Qci()) {
+  if (const std::optional<ap::QciInfo> qci = firmware.Qci()) {
     host.usage_domains = qci->aqm;
     host.control_domains = qci->adm;
   }
@@ -96,13 +86,13 @@ Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
   vm::VmOptions options;
   options.guest.name = std::string(name);
   options.guest.host_apxa = profile_.apxa;
-  options.guest.firmware = &firmware_;
+  options.guest.firmware = &firmware();
   options.guest.vcpu_pause = vcpu_pause_;
   options.vcpus = vcpus;
   std::shared_ptr<vm::Qemu> vm;
   Status opened;
   try {
-    vm = std::make_shared<vm::Qemu>(vfio_, options);
+    vm = std::make_shared<vm::Qemu>(vfio(), options);
     opened = vm->Realize(mdev);
     if (opened.ok()) vm->StartVcpus();
   } catch (const std::exception& e) {
@@ -175,7 +165,8 @@ Result<GuestInfo> System::ShowGuest(std::string_view name) const {
   info.publications = g.publications();
   info.torn_reads = g.observations().torn.load();
   for (const Apqn& q : info.apcb.Apqns()) {
-    info.queues.push_back(GuestQueue{q, firmware_.IrqEnabled(q)});
+    info.queues.push_back(
+        GuestQueue{q, host_.drivers().firmware().IrqEnabled(q)});
   }
   return info;
 }

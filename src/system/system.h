@@ -29,9 +29,8 @@
 #include "driver/vfio_ap.h"
 #include "kvm/crycb.h"
 #include "kvm/guest.h"
-#include "sysfs/ap_bus_sysfs.h"
+#include "sysfs/host_tree.h"
 #include "sysfs/tree.h"
-#include "sysfs/vfio_ap_sysfs.h"
 #include "vm/qemu.h"
 
 namespace vap {
@@ -41,6 +40,9 @@ struct SystemOptions {
   std::string host = "builtin:default";
   // When set, this host instead of `host` (a restored state's host).
   std::optional<ap::HostProfile> profile;
+  // The host's clock; when null, the system keeps a RealClock running
+  // at `time_scale`. Must outlive the system.
+  const Clock* clock = nullptr;
   // Multiplies every firmware and driver delay (tests use small values).
   double time_scale = 1.0;
   // Scan the AP bus every config_time seconds, as the kernel does.
@@ -83,12 +85,12 @@ class System {
   const ap::HostProfile& profile() const { return profile_; }
   ap::HostProfile CurrentHost() const;
   const Clock& clock() const { return clock_; }
-  Logger& log() { return log_; }
-  ap::Firmware& firmware() { return firmware_; }
-  apbus::ApBus& bus() { return bus_; }
-  driver::VfioAp& vfio() { return vfio_; }
-  apbus::Zcrypt& zcrypt() { return zcrypt_; }
-  sysfs::Tree& tree() { return tree_; }
+  Logger& log() { return host_.drivers().log(); }
+  ap::Firmware& firmware() { return host_.drivers().firmware(); }
+  apbus::ApBus& bus() { return host_.drivers().bus(); }
+  driver::VfioAp& vfio() { return host_.drivers().vfio(); }
+  apbus::Zcrypt& zcrypt() { return host_.drivers().zcrypt(); }
+  sysfs::Tree& tree() { return host_.tree(); }
 
   // --- Guests. StartGuest returns once the device is open and both IRQs
   // are registered (QEMU's realize), with `vcpus` vCPUs running. EEXIST
@@ -116,15 +118,9 @@ class System {
 
   const ap::HostProfile profile_;
   const std::chrono::microseconds vcpu_pause_;
-  RealClock clock_;
-  Logger log_;
-  ap::Firmware firmware_;
-  apbus::ApBus bus_;
-  apbus::Zcrypt zcrypt_;
-  driver::VfioAp vfio_;
-  sysfs::Tree tree_;
-  sysfs::ApBusSysfs bus_sysfs_;
-  sysfs::VfioApSysfs vfio_sysfs_;
+  const std::unique_ptr<const Clock> own_clock_;  // when none was given
+  const Clock& clock_;
+  sysfs::HostTree host_;
 
   // The guest registry; rank kLeaf. A name maps to null while its guest
   // is being started.

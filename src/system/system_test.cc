@@ -49,6 +49,44 @@ TEST(SystemCreateTest, BadProfileOrScaleIsRefused) {
   EXPECT_EQ(System::Create(o).status().errno_value(), EINVAL);
 }
 
+// The tree follows the driver (driver::MdevObserver): an mdev made or
+// removed without the sysfs stores shows up and goes in the tree as one
+// made by `create` does, and an injected clock is the one the host runs on.
+TEST(SystemClockTest, TheHostRunsOnTheInjectedClock) {
+  ManualClock clock(/*auto_advance=*/true);
+  SystemOptions o;
+  o.clock = &clock;
+  o.periodic_scans = false;
+  Result<std::unique_ptr<System>> s = System::Create(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(&(*s)->clock(), &clock);
+}
+
+TEST_F(SystemTest, MdevsMadeThroughTheDriverAreInTheTree) {
+  const std::string dir = "devices/vfio_ap/matrix/" + kU.ToString();
+  ASSERT_TRUE(system_->vfio().CreateMdev(kU).ok());
+  EXPECT_EQ(*tree().Read(dir + "/matrix"), "");
+  EXPECT_EQ(*tree().ReadLink("bus/mdev/devices/" + kU.ToString()),
+            "../../../" + dir);
+  EXPECT_EQ(*tree().ReadLink(dir + "/iommu_group"),
+            "../../../../kernel/iommu_groups/0");
+  EXPECT_TRUE(tree().Write(dir + "/assign_adapter", "3\n").ok());
+  EXPECT_EQ(system_->vfio().Mdev(kU)->matrix.apm().Ids(),
+            std::vector<unsigned>{3});
+  ASSERT_TRUE(system_->vfio().RemoveMdev(kU).ok());
+  EXPECT_EQ(tree().Lookup(dir).status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup("kernel/iommu_groups/0").status().errno_value(),
+            ENOENT);
+  // And back through the store: the next IOMMU group, as the kernel's.
+  const std::string type =
+      "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/";
+  ASSERT_TRUE(tree().Write(type + "create", kU.ToString()).ok());
+  EXPECT_EQ(*tree().ReadLink(dir + "/iommu_group"),
+            "../../../../kernel/iommu_groups/1");
+  ASSERT_TRUE(tree().Write(dir + "/remove", "1").ok());
+  EXPECT_TRUE(system_->vfio().Mdevs().empty());
+}
+
 TEST_F(SystemTest, DefaultHostAsAfterBoot) {
   EXPECT_EQ(*tree().Read("bus/ap/ap_max_adapter_id"), "255\n");
   EXPECT_TRUE(tree().Lookup("devices/ap/card03/03.0047").ok());

@@ -1,0 +1,39 @@
+// HostTree: a whole host as its sysfs tree shows it, assembled in one
+// place: the drivers of driver::HostDrivers, the tree, the AP bus's and
+// vfio_ap's parts of it, and the first bus scan (ap_bus_init()'s initial
+// scan, after every observer is in place). System, the test fixtures,
+// the tools and the benchmarks build hosts with it; adding a layer over
+// the drivers means adding it here.
+#ifndef VAP_SYSFS_HOST_TREE_H_
+#define VAP_SYSFS_HOST_TREE_H_
+
+#include "ap/profile.h"
+#include "base/clock.h"
+#include "driver/host_drivers.h"
+#include "sysfs/ap_bus_sysfs.h"
+#include "sysfs/tree.h"
+#include "sysfs/vfio_ap_sysfs.h"
+
+namespace vap::sysfs {
+
+class HostTree {
+ public:
+  // `clock` must outlive this object. Returns after the first scan.
+  HostTree(const Clock& clock, const ap::HostProfile& profile);
+  HostTree(const HostTree&) = delete;
+  HostTree& operator=(const HostTree&) = delete;
+
+  driver::HostDrivers& drivers() { return drivers_; }
+  const driver::HostDrivers& drivers() const { return drivers_; }
+  Tree& tree() { return tree_; }
+
+ private:
+  driver::HostDrivers drivers_;
+  Tree tree_;
+  ApBusSysfs bus_sysfs_;
+  VfioApSysfs vfio_sysfs_;
+};
+
+}  // namespace vap::sysfs
+
+#endif  // VAP_SYSFS_HOST_TREE_H_
