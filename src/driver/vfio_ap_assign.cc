@@ -74,17 +74,19 @@ Status VfioAp::ValidateLocked(const MdevState& m) const {
   if (other != nullptr) {
     const ApMask apm = m.matrix.apm() & other->matrix.apm();
     const ApMask aqm = m.matrix.aqm() & other->matrix.aqm();
+    // The refusal's reason is the first line logged for it.
+    std::string reason;
     apm.ForEach([&](unsigned apid) {
       aqm.ForEach([&](unsigned apqi) {
-        log_.DevLog(
-            LogLevel::kWarning, kMdevDriver, m.uuid.ToString(),
-            fmt::format("Userspace may not assign queue {:02x}.{:04x} to mdev: "
-                        "already assigned to {}",
-                        apid, apqi, other->uuid.ToString()));
+        std::string line = fmt::format(
+            "Userspace may not assign queue {:02x}.{:04x} to mdev: already "
+            "assigned to {}",
+            apid, apqi, other->uuid.ToString());
+        log_.DevLog(LogLevel::kWarning, kMdevDriver, m.uuid.ToString(), line);
+        if (reason.empty()) reason = std::move(line);
       });
     });
-    return Status::Error(EADDRINUSE,
-                         "APQN assigned to " + other->uuid.ToString());
+    return Status::Error(EADDRINUSE, std::move(reason));
   }
   return Status::Ok();
 }

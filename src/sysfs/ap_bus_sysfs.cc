@@ -88,7 +88,7 @@ std::string Features(const ap::QciInfo& qci) {
 }
 
 // ap_adapter_mask & co: the QCI masks, or "not supported" without QCI.
-TextFn QciMask(apbus::ApBus& bus, ApMask ap::QciInfo::*mask) {
+ShowFn QciMask(apbus::ApBus& bus, ApMask ap::QciInfo::*mask) {
   return [&bus, mask]() -> Result<std::string> {
     std::optional<ap::QciInfo> qci = bus.qci();
     if (!qci) return std::string("not supported\n");

@@ -147,7 +147,7 @@ EntryList CardEntries::Entries(uint8_t apid) const {
   const std::optional<ApDevice> card = bus_.Card(apid);
   if (!card) return out;
   apbus::ApBus& bus = bus_;
-  const auto live = [&bus, apid](auto field) -> TextFn {
+  const auto live = [&bus, apid](auto field) -> ShowFn {
     return [&bus, apid, field]() -> Result<std::string> {
       std::optional<ApDevice> c = bus.Card(apid);
       if (!c) return Gone();
@@ -207,7 +207,7 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
   const std::optional<ApDevice> queue = bus_.Queue(apqn);
   if (!queue) return out;
   apbus::ApBus& bus = bus_;
-  const auto live = [&bus, apqn](auto field) -> TextFn {
+  const auto live = [&bus, apqn](auto field) -> ShowFn {
     return [&bus, apqn, field]() -> Result<std::string> {
       std::optional<ApDevice> q = bus.Queue(apqn);
       if (!q) return Gone();

@@ -1,6 +1,7 @@
-// Adapters from the library's Status/Result callbacks to the kernel's
-// show/store contract (text or -errno; byte count or -errno). This and
-// src/rpc are the only places errno leaves a Status (docs/architecture.md,
+// What the sysfs builders share: the attribute modes, computed attributes
+// and symlinks, and stored attributes added in one call. Shows and stores
+// answer Result/Status; errno leaves a Status only at the FUSE edge
+// (src/fuse) and in the RPC server's answers (docs/architecture.md,
 // "Errors").
 #ifndef VAP_SYSFS_ATTR_H_
 #define VAP_SYSFS_ATTR_H_
@@ -24,24 +25,15 @@ inline constexpr uint32_t kWo = 0200;
 // A show's text, as the callbacks below return it.
 inline Result<std::string> Text(std::string text) { return text; }
 
-using TextFn = std::function<Result<std::string>()>;
-using ApplyFn = std::function<Status(std::string_view buf)>;
-
-// A show that returns `text()`'s string, or its errno.
-ShowFn Show(TextFn text);
-// A store that applies `apply` and consumes the whole buffer, or fails
-// with its errno.
-StoreFn Store(ApplyFn apply);
-
 // A computed attribute.
-DynamicEntry Attribute(uint32_t mode, TextFn text, ApplyFn apply = nullptr);
+DynamicEntry Attribute(uint32_t mode, ShowFn show, StoreFn store = nullptr);
 // A computed symlink.
 DynamicEntry Symlink(std::string target);
 
 // Adds a stored attribute to `dir`; aborts if the name is taken (a bug in
 // the code that builds the tree).
 void AddAttribute(Tree& tree, const NodeRef& dir, std::string_view name,
-                  uint32_t mode, TextFn text, ApplyFn apply = nullptr);
+                  uint32_t mode, ShowFn show, StoreFn store = nullptr);
 
 }  // namespace vap::sysfs
 

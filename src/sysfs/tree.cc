@@ -356,11 +356,7 @@ Result<std::string> Tree::Read(const NodeRef& node) const {
   ActiveRef active(*this);
   VAP_RETURN_IF_ERROR(active.Acquire(node));
   if (!node->show) return Error(EIO, "attribute has no show");
-  std::string buf;
-  const ssize_t n = node->show(&buf);
-  if (n < 0) return Error(static_cast<int>(-n), "show failed");
-  VAP_CHECK_MSG(static_cast<size_t>(n) == buf.size(),
-                "show must return the length of what it wrote");
+  VAP_ASSIGN_OR_RETURN(std::string buf, node->show());
   if (buf.size() >= kPageSize) buf.resize(kPageSize - 1);
   return buf;
 }
@@ -368,16 +364,12 @@ Result<std::string> Tree::Read(const NodeRef& node) const {
 Result<size_t> Tree::Write(const NodeRef& node, std::string_view data) const {
   if (node->type == NodeType::kDir) return Error(EISDIR, "is a directory");
   if (data.empty()) return size_t{0};
-  ssize_t n = 0;
+  const std::string_view chunk = data.substr(0, kPageSize);
   {
     ActiveRef active(*this);
     VAP_RETURN_IF_ERROR(active.Acquire(node));
     if (!node->store) return Error(EIO, "attribute has no store");
-    const std::string_view chunk = data.substr(0, kPageSize);
-    n = node->store(chunk);
-    if (n < 0) return Error(static_cast<int>(-n), "store failed");
-    VAP_CHECK_MSG(static_cast<size_t>(n) <= chunk.size(),
-                  "store consumed more than it was given");
+    VAP_RETURN_IF_ERROR(node->store(chunk));
   }
   std::shared_ptr<const StoreObserver> observer;
   {
@@ -385,7 +377,7 @@ Result<size_t> Tree::Write(const NodeRef& node, std::string_view data) const {
     observer = store_observer_;
   }
   if (observer && *observer) VAP_RETURN_IF_ERROR((*observer)());
-  return static_cast<size_t>(n);
+  return chunk.size();
 }
 
 void Tree::SetStoreObserver(StoreObserver observer) {

@@ -53,11 +53,14 @@ namespace vap::sysfs {
 // most a write hands to a store.
 inline constexpr size_t kPageSize = 4096;
 
-// Fills *buf with the attribute's text; returns buf->size(), or -errno.
-using ShowFn = std::function<ssize_t(std::string* buf)>;
-// Consumes `buf` (1..kPageSize bytes); returns the bytes consumed
-// (normally buf.size()), or -errno. Must not throw.
-using StoreFn = std::function<ssize_t(std::string_view buf)>;
+// An attribute's show: its text (the tree keeps the first 4095 bytes),
+// or why there is none (the errno the read fails with, and the reason).
+using ShowFn = std::function<Result<std::string>()>;
+// An attribute's store, given 1..kPageSize bytes, which it consumes
+// whole when it succeeds (as every sysfs store vap reproduces returns the
+// count it was given); or why not: the errno and the kernel's reason.
+// Must not throw.
+using StoreFn = std::function<Status(std::string_view buf)>;
 
 enum class NodeType : uint8_t { kDir, kAttribute, kSymlink };
 
@@ -158,7 +161,8 @@ class Tree {
   // --- Access. Open() does the checks of open(2): EISDIR for a directory
   // opened for writing, EACCES by mode. The node-based Read/Write do the
   // rest: ENODEV once removed, EIO without a callback, the callback's
-  // errno.
+  // Status unchanged (its errno and reason: the FUSE edge turns it into
+  // -errno, the RPC server into an error answer).
   Result<NodeRef> Open(std::string_view path, bool read, bool write) const
       VAP_EXCLUDES(mu_);
   Result<std::string> Read(const NodeRef& node) const VAP_EXCLUDES(mu_);

@@ -38,11 +38,11 @@ TEST(TreeConcurrencyTest, RemoveWaitsForARunningStore) {
   std::atomic<bool> store_entered{false};
   std::atomic<bool> store_returned{false};
   ASSERT_TRUE(tree.AddAttribute(dir, "slow", 0200, nullptr,
-                                [&](std::string_view buf) {
+                                [&](std::string_view) {
                                   store_entered = true;
                                   gate.Wait();
                                   store_returned = true;
-                                  return static_cast<ssize_t>(buf.size());
+                                  return Status::Ok();
                                 })
                   .ok());
   std::thread writer(
@@ -74,16 +74,16 @@ TEST(TreeConcurrencyTest, StoreMayRemoveItsOwnDirectory) {
   const NodeRef dir = *tree.MakeDirs("devices/vfio_ap/matrix/u1");
   ASSERT_TRUE(tree.AddAttribute(
                       dir, "matrix", 0444,
-                      [](std::string* b) {
-                        *b = "";
-                        return ssize_t{0};
+                      []() -> Result<std::string> {
+                        return std::string();
                       },
                       nullptr)
                   .ok());
   ASSERT_TRUE(tree.AddAttribute(dir, "remove", 0200, nullptr,
-                                [&](std::string_view buf) -> ssize_t {
-                                  if (!tree.Remove(dir).ok()) return -EIO;
-                                  return static_cast<ssize_t>(buf.size());
+                                [&](std::string_view) -> Status {
+                                  if (!tree.Remove(dir).ok())
+                                    return Status::Error(EIO, "not removed");
+                                  return Status::Ok();
                                 })
                   .ok());
   const NodeRef remove_node = *tree.Lookup("devices/vfio_ap/matrix/u1/remove");
@@ -108,21 +108,19 @@ TEST(TreeConcurrencyTest, ReadersWritersAndRemoversRace) {
     if (!dir.ok()) return;
     (void)tree.AddAttribute(
         *dir, "type", 0444,
-        [&calls](std::string* b) {
+        [&calls]() -> Result<std::string> {
           ++calls;
-          *b = "CEX8C\n";
-          return static_cast<ssize_t>(b->size());
+          return std::string("CEX8C\n");
         },
         nullptr);
     (void)tree.AddAttribute(
         *dir, "online", 0644,
-        [](std::string* b) {
-          *b = "1\n";
-          return static_cast<ssize_t>(b->size());
+        []() -> Result<std::string> {
+          return std::string("1\n");
         },
-        [&calls](std::string_view v) {
+        [&calls](std::string_view) {
           ++calls;
-          return static_cast<ssize_t>(v.size());
+          return Status::Ok();
         });
   };
   for (int i = 0; i < 8; ++i) make(i);

@@ -29,13 +29,12 @@ class Provider : public DynamicEntries {
                                    std::string_view name) const override {
     if (name == "id") {
       DynamicEntry e;
-      e.show = [this, key](std::string* buf) {
+      e.show = [this, key]() -> Result<std::string> {
         ++shows;
         if (hold) {
           while (hold.load()) std::this_thread::yield();
         }
-        *buf = std::to_string(key) + "\n";
-        return static_cast<ssize_t>(buf->size());
+        return std::to_string(key) + "\n";
       };
       return e;
     }
@@ -48,8 +47,8 @@ class Provider : public DynamicEntries {
     if (name == "extra" && extra) {
       DynamicEntry e;
       e.mode = 0200;
-      e.store = [](std::string_view buf) {
-        return static_cast<ssize_t>(buf.size());
+      e.store = [](std::string_view) {
+        return Status::Ok();
       };
       return e;
     }
@@ -90,9 +89,8 @@ TEST(TreeDynamicTest, StoredChildShadowsComputedEntry) {
   const NodeRef dir = *tree.MakeDynamicDir(tree.root(), "d", provider, 1);
   ASSERT_TRUE(tree.AddAttribute(
                       dir, "id", 0444,
-                      [](std::string* b) {
-                        *b = "stored\n";
-                        return static_cast<ssize_t>(b->size());
+                      []() -> Result<std::string> {
+                        return std::string("stored\n");
                       },
                       nullptr)
                   .ok());

@@ -13,10 +13,7 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 
 ShowFn Text(std::string text) {
-  return [text](std::string* buf) {
-    *buf = text;
-    return static_cast<ssize_t>(buf->size());
-  };
+  return [text]() -> Result<std::string> { return text; };
 }
 
 template <typename T>
@@ -37,7 +34,7 @@ class TreeTest : public ::testing::Test {
                     .AddAttribute(matrix_, "sink", 0200, nullptr,
                                   [this](std::string_view buf) {
                                     stored_.assign(buf);
-                                    return static_cast<ssize_t>(buf.size());
+                                    return Status::Ok();
                                   })
                     .ok());
   }
@@ -93,12 +90,12 @@ TEST_F(TreeTest, CallbackErrnoIsReturnedUnchanged) {
   ASSERT_TRUE(
       tree_
           .AddAttribute(matrix_, "assign_adapter", 0200, nullptr,
-                        [](std::string_view) -> ssize_t { return -EADDRINUSE; })
+                        [](std::string_view) { return Status::Error(EADDRINUSE, "in use"); })
           .ok());
   ASSERT_TRUE(tree_
                   .AddAttribute(
                       matrix_, "broken", 0444,
-                      [](std::string*) -> ssize_t { return -ENODEV; }, nullptr)
+                      []() -> Result<std::string> { return Status::Error(ENODEV, "gone"); }, nullptr)
                   .ok());
   EXPECT_EQ(Errno(tree_.Write("devices/vfio_ap/matrix/assign_adapter", "5\n")),
             EADDRINUSE);

@@ -87,6 +87,23 @@ TEST_F(SystemTest, MdevsMadeThroughTheDriverAreInTheTree) {
   EXPECT_TRUE(system_->vfio().Mdevs().empty());
 }
 
+// A refused store answers its errno with the kernel's reason, the line
+// the driver logs for it: what `vap sysfs write` and sysfs.write show.
+TEST_F(SystemTest, ARefusedStoreCarriesTheLoggedReason) {
+  MakeMdev();
+  const Uuid u2 = *Uuid::Parse("4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2");
+  ASSERT_TRUE(system_->vfio().CreateMdev(u2).ok());
+  const std::string dir = "devices/vfio_ap/matrix/" + u2.ToString() + "/";
+  ASSERT_TRUE(tree().Write(dir + "assign_domain", "0x47\n").ok());
+  const Result<size_t> r = tree().Write(dir + "assign_adapter", "5\n");
+  ASSERT_FALSE(r.ok());
+  const std::string reason =
+      "Userspace may not assign queue 05.0047 to mdev: already assigned to " +
+      kU.ToString();
+  EXPECT_EQ(r.status(), Status::Error(EADDRINUSE, reason));
+  EXPECT_NE(system_->log().LastText().find(reason), std::string::npos);
+}
+
 TEST_F(SystemTest, DefaultHostAsAfterBoot) {
   EXPECT_EQ(*tree().Read("bus/ap/ap_max_adapter_id"), "255\n");
   EXPECT_TRUE(tree().Lookup("devices/ap/card03/03.0047").ok());
