@@ -1,12 +1,12 @@
 # cmake --install: bin/vapd and bin/vap (their own directories install
-# them), the in-process library as static archives, its headers under
-# include/vap/, and a CMake package: find_package(vap) gives vap::vap
-# (docs/architecture.md "Interface contract").
+# them), the in-process library as static archives, its public headers
+# (include/vap/ and nothing else; docs/architecture.md, "Public API") and
+# a CMake package: find_package(vap) gives vap::vap.
 include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 
 set(_vap_libs vap_base vap_matrix vap_ap vap_apbus vap_kvm vap_driver vap_vm
-              vap_sysfs vap_system vap_state)
+              vap_sysfs vap_system vap_api)
 add_library(vap_library INTERFACE)
 set_target_properties(vap_library PROPERTIES EXPORT_NAME vap)
 target_link_libraries(vap_library INTERFACE ${_vap_libs})
@@ -15,15 +15,6 @@ install(TARGETS ${_vap_libs} vap_library EXPORT vapTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT vapTargets NAMESPACE vap::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/vap)
-# The library's modules keep their paths ("system/system.h") under
-# include/vap/, next to the public entry points of include/vap/.
-foreach(_m base matrix ap apbus kvm driver vm sysfs system state)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/${_m}
-          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vap
-          FILES_MATCHING PATTERN "*.h"
-          PATTERN "*_test*" EXCLUDE PATTERN "*fixture*" EXCLUDE
-          PATTERN "test_*" EXCLUDE)
-endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/vap
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 

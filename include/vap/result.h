@@ -1,22 +1,33 @@
-// Result<T>: a T, or the Status saying why there is none (StatusOr-like,
-// until C++23's std::expected).
-#ifndef VAP_BASE_RESULT_H_
-#define VAP_BASE_RESULT_H_
+// vap::Result<T>: a T, or the Status saying why there is none
+// (StatusOr-like, until C++23's std::expected).
+//
+//   vap::Result<std::string> text = host->Read("bus/ap/apmask");
+//   if (text.ok()) use(*text); else report(text.status());
+//
+// Asking an error Result for its value, or making a Result from an OK
+// Status, is a bug: the program aborts with a message.
+#ifndef VAP_RESULT_H_
+#define VAP_RESULT_H_
 
 #include <utility>
 #include <variant>
 
-#include "base/check.h"
-#include "base/status.h"
+#include "vap/status.h"
 
 namespace vap {
+
+namespace result_internal {
+// Aborts, naming the misuse.
+[[noreturn]] void Misuse(const char* what);
+}  // namespace result_internal
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit on purpose
   Result(Status status) : v_(std::move(status)) {  // NOLINT
-    VAP_CHECK_MSG(!std::get<Status>(v_).ok(), "Result from an OK Status");
+    if (std::get<Status>(v_).ok())
+      result_internal::Misuse("Result from an OK Status");
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -24,15 +35,15 @@ class [[nodiscard]] Result {
   Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
 
   const T& value() const& {
-    VAP_CHECK_MSG(ok(), "Result::value() on an error");
+    if (!ok()) result_internal::Misuse("Result::value() on an error");
     return std::get<T>(v_);
   }
   T& value() & {
-    VAP_CHECK_MSG(ok(), "Result::value() on an error");
+    if (!ok()) result_internal::Misuse("Result::value() on an error");
     return std::get<T>(v_);
   }
   T&& value() && {
-    VAP_CHECK_MSG(ok(), "Result::value() on an error");
+    if (!ok()) result_internal::Misuse("Result::value() on an error");
     return std::get<T>(std::move(v_));
   }
   const T& operator*() const& { return value(); }
@@ -58,4 +69,4 @@ class [[nodiscard]] Result {
   if (!tmp.ok()) return tmp.status();              \
   lhs = std::move(tmp).value()
 
-#endif  // VAP_BASE_RESULT_H_
+#endif  // VAP_RESULT_H_

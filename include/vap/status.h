@@ -1,12 +1,22 @@
-// Status: success, or an errno value with a message.
+// vap::Status: success, or an errno value with the reason.
 //
-// The behaviour vap reproduces is specified in errno (docs/sysfs-abi.md),
-// so errors carry errno codes through the library. They become `-errno`
-// or a byte count only in src/sysfs, wire errors only in src/rpc, and
-// exit codes only in src/cli (docs/architecture.md, "Errors"). No
-// exceptions.
-#ifndef VAP_BASE_STATUS_H_
-#define VAP_BASE_STATUS_H_
+// What vap reproduces is specified in errno, as the kernel answers a
+// write(2) to sysfs: EINVAL for input a kernel parser refuses,
+// EADDRINUSE for an APQN another mdev holds, ENODEV for a device that is
+// gone. Every operation of the library answers a Status (or a Result,
+// vap/result.h) with that errno and, as its message, the kernel's reason:
+// the line the kernel logs for the refusal where it logs one
+// ("Userspace may not assign queue 05.0047 to mdev: already assigned to
+// ..."), else a short description. No exceptions.
+//
+//   vap::Status s = host->AssignAdapter(uuid, 5);
+//   if (!s.ok()) std::cerr << s.ToString() << "\n";  // "EADDRINUSE: ..."
+//
+// Inside vap the same type flows from the driver up; it becomes -errno
+// only at the FUSE edge, an error answer only in the RPC server, and an
+// exit code only in the CLI (docs/architecture.md, "Errors").
+#ifndef VAP_STATUS_H_
+#define VAP_STATUS_H_
 
 #include <string>
 #include <string_view>
@@ -55,4 +65,4 @@ std::string ErrnoDescription(int errno_value);
     if (!vap_status_.ok()) return vap_status_; \
   } while (false)
 
-#endif  // VAP_BASE_STATUS_H_
+#endif  // VAP_STATUS_H_

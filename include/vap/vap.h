@@ -1,20 +1,24 @@
-// The vap library's public entry point: a whole s390 host with the AP
-// bus, the vfio_ap driver, its sysfs tree and KVM guests, in process, as
-// vapd runs it without FUSE and JSON-RPC (docs/architecture.md,
-// src/system).
+// The vap library: a whole s390 host with the AP bus, the vfio_ap driver,
+// its /sys tree and KVM guests, in your process, as vapd runs it without
+// FUSE and JSON-RPC.
 //
 //   #include <vap/vap.h>
-//   auto system = vap::System::Create(vap::SystemOptions{});
-//   (*system)->tree().Write("bus/ap/apmask", "-5\n");
+//
+//   auto host = vap::Host::Create(vap::HostOptions{});
+//   if (host.ok()) (*host)->Write("bus/ap/apmask", "-5\n");
 //
 // Build with find_package(vap) and target_link_libraries(... vap::vap).
-// vap::state (state/durable_state.h) keeps a system in a file, as
-// vapd --state does.
+// The headers:
+//   vap/host.h    vap::Host and its options and reports: the manual
+//   vap/status.h  vap::Status: an errno and the kernel's reason
+//   vap/result.h  vap::Result<T>: a value or the Status saying why not
+// Nothing else is public: vap's own layers (docs/architecture.md) may
+// change between releases; these headers change only with the version.
 #ifndef VAP_VAP_H_
 #define VAP_VAP_H_
 
-#include "state/durable_state.h"
-#include "state/system_state.h"
-#include "system/system.h"
+#include "vap/host.h"
+#include "vap/result.h"
+#include "vap/status.h"
 
 #endif  // VAP_VAP_H_

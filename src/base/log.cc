@@ -35,10 +35,12 @@ Logger::Logger(const Clock& clock, size_t capacity)
 void Logger::Log(LogLevel level, std::string_view text) {
   LogLine line{0, clock_.Now(), level, std::string(text)};
   bool echo;
+  std::shared_ptr<const Sink> sink;
   {
     MutexLock lock(mu_);
     line.seq = next_seq_++;
     echo = echo_ && level <= echo_level_;
+    sink = sink_;
     if (ring_.size() == capacity_) ring_.pop_front();
     ring_.push_back(line);
   }
@@ -46,6 +48,13 @@ void Logger::Log(LogLevel level, std::string_view text) {
     const std::string out = DmesgTimestamp(line.time) + line.text + "\n";
     std::fwrite(out.data(), 1, out.size(), stderr);
   }
+  if (sink != nullptr && *sink) (*sink)(line);
+}
+
+void Logger::SetSink(Sink sink) {
+  auto shared = std::make_shared<const Sink>(std::move(sink));
+  MutexLock lock(mu_);
+  sink_ = std::move(shared);
 }
 
 void Logger::DevLog(LogLevel level, std::string_view driver,

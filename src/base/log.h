@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +70,12 @@ class Logger {
   // "[    1.234567] <text>" (dmesg's format). Off by default.
   void EchoToStderr(bool on, LogLevel level = LogLevel::kDebug)
       VAP_EXCLUDES(mu_);
+  // Also hands every line to `sink` (null: none) once it is kept, on the
+  // thread that logged it, with no lock of the logger's held but maybe
+  // the driver's: a sink returns soon and never calls into vap (the
+  // library's HostOptions::log_sink).
+  using Sink = std::function<void(const LogLine&)>;
+  void SetSink(Sink sink) VAP_EXCLUDES(mu_);
 
  private:
   const Clock& clock_;
@@ -77,6 +85,7 @@ class Logger {
   std::deque<LogLine> ring_ VAP_GUARDED_BY(mu_);
   uint64_t next_seq_ VAP_GUARDED_BY(mu_) = 1;
   bool echo_ VAP_GUARDED_BY(mu_) = false;
+  std::shared_ptr<const Sink> sink_ VAP_GUARDED_BY(mu_);
   LogLevel echo_level_ VAP_GUARDED_BY(mu_) = LogLevel::kDebug;
 };
 

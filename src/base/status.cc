@@ -1,9 +1,10 @@
-#include "base/status.h"
+#include "vap/status.h"
 
 #include <fmt/format.h>
 #include <string.h>
 
 #include "base/check.h"
+#include "vap/result.h"
 
 namespace vap {
 
@@ -17,6 +18,12 @@ std::string Status::ToString() const {
   return ErrnoName(errno_) + ": " +
          (message_.empty() ? ErrnoDescription(errno_) : message_);
 }
+
+namespace result_internal {
+void Misuse(const char* what) {
+  check_internal::CheckFailed(__FILE__, __LINE__, "Result", what);
+}
+}  // namespace result_internal
 
 std::string ErrnoName(int errno_value) {
   const char* name = strerrorname_np(errno_value);

@@ -1,7 +1,4 @@
-// `vap show`: the host's adapter x domain grid — for each queue, who has
-// it: a host driver, vfio_ap (free), an mdev (a letter per mdev: upper
-// case when the queue is in that mdev's guest, lower case when assigned
-// but not in a guest or filtered out), or nobody.
+// `vap show` over RPC: the grid of sysfs/grid.h, read from vapd.
 #ifndef VAP_CLI_GRID_H_
 #define VAP_CLI_GRID_H_
 

@@ -82,12 +82,7 @@ std::string RenderPqap(const Json& r) {
 }
 
 std::string RenderExplain(const Json& r) {
-  std::string out;
-  for (const Json& m : r["missing"]) {
-    out += fmt::format("{}; fix: {}\n", m["text"].get<std::string>(),
-                       m["fix"].get<std::string>());
-  }
-  return out + r["summary"].get<std::string>() + "\n";
+  return r["text"].get<std::string>();  // driver::ExplanationText()
 }
 
 std::string RenderLog(const Json& r) {

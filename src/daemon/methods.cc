@@ -117,7 +117,8 @@ Json ExplainJson(const driver::Explanation& e) {
   return {{"uuid", e.uuid.ToString()},
           {"guest", e.guest},
           {"missing", missing},
-          {"summary", e.summary}};
+          {"summary", e.summary},
+          {"text", driver::ExplanationText(e)}};
 }
 
 // --- Method groups.
@@ -258,28 +259,24 @@ Result<Json> GuestPqap(System& s, const Json& p) {
   VAP_ASSIGN_OR_RETURN(std::string op, String(p, "op"));
   VAP_ASSIGN_OR_RETURN(Apqn q, ApqnParam(p));
   kvm::PqapRegs r;
-  if (op == "tapq") {
-    r.gr0 = q.qid();
-  } else if (op == "zapq") {
-    r.gr0 = uint64_t{kvm::kPqapZapq} << 24 | q.qid();
+  if (op == "tapq" || op == "zapq") {
+    r = kvm::MakePqapRegs(
+        op == "tapq" ? kvm::PqapCall::kTapq : kvm::PqapCall::kZapq, q);
   } else if (op == "aqic-enable" || op == "aqic-disable") {
     const bool enable = op == "aqic-enable";
     VAP_ASSIGN_OR_RETURN(uint64_t isc, Number(p, "isc", 3));
     VAP_ASSIGN_OR_RETURN(uint64_t nib, Number(p, "nib", 0x1000));
     if (isc > 7) return rpc::InvalidParams("'isc' is 0-7");
-    r.gr0 = uint64_t{kvm::kPqapAqic} << 24 | q.qid();
-    r.gr1 = enable ? (kvm::kAqicIrBit | isc) : 0;
-    r.gr2 = enable ? nib : 0;
+    r = kvm::MakePqapRegs(
+        enable ? kvm::PqapCall::kAqicEnable : kvm::PqapCall::kAqicDisable, q,
+        static_cast<uint8_t>(isc), nib);
   } else {
     return rpc::InvalidParams(
         "'op' is aqic-enable, aqic-disable, tapq or zapq");
   }
   VAP_ASSIGN_OR_RETURN(kvm::PqapResult res, s.GuestPqap(name, r));
-  static constexpr const char* kOutcomes[] = {
-      "completed", "operation exception", "privileged-operation exception",
-      "specification exception"};
   const auto status = static_cast<uint32_t>(res.regs.gr1);
-  return Json{{"outcome", kOutcomes[static_cast<int>(res.outcome)]},
+  return Json{{"outcome", kvm::PqapOutcomeName(res.outcome)},
               {"cc", res.cc},
               {"response_code", (res.regs.gr1 >> 16) & 0xff},
               {"status", fmt::format("0x{:08x}", status)},

@@ -204,4 +204,11 @@ Result<Explanation> Explain(const VfioAp& driver, const apbus::ApBus& bus,
   return e;
 }
 
+std::string ExplanationText(const Explanation& e) {
+  std::string out;
+  for (const MissingResource& m : e.missing)
+    out += fmt::format("{}; fix: {}\n", m.text, m.fix);
+  return out + e.summary + "\n";
+}
+
 }  // namespace vap::driver

@@ -46,6 +46,10 @@ struct Explanation {
   std::string summary;
 };
 
+// What `vap explain` prints: a line per missing resource ("<text>; fix:
+// <fix>"), then the summary.
+std::string ExplanationText(const Explanation& e);
+
 // ENODEV for an unknown mdev.
 Result<Explanation> Explain(const VfioAp& driver, const apbus::ApBus& bus,
                             const Uuid& uuid);

@@ -22,9 +22,11 @@ namespace vap::driver {
 class HostDrivers {
  public:
   // `clock` must outlive this object; the profile is copied by the
-  // firmware. Registering the drivers on a fresh bus cannot fail: a
-  // failure is a bug (VAP_CHECK).
-  HostDrivers(const Clock& clock, const ap::HostProfile& profile);
+  // firmware; `log_sink` (may be null) sees every log line from the
+  // first on (Logger::SetSink). Registering the drivers on a fresh bus
+  // cannot fail: a failure is a bug (VAP_CHECK).
+  HostDrivers(const Clock& clock, const ap::HostProfile& profile,
+              Logger::Sink log_sink = nullptr);
   HostDrivers(const HostDrivers&) = delete;
   HostDrivers& operator=(const HostDrivers&) = delete;
 

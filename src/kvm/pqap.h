@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "matrix/apqn.h"
+
 namespace vap::kvm {
 
 class Guest;
@@ -37,6 +39,18 @@ struct PqapResult {
   uint8_t cc = 0;
   PqapRegs regs;  // the registers after the instruction
 };
+
+// "completed", "operation exception", "privileged-operation exception",
+// "specification exception".
+const char* PqapOutcomeName(PqapOutcome outcome);
+
+// The registers of the PQAP calls users issue from a guest (`vap guest
+// pqap`, the library's Host::Pqap): TAPQ without facilities, ZAPQ, and
+// AQIC enabling interrupts (ISC `isc`, notification byte at `nib`) or
+// disabling them.
+enum class PqapCall : uint8_t { kTapq, kZapq, kAqicEnable, kAqicDisable };
+PqapRegs MakePqapRegs(PqapCall call, Apqn apqn, uint8_t isc = 0,
+                      uint64_t nib = 0);
 
 // kvm->arch.crypto.pqap_hook: vfio_ap's AQIC handler for one mdev. Called
 // with the guest's hook semaphore held for reading.

@@ -19,7 +19,8 @@ namespace vap::sysfs {
 class HostTree {
  public:
   // `clock` must outlive this object. Returns after the first scan.
-  HostTree(const Clock& clock, const ap::HostProfile& profile);
+  HostTree(const Clock& clock, const ap::HostProfile& profile,
+           Logger::Sink log_sink = nullptr);
   HostTree(const HostTree&) = delete;
   HostTree& operator=(const HostTree&) = delete;
 

@@ -50,7 +50,7 @@ System::System(const SystemOptions& options, ap::HostProfile profile)
                      ? nullptr
                      : std::make_unique<RealClock>(options.time_scale)),
       clock_(options.clock != nullptr ? *options.clock : *own_clock_),
-      host_(clock_, profile_) {
+      host_(clock_, profile_, options.log_sink) {
   if (options.periodic_scans) bus().StartScanWorker();
 }
 

@@ -49,6 +49,8 @@ struct SystemOptions {
   bool periodic_scans = true;
   // Each guest vCPU's time outside SIE between two entries (0: 50 us).
   std::chrono::microseconds vcpu_pause{0};
+  // Sees every log line from the first (Logger::SetSink).
+  Logger::Sink log_sink;
 };
 
 // What `guest.show` reports of one guest.

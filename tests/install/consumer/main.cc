@@ -1,24 +1,46 @@
-// Reserves adapter 5 for vfio_ap, makes an mdev with 05.0047 and prints
-// its matrix: "05.0047".
+// A program outside vap, built against the installed package alone: it
+// reserves adapter 5 and domain 0x47 for vfio_ap, makes an mdev with
+// 05.0047 through the typed API, starts a guest on it and prints what the
+// guest sees and how the tree shows the mdev's matrix:
+//   guest g1: 05.0047
+//   matrix: 05.0047
 #include <vap/vap.h>
 
 #include <cstdio>
+#include <string>
+
+namespace {
+
+int Fail(const vap::Status& s) {
+  std::fprintf(stderr, "consumer: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
 
 int main() {
-  vap::SystemOptions options;
+  vap::HostOptions options;
   options.periodic_scans = false;
-  auto system = vap::System::Create(options);
-  if (!system.ok()) return 1;
-  vap::sysfs::Tree& t = (*system)->tree();
-  const std::string u = "62177883-f1bb-47f0-914d-32a22e3a8804";
-  const std::string m = "devices/vfio_ap/matrix/";
-  if (!t.Write("bus/ap/apmask", "-5\n").ok() ||
-      !t.Write(m + "mdev_supported_types/vfio_ap-passthrough/create", u).ok() ||
-      !t.Write(m + u + "/assign_adapter", "5").ok() ||
-      !t.Write(m + u + "/assign_domain", "0x47").ok())
-    return 1;
-  auto matrix = t.Read(m + u + "/matrix");
-  if (!matrix.ok()) return 1;
-  std::fputs(matrix->c_str(), stdout);
+  options.virtual_time = true;
+  vap::Result<std::unique_ptr<vap::Host>> made = vap::Host::Create(options);
+  if (!made.ok()) return Fail(made.status());
+  vap::Host& host = **made;
+  const std::string uuid = "62177883-f1bb-47f0-914d-32a22e3a8804";
+  for (vap::Status s : {host.Write("bus/ap/apmask", "-5\n"),
+                        host.Write("bus/ap/aqmask", "-0x47\n"),
+                        host.CreateMdev(uuid), host.AssignAdapter(uuid, 5),
+                        host.AssignDomain(uuid, 0x47),
+                        host.StartGuest("g1", uuid, 1)}) {
+    if (!s.ok()) return Fail(s);
+  }
+  vap::Result<vap::GuestReport> guest = host.Guest("g1");
+  if (!guest.ok()) return Fail(guest.status());
+  for (const vap::QueueId& q : guest->queues)
+    std::printf("guest %s: %02x.%04x\n", guest->name.c_str(), q.adapter,
+                q.domain);
+  vap::Result<std::string> matrix =
+      host.Read("devices/vfio_ap/matrix/" + uuid + "/matrix");
+  if (!matrix.ok()) return Fail(matrix.status());
+  std::printf("matrix: %s", matrix->c_str());
   return 0;
 }
