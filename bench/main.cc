@@ -82,6 +82,13 @@ std::vector<Line> Evaluate(const Recorder& r) {
       fmt::format("{}x ({:.0f} us vs {:.0f} us)", Fixed(large / small, 2),
                   large / 1000, small / 1000),
       "<= 2x", large / small <= 2, "BM_DurableStore");
+  const double plain = r.ns("BM_UnchangedStore/durable:0");
+  const double unchanged = r.ns("BM_UnchangedStore/durable:1");
+  add("unchanged store on builtin:full: with its commit vs without",
+      plain > 0 && unchanged > 0,
+      fmt::format("{}x ({:.1f} us vs {:.1f} us)",
+                  Fixed(unchanged / plain, 2), unchanged / 1000, plain / 1000),
+      "<= 2x", unchanged / plain <= 2, "BM_UnchangedStore");
   const std::string restart = "BM_Restart65536/iterations:1/manual_time";
   const double restart_ns = r.ns(restart);
   add("restart (restore of the state) with 65,536 mdevs", restart_ns > 0,

@@ -6,6 +6,10 @@
 //                            fdatasync), with N mdevs defined (N = 10 and
 //                            10,000); the store toggles a control domain
 //                            of one mdev
+//   BM_UnchangedStore/durable:D  a store that changes nothing (apmask
+//                            written with its value) on builtin:full,
+//                            with its commit (D = 1) or without durable
+//                            state (D = 0): the commit looks at nothing
 //   BM_Restart65536          DurableState::Open of a state holding 65,536
 //                            mdevs, one APQN each, on builtin:full: what
 //                            vapd does at start (manual time, once).
@@ -14,7 +18,8 @@
 //                            rss_per_mdev_bytes, resident memory per mdev
 //
 // Targets (main.cc): the store at 10,000 mdevs within 2x of the store at
-// 10; restart <= 10 s; check <= 5 s; <= 4 KiB per mdev.
+// 10; an unchanged store's commit within 2x of no commit; restart <= 10 s;
+// check <= 5 s; <= 4 KiB per mdev.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -99,6 +104,33 @@ void BM_DurableStore(benchmark::State& state) {
   t.SetStoreObserver(nullptr);
 }
 BENCHMARK(BM_DurableStore)->ArgName("mdevs")->Arg(10)->Arg(10000)
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_UnchangedStore(benchmark::State& state) {
+  TempDir dir;
+  Result<state::DurableState::Opened> o = state::DurableState::Open(
+      Options("builtin:full"), dir.path + "/state.json");
+  if (!o.ok()) {
+    state.SkipWithError(o.status().ToString().c_str());
+    return;
+  }
+  sysfs::Tree& t = o->system->tree();
+  state::DurableState& durable = *o->state;
+  if (state.range(0) != 0)
+    t.SetStoreObserver([&durable] { return durable.Commit(); });
+  const std::string apmask = *t.Read("bus/ap/apmask");
+  const uint64_t writes = durable.writes();
+  for (auto _ : state) {
+    const Result<size_t> n = t.Write("bus/ap/apmask", apmask);
+    if (!n.ok()) {
+      state.SkipWithError(n.status().ToString().c_str());
+      break;
+    }
+  }
+  if (durable.writes() != writes) state.SkipWithError("an unchanged store wrote");
+  t.SetStoreObserver(nullptr);
+}
+BENCHMARK(BM_UnchangedStore)->ArgName("durable")->Arg(0)->Arg(1)
     ->Unit(benchmark::kMicrosecond);
 
 // 65,536 mdevs on the full host, one APQN each; written to `path`.

@@ -193,6 +193,7 @@ std::optional<CardState> Firmware::Card(uint8_t apid) const {
 }
 
 Status Firmware::AddAdapter(const CardSpec& spec) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   if (spec.apid > qci_.na) {
     return Status::Error(
@@ -213,6 +214,7 @@ Status Firmware::AddAdapter(const CardSpec& spec) {
 }
 
 Status Firmware::RemoveAdapter(uint8_t apid) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   if (cards_.erase(apid) == 0) return NoCard(apid);
   qci_.apm.Clear(apid);
@@ -243,11 +245,13 @@ Status ChangeDomain(ApMask& mask, uint8_t id, uint8_t nd, bool add,
 }  // namespace
 
 Status Firmware::AddUsageDomain(uint8_t apqi) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   return ChangeDomain(qci_.aqm, apqi, qci_.nd, true, "usage domain");
 }
 
 Status Firmware::RemoveUsageDomain(uint8_t apqi) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   VAP_RETURN_IF_ERROR(
       ChangeDomain(qci_.aqm, apqi, qci_.nd, false, "usage domain"));
@@ -258,16 +262,19 @@ Status Firmware::RemoveUsageDomain(uint8_t apqi) {
 }
 
 Status Firmware::AddControlDomain(uint8_t domain) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   return ChangeDomain(qci_.adm, domain, qci_.nd, true, "control domain");
 }
 
 Status Firmware::RemoveControlDomain(uint8_t domain) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   return ChangeDomain(qci_.adm, domain, qci_.nd, false, "control domain");
 }
 
 Status Firmware::SetAdapterConfigured(uint8_t apid, bool configured) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   auto it = cards_.find(apid);
   if (it == cards_.end()) return NoCard(apid);
@@ -290,6 +297,7 @@ void Firmware::DropIrqsLocked(uint8_t apid, std::optional<uint8_t> apqi) {
 }
 
 Status Firmware::InjectFault(const Fault& fault) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   auto it = cards_.find(fault.apid);
   if (it == cards_.end()) return NoCard(fault.apid);
@@ -352,6 +360,7 @@ Status Firmware::InjectFault(const Fault& fault) {
 }
 
 Status Firmware::ClearFaults(uint8_t apid, std::optional<uint8_t> apqi) {
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   auto it = cards_.find(apid);
   if (it == cards_.end()) return NoCard(apid);

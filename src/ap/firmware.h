@@ -45,6 +45,7 @@
 #include "ap/profile.h"
 #include "ap/qci.h"
 #include "ap/queue_status.h"
+#include "base/change_count.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/result.h"
@@ -161,6 +162,10 @@ class Firmware {
   // Whether interrupts are enabled on the queue (for invariant checks).
   bool IrqEnabled(Apqn apqn) const VAP_EXCLUDES(mu_);
 
+  // Counts the configuration changes above (adapters, domains, `config`,
+  // faults and their clearing), for durable state.
+  const ChangeCount& changes() const { return changes_; }
+
  private:
   struct QueueState {
     Nanos reset_until{0};           // reset in progress while now < reset_until
@@ -203,6 +208,7 @@ class Firmware {
   std::map<uint8_t, CardRecord> cards_ VAP_GUARDED_BY(mu_);
   // Only queues whose state differs from idle, by qid.
   std::unordered_map<uint16_t, QueueState> queues_ VAP_GUARDED_BY(mu_);
+  ChangeCount changes_;
 };
 
 }  // namespace vap::ap

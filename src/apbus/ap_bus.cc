@@ -258,6 +258,7 @@ Status ApBus::SetApDomain(std::string_view buf) {
       return Status::Error(EINVAL, "domain is not in aqmask");
     }
   }
+  ChangeCount::Scope change(changes_);
   MutexLock lock(devices_mu_);
   ap_domain_ = domain;
   return Status::Ok();
@@ -275,6 +276,7 @@ Status ApBus::SetConfigTime(std::string_view buf) {
     return Status::Error(EINVAL, "config_time takes 5..120 seconds");
   const int seconds = *parsed;
   {
+    ChangeCount::Scope change(changes_);
     MutexLock lock(worker_mu_);
     config_time_ = seconds;
   }

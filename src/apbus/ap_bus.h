@@ -33,6 +33,7 @@
 #include "ap/qci.h"
 #include "apbus/ap_device.h"
 #include "apbus/ap_driver.h"
+#include "base/change_count.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mutex.h"
@@ -73,6 +74,10 @@ class ApBus {
   void StartScanWorker() VAP_EXCLUDES(worker_mu_);
   void RequestScan() VAP_EXCLUDES(worker_mu_);
   uint64_t scans() const VAP_EXCLUDES(devices_mu_);
+  // Counts the changes durable state keeps: devices added and removed,
+  // bindings, driver_override, the masks (only when their value changes),
+  // ap_domain and config_time.
+  const ChangeCount& changes() const { return changes_; }
 
   // --- apmask / aqmask (apmask_store(), aqmask_store() and their shows).
   Mutex& attr_mu() VAP_RETURN_CAPABILITY(attr_mu_) { return attr_mu_; }
@@ -259,6 +264,7 @@ class ApBus {
   bool scan_requested_ VAP_GUARDED_BY(worker_mu_) = false;
   int config_time_ VAP_GUARDED_BY(worker_mu_) = 30;
   std::thread worker_;
+  ChangeCount changes_;
 };
 
 }  // namespace vap::apbus

@@ -10,6 +10,7 @@
 namespace vap::apbus {
 
 void ApBus::SetDriverRecLocked(const ApDevice& dev, ApDriver* drv) {
+  ChangeCount::Scope change(changes_);
   auto card = cards_.find(dev.apid);
   if (card == cards_.end()) return;
   if (dev.kind == DeviceKind::kCard) {
@@ -89,6 +90,7 @@ void ApBus::DetachLocked(const ApDevice& dev) {
 }
 
 void ApBus::AddDeviceLocked(const ApDevice& dev) {
+  ChangeCount::Scope change(changes_);
   {
     MutexLock lock(devices_mu_);
     if (dev.kind == DeviceKind::kCard) {
@@ -102,6 +104,7 @@ void ApBus::AddDeviceLocked(const ApDevice& dev) {
 }
 
 void ApBus::RemoveQueueLocked(Apqn apqn) {
+  ChangeCount::Scope change(changes_);
   std::optional<ApDevice> dev = Queue(apqn);
   if (!dev) return;
   DetachLocked(*dev);
@@ -120,6 +123,7 @@ void ApBus::RemoveQueueLocked(Apqn apqn) {
 }
 
 void ApBus::RemoveCardLocked(uint8_t apid) {
+  ChangeCount::Scope change(changes_);
   for (const ApDevice& q : QueuesOfCard(apid)) RemoveQueueLocked(q.apqn());
   std::optional<ApDevice> dev = Card(apid);
   if (!dev) return;
@@ -166,6 +170,7 @@ Status ApBus::DriversProbe(std::string_view device) {
 }
 
 Status ApBus::SetDriverOverride(Apqn apqn, std::string_view name) {
+  ChangeCount::Scope change(changes_);
   MutexLock attr(attr_mu_);
   if (apmask_ != ApMask::All() || aqmask_ != ApMask::All()) {
     return Status::Error(EINVAL,
@@ -249,6 +254,7 @@ Status ApBus::WriteMask(bool is_apmask, std::string_view buf) {
         }
       }
     }
+    ChangeCount::Scope change(changes_);
     mask = parsed;
   }
   // The kernel then sends a KOBJ_CHANGE uevent (APMASK=/AQMASK=); vap

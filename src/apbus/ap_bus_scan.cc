@@ -73,6 +73,7 @@ void ApBus::SelectDomainLocked() {
       if (!InConfig(qci, true, card) || !apm.Test(card)) continue;
       const Apqn apqn(static_cast<uint8_t>(card), static_cast<uint8_t>(dom));
       if (firmware_.Tapq(apqn).status.response_code == ap::kRcNormal) {
+        ChangeCount::Scope change(changes_);
         MutexLock lock(devices_mu_);
         ap_domain_ = static_cast<int>(dom);
         return;

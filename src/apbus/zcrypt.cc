@@ -46,6 +46,7 @@ bool Zcrypt::Driver::Matches(const ApDevice& dev) const {
 
 Status Zcrypt::Driver::Probe(const ApDevice& dev) {
   if (ZcryptTypeName(dev).empty()) return Status::Error(ENODEV, "no card mode");
+  ChangeCount::Scope change(z_.changes_);
   MutexLock lock(z_.mu_);
   if (kind_ == DeviceKind::kCard) {
     z_.card_online_[dev.apid] = true;
@@ -56,6 +57,7 @@ Status Zcrypt::Driver::Probe(const ApDevice& dev) {
 }
 
 void Zcrypt::Driver::Remove(const ApDevice& dev) {
+  ChangeCount::Scope change(z_.changes_);
   MutexLock lock(z_.mu_);
   if (kind_ == DeviceKind::kCard) {
     z_.card_online_.erase(dev.apid);
@@ -84,6 +86,7 @@ Status Zcrypt::StoreCardOnline(uint8_t apid, std::string_view buf) {
     return Status::Error(ENODEV, "card is deconfigured or checkstopped");
   }
   const std::vector<ApDevice> queues = bus_.QueuesOfCard(apid);
+  ChangeCount::Scope change(changes_);
   MutexLock lock(mu_);
   auto it = card_online_.find(apid);
   if (it == card_online_.end())
@@ -122,6 +125,8 @@ Status Zcrypt::StoreQueueOnline(Apqn apqn, std::string_view buf) {
   auto it = queue_online_.find(apqn.qid());
   if (it == queue_online_.end())
     return Status::Error(ENODEV, "queue is not bound");
+  if (it->second == online) return Status::Ok();
+  ChangeCount::Scope change(changes_);
   it->second = online;
   return Status::Ok();
 }

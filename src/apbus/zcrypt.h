@@ -13,6 +13,7 @@
 
 #include "apbus/ap_bus.h"
 #include "apbus/ap_driver.h"
+#include "base/change_count.h"
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 
@@ -43,6 +44,8 @@ class Zcrypt {
   // The bound cards ("card05") and queues ("05.0047") set offline, in
   // that order (durable state).
   std::vector<std::string> OfflineDevices() const VAP_EXCLUDES(mu_);
+  // Counts the changes of the online flags, for durable state.
+  const ChangeCount& changes() const { return changes_; }
 
  private:
   // cex4card and cex4queue: the same driver for the two device kinds.
@@ -69,6 +72,7 @@ class Zcrypt {
   mutable Mutex mu_{LockRank::kLeaf, "zcrypt"};
   std::map<uint8_t, bool> card_online_ VAP_GUARDED_BY(mu_);
   std::map<uint16_t, bool> queue_online_ VAP_GUARDED_BY(mu_);
+  ChangeCount changes_;
 };
 
 }  // namespace vap::apbus

@@ -322,17 +322,6 @@ void RegisterGuests(rpc::Dispatcher& d, System& s) {
   });
 }
 
-// A method whose effect is durable: after it succeeded, the state is
-// committed before the answer goes out (--state; docs/state.md).
-rpc::Handler Durable(state::DurableState* state, rpc::Handler h) {
-  if (!state) return h;
-  return [state, h = std::move(h)](const Json& p) -> Result<Json> {
-    Result<Json> r = h(p);
-    if (r.ok()) VAP_RETURN_IF_ERROR(state->Commit());
-    return r;
-  };
-}
-
 Result<Json> StateSave(System& s, state::DurableState* state, const Json& p) {
   if (p.contains("path")) {
     VAP_ASSIGN_OR_RETURN(std::string path, String(p, "path"));
@@ -351,11 +340,15 @@ Result<Json> StateSave(System& s, state::DurableState* state, const Json& p) {
 
 void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
                      state::DurableState* state, std::function<void()> stop) {
+  // Every change a method made is durable before its answer, whichever
+  // method made it; a method that changed nothing costs a look at the
+  // change counts (docs/state.md).
+  if (state) d.SetAfterSuccess([state] { return state->Commit(); });
   RegisterSysfs(d, s);
   RegisterGuests(d, s);
   d.Register("host.show", [&s](const Json&) { return HostShow(s); });
   d.Register("host.configure",
-             Durable(state, [&s](const Json& p) { return HostConfigure(s, p); }));
+             [&s](const Json& p) { return HostConfigure(s, p); });
   // Faults are not part of the durable state (docs/state.md).
   d.Register("host.fault", [&s](const Json& p) { return HostFault(s, p); });
   d.Register("state.save", [&s, state](const Json& p) {

@@ -35,7 +35,9 @@ class HostDrivers {
   ap::Firmware& firmware() { return firmware_; }
   const ap::Firmware& firmware() const { return firmware_; }
   apbus::ApBus& bus() { return bus_; }
+  const apbus::ApBus& bus() const { return bus_; }
   apbus::Zcrypt& zcrypt() { return zcrypt_; }
+  const apbus::Zcrypt& zcrypt() const { return zcrypt_; }
   VfioAp& vfio() { return vfio_; }
 
  private:

@@ -32,6 +32,10 @@ void Dispatcher::Register(std::string method, Handler handler) {
   handlers_[std::move(method)] = std::move(handler);
 }
 
+void Dispatcher::SetAfterSuccess(std::function<Status()> after) {
+  after_success_ = std::move(after);
+}
+
 std::string Dispatcher::HandleLine(std::string_view line) const {
   if (!JsonDepthWithin(line)) {
     return Error(nullptr, kInvalidRequest,
@@ -69,6 +73,9 @@ Json Dispatcher::Dispatch(const Json& request) const {
     result = it->second(params);
   } catch (const std::exception& e) {
     return Error(id, kInternalError, e.what());
+  }
+  if (result.ok() && after_success_) {
+    if (Status after = after_success_(); !after.ok()) result = after;
   }
   if (!has_id) return nullptr;  // a notification
   if (!result.ok()) {

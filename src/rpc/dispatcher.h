@@ -36,6 +36,11 @@ class Dispatcher {
  public:
   // Registers `method`; a later registration replaces an earlier one.
   void Register(std::string method, Handler handler);
+  // Runs after every request that succeeded, before its answer is made;
+  // its error becomes the answer, though the method's effect stays (vapd:
+  // durable state commits every acknowledged change, as the tree's store
+  // observer does for sysfs stores). Set before serving.
+  void SetAfterSuccess(std::function<Status()> after);
   // The response line (no newline) to one request line; empty for a
   // notification (no "id"), which gets no answer.
   std::string HandleLine(std::string_view line) const;
@@ -43,6 +48,7 @@ class Dispatcher {
  private:
   Json Dispatch(const Json& request) const;
   std::map<std::string, Handler, std::less<>> handlers_;
+  std::function<Status()> after_success_;
 };
 
 }  // namespace vap::rpc

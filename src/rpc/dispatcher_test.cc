@@ -42,6 +42,26 @@ TEST_F(DispatcherTest, ErrnoErrorsCarryTheName) {
   EXPECT_EQ(r["error"]["message"], "ENODEV: no such mdev");
 }
 
+// The after-success hook (vapd's commit) runs only after a method that
+// succeeded, and its error is the answer.
+TEST_F(DispatcherTest, AfterSuccessRunsBeforeTheAnswerOfSuccessesOnly) {
+  int runs = 0;
+  Status answer;
+  d_.SetAfterSuccess([&] {
+    ++runs;
+    return answer;
+  });
+  EXPECT_EQ(Call(R"({"jsonrpc":"2.0","id":1,"method":"echo"})")["result"],
+            Json::object());
+  EXPECT_EQ(runs, 1);
+  (void)Call(R"({"jsonrpc":"2.0","id":2,"method":"fail"})");
+  EXPECT_EQ(runs, 1);
+  answer = Status::Error(EIO, "journal: no space");
+  const Json r = Call(R"({"jsonrpc":"2.0","id":3,"method":"echo"})");
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(r["error"]["message"], "EIO: journal: no space");
+}
+
 TEST_F(DispatcherTest, BadRequests) {
   EXPECT_EQ(Call("{not json")["error"]["code"], kParseError);
   EXPECT_EQ(Call("[1,2]")["error"]["code"], kInvalidRequest);

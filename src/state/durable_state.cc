@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/check.h"
 #include "state/state_file.h"
 #include "state/state_json.h"
 #include "state/system_state.h"
@@ -103,6 +104,7 @@ Status DurableState::Compact() {
   // Changes after TakeDirty() are in the capture and marked again: they
   // are appended once more by the next commit, which does no harm.
   (void)TakeDirty();
+  const std::optional<uint64_t> changes = system_.QuietChanges();
   const SystemState st = Capture(system_);
   const std::string text = EncodeState(st);
   journal_.reset();
@@ -113,19 +115,36 @@ Status DurableState::Compact() {
   snapshot_bytes_ = text.size();
   last_global_ = st;
   last_global_->mdevs.clear();
+  global_changes_ = changes;
   must_compact_ = false;
   MutexLock lock(mu_);
   ++snapshots_;
   return Status::Ok();
 }
 
+bool DurableState::NothingNew() {
+  {
+    MutexLock lock(dirty_mu_);
+    if (!dirty_.empty()) return false;
+  }
+  const std::optional<uint64_t> changes = system_.QuietChanges();
+  return changes && global_changes_ && *changes == *global_changes_;
+}
+
 Status DurableState::WriteChanges() {
+#ifdef NDEBUG
+  // A store that changed nothing: nothing to look at, nothing to write.
+  // (Debug builds go on, to check that in GlobalNow.)
+  if (!must_compact_ && journal_ != nullptr && NothingNew())
+    return Status::Ok();
+#endif
   if (must_compact_ || journal_ == nullptr || !journal_->StillThere() ||
       journal_->bytes() > std::max(kMinCompactBytes, 2 * snapshot_bytes_)) {
     return Compact();
   }
   const std::set<Uuid> dirty = TakeDirty();
-  SystemState global = CaptureGlobal(system_);
+  const std::optional<uint64_t> changes = system_.QuietChanges();
+  SystemState global = GlobalNow(changes);
   std::string records;
   if (global != *last_global_) {
     JournalRecord r;
@@ -147,7 +166,10 @@ Status DurableState::WriteChanges() {
     }
     records += EncodeJournalRecord(r);
   }
-  if (records.empty()) return Status::Ok();  // nothing changed
+  if (records.empty()) {  // nothing changed
+    global_changes_ = changes;
+    return Status::Ok();
+  }
   const Status appended = journal_->Append(records);
   if (!appended.ok()) {
     // What was taken is lost to the journal: the next commit writes it all.
@@ -155,9 +177,29 @@ Status DurableState::WriteChanges() {
     return appended;
   }
   last_global_ = std::move(global);
+  global_changes_ = changes;
   MutexLock lock(mu_);
   ++writes_;
   return Status::Ok();
+}
+
+SystemState DurableState::GlobalNow(std::optional<uint64_t> changes) {
+  const bool unchanged = changes && global_changes_ && *changes == *global_changes_;
+#ifdef NDEBUG
+  if (unchanged) return *last_global_;
+#else
+  // Debug builds look anyway and check that nothing changed unnoticed (a
+  // mutator without its ChangeCount::Scope), if nothing began meanwhile.
+  if (unchanged) {
+    SystemState global = CaptureGlobal(system_);
+    if (system_.QuietChanges() == changes) {
+      VAP_CHECK_MSG(global == *last_global_,
+                    "the bus-wide state changed without a ChangeCount");
+    }
+    return global;
+  }
+#endif
+  return CaptureGlobal(system_);
 }
 
 Status DurableState::Commit() {

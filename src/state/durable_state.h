@@ -6,9 +6,11 @@
 //
 // A commit costs what the change costs: the driver names each mdev that
 // changed (it is a driver::MdevObserver), the bus-wide part (masks,
-// bindings, offline devices, the host) is small and compared with what
+// bindings, offline devices, the host) is looked at again only if its
+// change counts moved (System::QuietChanges) and then compared with what
 // was last written, and only what differs is appended to FILE.journal and
-// fdatasync'd. A commit with nothing new writes nothing. When the journal
+// fdatasync'd. A commit with nothing new (a `uevent` write, a mask
+// written with its value) looks at nothing and writes nothing. When the journal
 // outgrows the snapshot, the next commit writes a new snapshot and starts
 // a new journal (compaction).
 //
@@ -60,6 +62,11 @@ class DurableState : private driver::MdevObserver {
   // A new snapshot and an empty journal after it.
   Status Compact() VAP_EXCLUDES(mu_, dirty_mu_);
   std::set<Uuid> TakeDirty() VAP_EXCLUDES(dirty_mu_);
+  // No mdev noted and the change counts as at the last capture.
+  bool NothingNew() VAP_EXCLUDES(dirty_mu_);
+  // The bus-wide part now: last_global_ again if `changes` (taken before)
+  // says nothing changed since it was captured, else a new capture.
+  SystemState GlobalNow(std::optional<uint64_t> changes);
   // driver::MdevObserver: every mdev created, changed or removed is
   // written by the next commit.
   void OnMdevCreated(const Uuid& uuid) override { MarkDirty(uuid); }
@@ -73,6 +80,9 @@ class DurableState : private driver::MdevObserver {
   // touches these.
   std::unique_ptr<JournalFile> journal_;
   std::optional<SystemState> last_global_;  // what the files say
+  // System::QuietChanges() when last_global_ was captured (nullopt: a
+  // change was in flight; the next commit captures again).
+  std::optional<uint64_t> global_changes_;
   uint64_t snapshot_bytes_ = 0;
   bool must_compact_ = false;
 

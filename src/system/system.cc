@@ -71,6 +71,12 @@ ap::HostProfile System::CurrentHost() const {
   return host;
 }
 
+std::optional<uint64_t> System::QuietChanges() const {
+  const driver::HostDrivers& d = host_.drivers();
+  return ChangeCount::Quiet(
+      {&d.firmware().changes(), &d.bus().changes(), &d.zcrypt().changes()});
+}
+
 Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
   if (!ValidName(name))
     return Status::Error(EINVAL, "a guest name is 1-64 of A-Z a-z 0-9 . _ -");

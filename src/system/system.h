@@ -93,6 +93,12 @@ class System {
   driver::VfioAp& vfio() { return host_.drivers().vfio(); }
   apbus::Zcrypt& zcrypt() { return host_.drivers().zcrypt(); }
   sysfs::Tree& tree() { return host_.tree(); }
+  // The changes begun so far to what durable state keeps of the host
+  // beyond its mdevs (the firmware's configuration, the bus's masks,
+  // attributes and bindings, zcrypt's online flags), or nullopt while one
+  // is in flight (ChangeCount::Quiet). The mdevs' changes are told by
+  // driver::MdevObserver.
+  std::optional<uint64_t> QuietChanges() const;
 
   // --- Guests. StartGuest returns once the device is open and both IRQs
   // are registered (QEMU's realize), with `vcpus` vCPUs running. EEXIST
