@@ -1,6 +1,9 @@
 #include "vm/qemu.h"
 
 #include <cerrno>
+#include <utility>
+
+#include "base/check.h"
 
 namespace vap::vm {
 
@@ -33,25 +36,29 @@ Status Qemu::Realize(const Uuid& uuid) {
   if (device_) return Status::Error(EBUSY, "the AP bus takes one device");
   VAP_RETURN_IF_ERROR(vfio_.Attach(uuid, guest_.get()));
   device_ = uuid;
-  // vfio_ap_register_irq_notifier for both indexes; failures would only
-  // be warnings in QEMU, and cannot happen with an open vfio_ap device.
-  (void)vfio_.GetDeviceInfo(uuid, 16);
-  (void)vfio_.SetIrqs(uuid, TriggerEventfd(driver::kVfioApReqIrqIndex), kReqFd,
-                      req_fd_);
-  (void)vfio_.SetIrqs(uuid, TriggerEventfd(driver::kVfioApCfgChgIrqIndex),
-                      kCfgChgFd, cfg_fd_);
+  // vfio_ap_register_irq_notifier() for both indexes (hw/vfio/ap.c). QEMU
+  // only warns when one fails; with the device open (the mdev cannot go
+  // while attached) none can, so a failure here is a bug in vap.
+  VAP_CHECK(vfio_.GetDeviceInfo(uuid, 16).ok());
+  RegisterIrq(uuid, driver::kVfioApReqIrqIndex, kReqFd, req_fd_);
+  RegisterIrq(uuid, driver::kVfioApCfgChgIrqIndex, kCfgChgFd, cfg_fd_);
   return Status::Ok();
 }
 
 void Qemu::UnrealizeLocked() {
   if (!device_) return;
   const Uuid uuid = *device_;
-  (void)vfio_.SetIrqs(uuid, TriggerEventfd(driver::kVfioApReqIrqIndex), -1,
-                      nullptr);
-  (void)vfio_.SetIrqs(uuid, TriggerEventfd(driver::kVfioApCfgChgIrqIndex), -1,
-                      nullptr);
+  RegisterIrq(uuid, driver::kVfioApReqIrqIndex, -1, nullptr);
+  RegisterIrq(uuid, driver::kVfioApCfgChgIrqIndex, -1, nullptr);
   vfio_.Detach(uuid);
   device_.reset();
+}
+
+void Qemu::RegisterIrq(const Uuid& uuid, uint32_t index, int32_t fd,
+                       std::shared_ptr<EventFd> eventfd) {
+  const Status set =
+      vfio_.SetIrqs(uuid, TriggerEventfd(index), fd, std::move(eventfd));
+  VAP_CHECK_MSG(set.ok(), set.ToString().c_str());
 }
 
 void Qemu::Unrealize() {

@@ -84,6 +84,10 @@ class Qemu {
 
   void MainLoop() VAP_EXCLUDES(bql_);
   void UnrealizeLocked() VAP_REQUIRES(bql_);
+  // VFIO_DEVICE_SET_IRQS of one trigger (fd -1: released) on the open
+  // device; aborts if the driver refuses (it cannot while open).
+  void RegisterIrq(const Uuid& uuid, uint32_t index, int32_t fd,
+                   std::shared_ptr<EventFd> eventfd) VAP_REQUIRES(bql_);
   // The guest kernel's CRW machine-check handler: STCRW until none is
   // left; for a channel-subsystem CRW, SEI until no event is pending.
   void GuestHandleCrwsLocked() VAP_REQUIRES(bql_);
