@@ -59,7 +59,8 @@ done
 for run in "reverse-probe:-DSCENARIO=2 -DREVERSE_PROBE:assertion violated" \
            "reverse-probe-no-lockdep:-DSCENARIO=2 -DREVERSE_PROBE -DNO_LOCKDEP:invalid end state" \
            "no-block:-DSCENARIO=1 -DNO_BLOCK:assertion violated (lo==hi)" \
-           "commit-in-store:-DSCENARIO=1 -DCOMMIT_IN_STORE:assertion violated"; do
+           "commit-in-store:-DSCENARIO=1 -DCOMMIT_IN_STORE:assertion violated" \
+           "observe-locked:-DSCENARIO=1 -DOBSERVE_LOCKED:invalid end state"; do
   IFS=: read -r name spin_flags expect <<<"$run"
   verify "mutant-$name" "$spin_flags" "$exhaustive" "-m100000"
   rc=$?

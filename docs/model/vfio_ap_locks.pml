@@ -11,7 +11,10 @@
  *   Bus      queue probe and remove, host configuration change
  *   Mask     apmask/aqmask stores: in_use, then re-binding
  *   Remove   mdev removal with the request loop, through the `remove`
- *            file (its own of->mutex held throughout)
+ *            file (its own of->mutex held throughout), and the mdev
+ *            observers it tells (docs/locking.md M1): durable state notes
+ *            the UUID, the sysfs layer removes the directory and drains
+ *            the callbacks running in it (the Store's)
  *
  * Checked: no deadlock and no invalid end state (every thread finishes;
  * vCPUs may stop at `end_idle`), the lock ranks (an acquire asserts that
@@ -25,6 +28,8 @@
  *   -DNO_LOCKDEP     no rank asserts (with REVERSE_PROBE: a real deadlock)
  *   -DNO_BLOCK       publication writes without blocking the vCPUs
  *   -DCOMMIT_IN_STORE the commit runs inside the store's driver locks
+ *   -DOBSERVE_LOCKED  the removal tells its observers (and so drains the
+ *                     mdev's directory) with the driver's locks held
  */
 
 /* Ranks, outermost first (lock_rank.h). */
@@ -52,6 +57,7 @@ bool attached;       /* matrix_mdev->kvm (under guests, kvm, mdevs) */
 bool dev_open;       /* the VFIO device is open */
 bool req_pending;    /* the request eventfd was signalled */
 bool removed;
+bool store_in_cb;    /* the Store's callback runs in the mdev's directory */
 
 /* The CRYCB's APCB, written in two halves; the publication protocol. */
 byte apcb_lo, apcb_hi;
@@ -168,6 +174,7 @@ proctype Store() {
   do
   :: n < 1 ->
      acquire(of_store, R_OF);       /* write(2) to the open file */
+     store_in_cb = true;
      acquire(attr_mu, R_ATTR);      /* assign_*, unassign_*, ap_config */
      update_locks();
      note_change();
@@ -177,6 +184,7 @@ proctype Store() {
 #endif
      update_unlock();
      release(attr_mu, R_ATTR);
+     store_in_cb = false;           /* the tree's drain may go on */
 #ifndef COMMIT_IN_STORE
      commit();
 #endif
@@ -324,11 +332,21 @@ proctype Remove() {
   removed = true;
   release(bql, R_BQL);
   dev_open == false;
-  acquire(guests_mu, R_GUESTS);    /* final resets, unlink */
+  acquire(guests_mu, R_GUESTS);    /* final resets, unlink; UUID retiring */
   acquire(mdevs_mu, R_MDEVS);
+#ifdef OBSERVE_LOCKED
   note_change();
+  !store_in_cb;                    /* Tree::Remove drains the directory */
+#endif
   release(mdevs_mu, R_MDEVS);
   release(guests_mu, R_GUESTS);
+#ifndef OBSERVE_LOCKED
+  /* The observers, no driver lock held (M1). */
+  note_change();
+  !store_in_cb;                    /* Tree::Remove drains the directory */
+#endif
+  acquire(mdevs_mu, R_MDEVS);      /* the UUID is free again */
+  release(mdevs_mu, R_MDEVS);
   release(of_remove, R_OF)
 }
 
