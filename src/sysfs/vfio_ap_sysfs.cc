@@ -247,12 +247,16 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
     iommu_group_.erase(uuid);
     mdev_of_group_.erase(group);
   }
-  (void)tree_.Remove(fmt::format("kernel/iommu_groups/{}", group));
-  (void)tree_.Remove("bus/mdev/devices/" + name);
-  (void)tree_.Remove(
-      fmt::format("devices/vfio_ap/matrix/mdev_supported_types/{}/devices/{}",
-                  kTypeDir, name));
-  (void)tree_.Remove("devices/vfio_ap/matrix/" + name);
+  // What BuildMdevDir made, found from the directories it was made in;
+  // only this removes them, so each is there.
+  const auto remove = [this](const NodeRef& dir, const std::string& child) {
+    const Status removed = tree_.Remove(tree_.PathOf(dir) + "/" + child);
+    VAP_CHECK_MSG(removed.ok(), removed.ToString().c_str());
+  };
+  remove(iommu_groups_, fmt::format("{}", group));
+  remove(mdev_devices_, name);
+  remove(type_devices_, name);
+  remove(matrix_, name);
 }
 
 }  // namespace vap::sysfs
