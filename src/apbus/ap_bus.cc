@@ -54,9 +54,44 @@ Status ApBus::RegisterDriver(ApDriver& drv) {
   }
   for (BusObserver* o : observers_) o->OnDriverRegistered(drv);
   for (const ApDevice& dev : unbound) {
+    // A device the driver refuses stays unbound (driver_attach()).
     if (drv.Matches(dev)) (void)ProbeLocked(dev, drv);
   }
+  CheckBindingsCompleteLocked();  // ap_driver_register()
   return Status::Ok();
+}
+
+uint64_t ApBus::bindings_complete_count() const {
+  MutexLock lock(devices_mu_);
+  return bindings_complete_count_;
+}
+
+void ApBus::SendChangeEvent(const ApDevice* dev,
+                            std::vector<std::string> env) {
+  MutexLock scan(scan_mu_);
+  ChangeEventLocked(dev, env);
+}
+
+void ApBus::ChangeEventLocked(const ApDevice* dev,
+                              const std::vector<std::string>& env) {
+  for (BusObserver* o : observers_) o->OnChangeEvent(dev, env);
+}
+
+void ApBus::CheckBindingsCompleteLocked() {
+  uint64_t count = 0;
+  {
+    MutexLock lock(devices_mu_);
+    if (scans_ == 0 || !bindings_armed_) return;
+    for (const auto& [apid, card] : cards_) {
+      for (const auto& [apqi, queue] : card.queues) {
+        if (queue.driver == nullptr) return;
+      }
+    }
+    bindings_armed_ = false;
+    count = ++bindings_complete_count_;
+  }
+  ChangeEventLocked(nullptr, {"BINDINGS=complete",
+                              fmt::format("COMPLETECOUNT={}", count)});
 }
 
 std::vector<std::string> ApBus::DriverNames() const {

@@ -74,6 +74,13 @@ class ApBus {
   void StartScanWorker() VAP_EXCLUDES(worker_mu_);
   void RequestScan() VAP_EXCLUDES(worker_mu_);
   uint64_t scans() const VAP_EXCLUDES(devices_mu_);
+  // BINDINGS=complete uevents sent so far (ap_bindings_complete_count,
+  // /sys/bus/ap/bindings_complete_count).
+  uint64_t bindings_complete_count() const VAP_EXCLUDES(devices_mu_);
+  // ap_send_config_uevent() and ap_send_online_uevent() for the drivers
+  // (zcrypt's `online`): a change uevent on `dev` (null: /devices/ap).
+  void SendChangeEvent(const ApDevice* dev, std::vector<std::string> env)
+      VAP_EXCLUDES(scan_mu_);
   // Counts the changes durable state keeps: devices added and removed,
   // bindings, driver_override, the masks (only when their value changes),
   // ap_domain and config_time.
@@ -197,6 +204,9 @@ class ApBus {
       VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
   void ScanDomainsLocked(uint8_t apid, const std::optional<ap::QciInfo>& qci)
       VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  // ap_send_config_uevent() on the card or, with `apqi`, the queue.
+  void SendConfigLocked(uint8_t apid, std::optional<uint8_t> apqi, bool config)
+      VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
   std::optional<uint8_t> CompatibleType(
       uint8_t raw_hwtype, const std::optional<ap::QciInfo>& qci) const;
 
@@ -216,6 +226,12 @@ class ApBus {
   void DetachLocked(const ApDevice& dev) VAP_REQUIRES(scan_mu_)
       VAP_EXCLUDES(devices_mu_);
   void ReviseBindingsLocked() VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(devices_mu_);
+  void ChangeEventLocked(const ApDevice* dev, const std::vector<std::string>& env)
+      VAP_REQUIRES(scan_mu_);
+  // ap_check_bindings_complete(): BINDINGS=complete once every queue is
+  // bound, if a probe (or new adapters or domains) re-armed it since.
+  void CheckBindingsCompleteLocked() VAP_REQUIRES(scan_mu_)
+      VAP_EXCLUDES(devices_mu_);
   Status WriteMask(bool apmask, std::string_view buf)
       VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
   ApDriver* FindDriverLocked(std::string_view name) const
@@ -256,6 +272,9 @@ class ApBus {
   uint64_t scans_ VAP_GUARDED_BY(devices_mu_) = 0;
   int ap_domain_ VAP_GUARDED_BY(devices_mu_) = -1;
   int overrides_ VAP_GUARDED_BY(devices_mu_) = 0;  // queues with an override
+  // ap_apqn_bindings_complete not yet completed (re-armed by a probe).
+  bool bindings_armed_ VAP_GUARDED_BY(devices_mu_) = true;
+  uint64_t bindings_complete_count_ VAP_GUARDED_BY(devices_mu_) = 0;
 
   // The scan worker; rank kLeaf.
   mutable Mutex worker_mu_{LockRank::kLeaf, "ap_scan_worker"};

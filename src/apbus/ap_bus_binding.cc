@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "apbus/ap_bus.h"
+#include "matrix/mask_format.h"
 #include "matrix/mask_parse.h"
 
 namespace vap::apbus {
@@ -41,6 +42,12 @@ Status ApBus::ProbeLocked(const ApDevice& dev, ApDriver& drv) {
       }
     }
   }
+  {
+    // ap_device_probe() re-arms the bindings completion for every device
+    // past the reservation check, whatever the driver's probe answers.
+    MutexLock lock(devices_mu_);
+    bindings_armed_ = true;
+  }
   Status s = drv.Probe(dev);
   if (!s.ok()) {
     if (s.errno_value() != ENODEV) {
@@ -50,8 +57,13 @@ Status ApBus::ProbeLocked(const ApDevice& dev, ApDriver& drv) {
     }
     return s;
   }
-  MutexLock lock(devices_mu_);
-  SetDriverRecLocked(dev, &drv);
+  {
+    MutexLock lock(devices_mu_);
+    SetDriverRecLocked(dev, &drv);
+  }
+  ApDevice bound = dev;
+  bound.driver = std::string(drv.name());
+  for (BusObserver* o : observers_) o->OnDeviceBound(bound);
   return Status::Ok();
 }
 
@@ -85,8 +97,12 @@ void ApBus::DetachLocked(const ApDevice& dev) {
   }
   if (drv == nullptr) return;
   drv->Remove(current);
-  MutexLock lock(devices_mu_);
-  SetDriverRecLocked(dev, nullptr);
+  {
+    MutexLock lock(devices_mu_);
+    SetDriverRecLocked(dev, nullptr);
+  }
+  current.driver.clear();
+  for (BusObserver* o : observers_) o->OnDeviceUnbound(current);
 }
 
 void ApBus::AddDeviceLocked(const ApDevice& dev) {
@@ -230,6 +246,7 @@ Status ApBus::WriteAqmask(std::string_view buf) {
 }
 
 Status ApBus::WriteMask(bool is_apmask, std::string_view buf) {
+  ApMask changed_to;
   {
     MutexLock attr(attr_mu_);
     std::vector<ApDriver*> drivers;
@@ -256,11 +273,13 @@ Status ApBus::WriteMask(bool is_apmask, std::string_view buf) {
     }
     ChangeCount::Scope change(changes_);
     mask = parsed;
+    changed_to = parsed;
   }
-  // The kernel then sends a KOBJ_CHANGE uevent (APMASK=/AQMASK=); vap
-  // has no uevents yet (docs/fidelity.md).
   MutexLock scan(scan_mu_);
   ReviseBindingsLocked();
+  // ap_send_mask_changed_uevent(), after the re-binding.
+  ChangeEventLocked(nullptr, {(is_apmask ? "APMASK=" : "AQMASK=") +
+                              FormatApBusMask(changed_to)});
   return Status::Ok();
 }
 

@@ -49,6 +49,13 @@ void ApBus::ScanLocked() {
   const bool changed = new_qci && old_qci && !(*new_qci == *old_qci);
   if (changed) {
     for (ApDriver* d : drivers) d->OnConfigChanged(*new_qci, *old_qci);
+    // New adapters or domains: their queues are to be bound (the kernel
+    // re-initializes ap_apqn_bindings_complete).
+    if (new_qci->apm.AndNot(old_qci->apm).Any() ||
+        new_qci->aqm.AndNot(old_qci->aqm).Any()) {
+      MutexLock lock(devices_mu_);
+      bindings_armed_ = true;
+    }
   }
   SelectDomainLocked();
   for (unsigned apid = 0; apid <= max_adapter_id_; ++apid) {
@@ -57,9 +64,13 @@ void ApBus::ScanLocked() {
   if (changed) {
     for (ApDriver* d : drivers) d->OnScanComplete(*new_qci, *old_qci);
   }
-  // The kernel also sends BINDINGS=complete here; vap has no uevents yet.
-  MutexLock lock(devices_mu_);
-  ++scans_;
+  uint64_t scans;
+  {
+    MutexLock lock(devices_mu_);
+    scans = ++scans_;
+  }
+  if (scans == 1) ChangeEventLocked(nullptr, {"INITSCAN=done"});
+  CheckBindingsCompleteLocked();
 }
 
 void ApBus::SelectDomainLocked() {
@@ -108,10 +119,13 @@ void ApBus::ScanAdapterLocked(uint8_t apid,
                card->functions != info->info.functions)) {
     RemoveCardLocked(apid);  // type or functions changed: rebuild
   } else if (card) {
-    MutexLock lock(devices_mu_);
-    ApDevice& dev = cards_[apid].dev;
-    dev.chkstop = chkstop;
-    dev.config = !decfg;
+    {
+      MutexLock lock(devices_mu_);
+      ApDevice& dev = cards_[apid].dev;
+      dev.chkstop = chkstop;
+      dev.config = !decfg;
+    }
+    if (card->config == decfg) SendConfigLocked(apid, std::nullopt, !decfg);
   }
   if (!type) return;  // unsupported: no device
   if (!Card(apid)) {
@@ -147,10 +161,14 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
     const bool decfg = rc == ap::kRcDeconfigured;
     const bool chkstop = rc == ap::kRcCheckstopped;
     if (queue) {
-      MutexLock lock(devices_mu_);
-      ApDevice& dev = cards_[apid].queues[apqn.apqi].dev;
-      dev.chkstop = chkstop;
-      if (!chkstop) dev.config = !decfg;
+      {
+        MutexLock lock(devices_mu_);
+        ApDevice& dev = cards_[apid].queues[apqn.apqi].dev;
+        dev.chkstop = chkstop;
+        if (!chkstop) dev.config = !decfg;
+      }
+      if (!chkstop && queue->config == decfg)
+        SendConfigLocked(apid, apqn.apqi, !decfg);
       continue;
     }
     ApDevice dev = card;
@@ -166,10 +184,23 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
 Status ApBus::SetCardConfig(uint8_t apid, bool configured) {
   Status s = firmware_.SetAdapterConfigured(apid, configured);
   if (!s.ok()) return Status::Error(ENODEV, s.message());
-  MutexLock lock(devices_mu_);
-  auto card = cards_.find(apid);
-  if (card != cards_.end()) card->second.dev.config = configured;
+  {
+    MutexLock lock(devices_mu_);
+    auto card = cards_.find(apid);
+    if (card != cards_.end()) card->second.dev.config = configured;
+  }
+  // config_store() in ap_card.c: CONFIG= on every successful write.
+  MutexLock scan(scan_mu_);
+  SendConfigLocked(apid, std::nullopt, configured);
   return Status::Ok();
+}
+
+void ApBus::SendConfigLocked(uint8_t apid, std::optional<uint8_t> apqi,
+                             bool config) {
+  const std::optional<ApDevice> dev =
+      apqi ? Queue(Apqn(apid, *apqi)) : Card(apid);
+  if (!dev) return;
+  ChangeEventLocked(&*dev, {fmt::format("CONFIG={}", config ? 1 : 0)});
 }
 
 }  // namespace vap::apbus

@@ -10,7 +10,9 @@
 #ifndef VAP_APBUS_AP_DRIVER_H_
 #define VAP_APBUS_AP_DRIVER_H_
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ap/qci.h"
 #include "apbus/ap_device.h"
@@ -51,14 +53,26 @@ class ApDriver {
 };
 
 // Told of device and driver changes; the sysfs layer maintains the tree
-// with it. Called with the bus's scan/bind lock held and no leaf lock.
-// Drivers are registered once and stay (vap has no module unload).
+// with it and sends the kernel's uevents from it. Called with the bus's
+// scan/bind lock held and no leaf lock, in the order the kernel sends its
+// uevents. Drivers are registered once and stay (vap has no module
+// unload).
 class BusObserver {
  public:
   virtual ~BusObserver() = default;
   virtual void OnDeviceAdded(const ApDevice& dev) = 0;
   virtual void OnDeviceRemoved(const ApDevice& dev) = 0;
   virtual void OnDriverRegistered(const ApDriver& drv) = 0;
+  // The driver core's bind and unbind (driver_bound() and
+  // __device_release_driver() in drivers/base/dd.c): `dev` as it is after,
+  // with its driver or without.
+  virtual void OnDeviceBound(const ApDevice& /*dev*/) {}
+  virtual void OnDeviceUnbound(const ApDevice& /*dev*/) {}
+  // A change uevent of the AP bus's (ap_send_*_uevent() in
+  // drivers/s390/crypto/ap_bus.c): on `dev`, or on the bus's root device
+  // /devices/ap when null, with `env` (KEY=VALUE each).
+  virtual void OnChangeEvent(const ApDevice* /*dev*/,
+                             const std::vector<std::string>& /*env*/) {}
 };
 
 }  // namespace vap::apbus

@@ -86,16 +86,26 @@ Status Zcrypt::StoreCardOnline(uint8_t apid, std::string_view buf) {
     return Status::Error(ENODEV, "card is deconfigured or checkstopped");
   }
   const std::vector<ApDevice> queues = bus_.QueuesOfCard(apid);
-  ChangeCount::Scope change(changes_);
-  MutexLock lock(mu_);
-  auto it = card_online_.find(apid);
-  if (it == card_online_.end())
-    return Status::Error(ENODEV, "card is not bound");
-  it->second = online;
-  for (const ApDevice& q : queues) {
-    auto qit = queue_online_.find(q.apqn().qid());
-    if (qit != queue_online_.end()) qit->second = online;
+  std::vector<const ApDevice*> forced;  // queues whose state changed
+  {
+    ChangeCount::Scope change(changes_);
+    MutexLock lock(mu_);
+    auto it = card_online_.find(apid);
+    if (it == card_online_.end())
+      return Status::Error(ENODEV, "card is not bound");
+    it->second = online;
+    for (const ApDevice& q : queues) {
+      auto qit = queue_online_.find(q.apqn().qid());
+      if (qit == queue_online_.end() || qit->second == online) continue;
+      qit->second = online;
+      forced.push_back(&q);
+    }
   }
+  // online_store() in zcrypt_card.c: the card's ONLINE= on every accepted
+  // write, then one for each queue it forced.
+  const std::string value = online ? "ONLINE=1" : "ONLINE=0";
+  bus_.SendChangeEvent(&*card, {value});
+  for (const ApDevice* q : forced) bus_.SendChangeEvent(q, {value});
   return Status::Ok();
 }
 
@@ -117,17 +127,22 @@ Status Zcrypt::StoreQueueOnline(Apqn apqn, std::string_view buf) {
   if (online && (!queue->config || !card->config)) {
     return Status::Error(ENODEV, "queue or card is deconfigured");
   }
-  MutexLock lock(mu_);
-  auto cit = card_online_.find(apqn.apid);
-  if (online && (cit == card_online_.end() || !cit->second)) {
-    return Status::Error(EINVAL, "card is offline");
+  {
+    MutexLock lock(mu_);
+    auto cit = card_online_.find(apqn.apid);
+    if (online && (cit == card_online_.end() || !cit->second)) {
+      return Status::Error(EINVAL, "card is offline");
+    }
+    auto it = queue_online_.find(apqn.qid());
+    if (it == queue_online_.end())
+      return Status::Error(ENODEV, "queue is not bound");
+    if (it->second != online) {
+      ChangeCount::Scope change(changes_);
+      it->second = online;
+    }
   }
-  auto it = queue_online_.find(apqn.qid());
-  if (it == queue_online_.end())
-    return Status::Error(ENODEV, "queue is not bound");
-  if (it->second == online) return Status::Ok();
-  ChangeCount::Scope change(changes_);
-  it->second = online;
+  // online_store() in zcrypt_queue.c: ONLINE= on every accepted write.
+  bus_.SendChangeEvent(&*queue, {online ? "ONLINE=1" : "ONLINE=0"});
   return Status::Ok();
 }
 

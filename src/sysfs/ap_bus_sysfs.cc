@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "apbus/device_uevent.h"
 #include "base/check.h"
 #include "matrix/kernel_number.h"
 #include "matrix/mask_format.h"
@@ -36,15 +37,8 @@ class BusDeviceLinks : public DynamicEntries {
                                    std::string_view name) const override {
     std::optional<ApDevice> dev = bus_.Device(name);
     if (!dev) return std::nullopt;
-    return Symlink("../../.." + Path(*dev));
+    return Symlink("../../.." + apbus::DeviceDevpath(*dev));
   }
-  static std::string Path(const ApDevice& dev) {
-    return dev.kind == DeviceKind::kCard
-               ? fmt::format("/devices/ap/{}", dev.Name())
-               : fmt::format("/devices/ap/{}/{}", CardName(dev.apid),
-                             dev.Name());
-  }
-
  private:
   apbus::ApBus& bus_;
 };
@@ -64,7 +58,7 @@ class DriverLinks : public DynamicEntries {
                                    std::string_view name) const override {
     std::optional<ApDevice> dev = bus_.Device(name);
     if (!dev || dev->driver != name_) return std::nullopt;
-    return Symlink("../../../.." + BusDeviceLinks::Path(*dev));
+    return Symlink("../../../.." + apbus::DeviceDevpath(*dev));
   }
 
  private:
@@ -98,12 +92,22 @@ ShowFn QciMask(apbus::ApBus& bus, ApMask ap::QciInfo::*mask) {
 
 }  // namespace
 
-ApBusSysfs::ApBusSysfs(Tree& tree, apbus::ApBus& bus, apbus::Zcrypt& zcrypt)
+ApBusSysfs::ApBusSysfs(Tree& tree, apbus::ApBus& bus, apbus::Zcrypt& zcrypt,
+                       UeventSource& uevents)
     : tree_(tree),
       bus_(bus),
-      card_entries_(std::make_shared<CardEntries>(bus, zcrypt)),
-      queue_entries_(std::make_shared<QueueEntries>(bus, zcrypt)) {
+      uevents_(uevents),
+      card_entries_(std::make_shared<CardEntries>(bus, zcrypt, uevents)),
+      queue_entries_(std::make_shared<QueueEntries>(bus, zcrypt, uevents)) {
   devices_ap_ = *tree_.MakeDirs("devices/ap");
+  // The bus's root device: no keys of its own (ap_uevent()), its events
+  // SUBSYSTEM=ap; dev_err() names it "ap ap".
+  AddAttribute(
+      tree_, devices_ap_, "uevent", kRw, [] { return Text(""); },
+      [&uevents](std::string_view buf) {
+        return uevents.Synthesize({"/devices/ap", "ap", {}, "ap ap", false},
+                                  buf);
+      });
   const NodeRef bus_ap = *tree_.MakeDirs("bus/ap");
   AddBusAttributes(bus_ap);
   VAP_CHECK(tree_
@@ -182,6 +186,9 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
         bus.Scan();
         return Status::Ok();
       });
+  AddAttribute(tree_, dir, "bindings_complete_count", kRo, [&bus] {
+    return Text(fmt::format("{}\n", bus.bindings_complete_count()));
+  });
   AddAttribute(tree_, dir, "bindings", kRo, [&bus] {
     const apbus::Bindings b = bus.bindings();
     return Text(fmt::format("{}/{}{}\n", b.bound, b.total,
@@ -199,8 +206,13 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
   AddAttribute(
       tree_, dir, "drivers_autoprobe", kRw, [] { return Text("1\n"); },
       [](std::string_view) { return Status::Ok(); });
+  // bus_uevent_store(): the bus's own kobject, SUBSYSTEM=bus.
+  UeventSource& uevents = uevents_;
   AddAttribute(tree_, dir, "uevent", kWo, nullptr,
-               [](std::string_view) { return Status::Ok(); });
+               [&uevents](std::string_view buf) {
+                 return uevents.Synthesize({"/bus/ap", "bus", {}, "", false},
+                                           buf);
+               });
 }
 
 void ApBusSysfs::AddDriverDir(std::string_view name) {
@@ -223,12 +235,18 @@ void ApBusSysfs::AddDriverDir(std::string_view name) {
                [&bus, driver, device_name](std::string_view buf) {
                  return bus.Unbind(driver, device_name(buf));
                });
+  // The driver's uevent_store(): its kobject, SUBSYSTEM=drivers.
+  UeventSource& uevents = uevents_;
+  const UeventTarget target{"/bus/ap/drivers/" + driver, "drivers", {}, "",
+                            false};
   AddAttribute(tree_, *dir, "uevent", kWo, nullptr,
-               [](std::string_view) { return Status::Ok(); });
+               [&uevents, target](std::string_view buf) {
+                 return uevents.Synthesize(target, buf);
+               });
 }
 
 std::string ApBusSysfs::DevicePath(const ApDevice& dev) {
-  return BusDeviceLinks::Path(dev).substr(1);  // relative to the root
+  return apbus::DeviceDevpath(dev).substr(1);  // relative to the root
 }
 
 void ApBusSysfs::OnDeviceAdded(const ApDevice& dev) {

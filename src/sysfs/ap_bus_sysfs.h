@@ -13,15 +13,18 @@
 #include "apbus/zcrypt.h"
 #include "sysfs/ap_device_entries.h"
 #include "sysfs/tree.h"
+#include "sysfs/uevents.h"
 
 namespace vap::sysfs {
 
 class ApBusSysfs : public apbus::BusObserver {
  public:
   // Builds the bus's part of `tree` and follows `bus` from now on,
-  // including the devices and drivers it already has. All three must
-  // outlive this object, which must outlive the bus's scans.
-  ApBusSysfs(Tree& tree, apbus::ApBus& bus, apbus::Zcrypt& zcrypt);
+  // including the devices and drivers it already has; writes to `uevent`
+  // files go to `uevents`. All four must outlive this object, which must
+  // outlive the bus's scans.
+  ApBusSysfs(Tree& tree, apbus::ApBus& bus, apbus::Zcrypt& zcrypt,
+             UeventSource& uevents);
 
   // Entries `provider` adds to queue directories while the queue is bound
   // to `driver` (vfio_ap's `status`).
@@ -39,6 +42,7 @@ class ApBusSysfs : public apbus::BusObserver {
 
   Tree& tree_;
   apbus::ApBus& bus_;
+  UeventSource& uevents_;
   const std::shared_ptr<CardEntries> card_entries_;
   const std::shared_ptr<QueueEntries> queue_entries_;
   NodeRef devices_ap_;  // /sys/devices/ap

@@ -35,7 +35,8 @@ class ApBusSysfsTest : public ::testing::Test {
         log_(clock_),
         bus_(fw_, log_, clock_),
         zcrypt_(bus_),
-        sysfs_(tree_, bus_, zcrypt_) {
+        uevents_(hub_, log_),
+        sysfs_(tree_, bus_, zcrypt_, uevents_) {
     EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
     EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
     bus_.Scan();
@@ -66,13 +67,15 @@ class ApBusSysfsTest : public ::testing::Test {
   apbus::ApBus bus_;
   apbus::Zcrypt zcrypt_;
   Tree tree_;
+  UeventHub hub_;
+  UeventSource uevents_;
   ApBusSysfs sysfs_;
   apbus::FakeVfioDriver vfio_;
 };
 
 TEST_F(ApBusSysfsTest, DefaultHostAsTheToolsSeeIt) {
   EXPECT_THAT(Ls("devices/ap"),
-              ElementsAre("card03", "card04", "card05", "card06"));
+              ElementsAre("card03", "card04", "card05", "card06", "uevent"));
   EXPECT_EQ(Read("devices/ap/card03/type"), "CEX8C\n");
   EXPECT_EQ(Read("devices/ap/card04/type"), "CEX8P\n");
   EXPECT_EQ(Read("devices/ap/card05/type"), "CEX8C\n");
@@ -226,7 +229,8 @@ TEST_F(ApBusSysfsTest, HostChangesShowUpAfterAScan) {
   ASSERT_TRUE(fw_.AddUsageDomain(0x20).ok());
   EXPECT_EQ(Write("bus/ap/scans", "1\n"), 0);
   EXPECT_EQ(Read("bus/ap/scans"), "2\n");
-  EXPECT_THAT(Ls("devices/ap"), ElementsAre("card03", "card05", "card06"));
+  EXPECT_THAT(Ls("devices/ap"),
+              ElementsAre("card03", "card05", "card06", "uevent"));
   EXPECT_EQ(Read("devices/ap/card03/03.0020/online"), "1\n");
   EXPECT_EQ(Read("bus/ap/bindings"), "57/57 (complete)\n");
   EXPECT_EQ(tree_.Read("bus/ap/devices/card04").status().errno_value(), ENOENT);

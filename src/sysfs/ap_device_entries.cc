@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "apbus/device_uevent.h"
 #include "matrix/kernel_number.h"
 #include "sysfs/attr.h"
 
@@ -19,12 +20,6 @@ using EntryList = std::vector<std::pair<std::string, DynamicEntry>>;
 
 Status Gone() { return Status::Error(ENODEV, "device is gone"); }
 
-std::string Mode(const ApDevice& dev) {
-  if ((dev.functions & ap::kFuncAccelerator) != 0) return "accel";
-  if ((dev.functions & ap::kFuncCoprocessor) != 0) return "cca";
-  return "ep11";
-}
-
 bool IsCca(const ApDevice& dev) {
   return (dev.functions & ap::kFuncAccelerator) == 0 &&
          (dev.functions & ap::kFuncCoprocessor) != 0;
@@ -39,21 +34,24 @@ DynamicEntry FixedText(std::string text) {
   return Attribute(kRo, [text] { return Text(text); });
 }
 
-// The device's uevent file: the driver core's DEVTYPE and DRIVER, then
-// ap_uevent's variables. Writes are accepted and ignored.
-DynamicEntry Uevent(const ApDevice& dev) {
-  std::string text = fmt::format(
-      "DEVTYPE={}\n",
-      dev.kind == apbus::DeviceKind::kCard ? "ap_card" : "ap_queue");
-  if (!dev.driver.empty()) text += fmt::format("DRIVER={}\n", dev.driver);
-  if (dev.kind == apbus::DeviceKind::kCard) {
-    text += fmt::format("DEV_TYPE={:04X}\nMODALIAS=ap:t{:02X}\n", dev.hwtype,
-                        dev.hwtype);
-  }
-  text += fmt::format("MODE={}\n", Mode(dev));
+// The device's uevent file (uevent_show(), uevent_store()): the driver
+// core's DEVTYPE and DRIVER, then ap_uevent()'s keys; a write sends a
+// synthetic event.
+DynamicEntry Uevent(const ApDevice& dev, UeventSource& uevents) {
+  UeventTarget target;
+  target.devpath = apbus::DeviceDevpath(dev);
+  target.subsystem = "ap";
+  target.env = apbus::DeviceUeventEnv(dev);
+  // dev_err()'s prefix: the driver's name, else the bus's.
+  target.dev_name =
+      fmt::format("{} {}", dev.driver.empty() ? "ap" : dev.driver, dev.Name());
+  std::string text;
+  for (const std::string& kv : target.env) text += kv + "\n";
   return Attribute(
       kRw, [text] { return Text(text); },
-      [](std::string_view) { return Status::Ok(); });
+      [&uevents, target](std::string_view buf) {
+        return uevents.Synthesize(target, buf);
+      });
 }
 
 // Accepts any write and changes nothing visible (the request counters,
@@ -182,7 +180,7 @@ EntryList CardEntries::Entries(uint8_t apid) const {
       "max_msg_size",
       FixedText(fmt::format("{}\n",
                        card->ml > 0 ? card->ml * 4096u : kDefaultMaxMsgSize)));
-  out.emplace_back("uevent", Uevent(*card));
+  out.emplace_back("uevent", Uevent(*card, uevents_));
   out.emplace_back("subsystem", Symlink("../../../bus/ap"));
   if (!card->driver.empty()) {
     out.emplace_back("driver",
@@ -270,7 +268,7 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
             }
             return bus.SetDriverOverride(apqn, buf.substr(0, buf.find('\n')));
           }));
-  out.emplace_back("uevent", Uevent(*queue));
+  out.emplace_back("uevent", Uevent(*queue, uevents_));
   out.emplace_back("subsystem", Symlink("../../../../bus/ap"));
   if (!queue->driver.empty()) {
     out.emplace_back("driver",

@@ -13,14 +13,15 @@
 #include "apbus/zcrypt.h"
 #include "base/mutex.h"
 #include "sysfs/tree.h"
+#include "sysfs/uevents.h"
 
 namespace vap::sysfs {
 
 // Card directories; the key is the APID.
 class CardEntries : public DynamicEntries {
  public:
-  CardEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt)
-      : bus_(bus), zcrypt_(zcrypt) {}
+  CardEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt, UeventSource& uevents)
+      : bus_(bus), zcrypt_(zcrypt), uevents_(uevents) {}
   std::vector<DirEntry> List(uint64_t key) const override;
   std::optional<DynamicEntry> Find(uint64_t key,
                                    std::string_view name) const override;
@@ -30,6 +31,7 @@ class CardEntries : public DynamicEntries {
 
   apbus::ApBus& bus_;
   apbus::Zcrypt& zcrypt_;
+  UeventSource& uevents_;
 };
 
 // Queue directories; the key is the queue id (APID << 8 | APQI). A driver
@@ -37,8 +39,8 @@ class CardEntries : public DynamicEntries {
 // to it (vfio_ap's `status`).
 class QueueEntries : public DynamicEntries {
  public:
-  QueueEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt)
-      : bus_(bus), zcrypt_(zcrypt) {}
+  QueueEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt, UeventSource& uevents)
+      : bus_(bus), zcrypt_(zcrypt), uevents_(uevents) {}
   std::vector<DirEntry> List(uint64_t key) const override;
   std::optional<DynamicEntry> Find(uint64_t key,
                                    std::string_view name) const override;
@@ -55,6 +57,7 @@ class QueueEntries : public DynamicEntries {
 
   apbus::ApBus& bus_;
   apbus::Zcrypt& zcrypt_;
+  UeventSource& uevents_;
   // Guards driver_entries_; rank kLeaf.
   mutable Mutex mu_{LockRank::kLeaf, "queue_driver_entries"};
   std::map<std::string, std::shared_ptr<const DynamicEntries>> driver_entries_

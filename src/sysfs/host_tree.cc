@@ -7,8 +7,14 @@ namespace vap::sysfs {
 HostTree::HostTree(const Clock& clock, const ap::HostProfile& profile,
                    Logger::Sink log_sink)
     : drivers_(clock, profile, std::move(log_sink)),
-      bus_sysfs_(tree_, drivers_.bus(), drivers_.zcrypt()),
-      vfio_sysfs_(tree_, drivers_.vfio(), bus_sysfs_) {
+      uevent_source_(uevent_hub_, drivers_.log()),
+      bus_sysfs_(tree_, drivers_.bus(), drivers_.zcrypt(), uevent_source_),
+      vfio_sysfs_(tree_, drivers_.vfio(), bus_sysfs_, uevent_source_) {
+  // After the tree's own observers, so a device's directory is there when
+  // its event is sent (device_add() makes it first).
+  drivers_.bus().AddObserver(uevent_source_);
+  drivers_.vfio().AddMdevObserver(uevent_source_);
+  uevent_source_.MatrixRegistered();
   drivers_.bus().Scan();
 }
 

@@ -11,11 +11,16 @@
 #include "base/clock.h"
 #include "driver/host_drivers.h"
 #include "sysfs/ap_bus_sysfs.h"
+#include "base/uevent.h"
 #include "sysfs/tree.h"
+#include "sysfs/uevents.h"
 #include "sysfs/vfio_ap_sysfs.h"
 
 namespace vap::sysfs {
 
+// The uevents of the host (sysfs/uevents.h) start here too: the hub that
+// numbers and hands them out, and the source that follows the bus and the
+// driver for them.
 class HostTree {
  public:
   // `clock` must outlive this object. Returns after the first scan.
@@ -27,9 +32,12 @@ class HostTree {
   driver::HostDrivers& drivers() { return drivers_; }
   const driver::HostDrivers& drivers() const { return drivers_; }
   Tree& tree() { return tree_; }
+  UeventHub& uevents() { return uevent_hub_; }
 
  private:
   driver::HostDrivers drivers_;
+  UeventHub uevent_hub_;
+  UeventSource uevent_source_;
   Tree tree_;
   ApBusSysfs bus_sysfs_;
   VfioApSysfs vfio_sysfs_;

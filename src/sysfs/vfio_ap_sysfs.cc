@@ -113,13 +113,12 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
     if (name == "guest_matrix")
       return Attribute(kRo, [&d, uuid] { return d.ShowGuestMatrix(uuid); });
     if (name == "uevent") {
+      UeventSource* uevents = &s_.uevents_;
       return Attribute(
-          kRw,
-          [] {
-            return Text(
-                fmt::format("DRIVER=vfio_ap_mdev\nMDEV_TYPE={}\n", kTypeDir));
-          },
-          [](std::string_view) { return Status::Ok(); });
+          kRw, [] { return Text("DRIVER=vfio_ap_mdev\n"); },
+          [uevents, uuid](std::string_view buf) {
+            return uevents->Synthesize(MdevTarget(uuid), buf);
+          });
     }
     if (name == "mdev_type")
       return Symlink(fmt::format("../mdev_supported_types/{}", kTypeDir));
@@ -143,9 +142,10 @@ std::optional<Uuid> VfioApSysfs::MdevOfKey(uint64_t key) const {
 }
 
 VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
-                         ApBusSysfs& bus_sysfs)
+                         ApBusSysfs& bus_sysfs, UeventSource& uevents)
     : tree_(tree),
       driver_(driver),
+      uevents_(uevents),
       mdev_entries_(std::make_shared<MdevEntries>(*this)) {
   BuildMatrixDevice();
   bus_sysfs.AddQueueDriverEntries(
@@ -157,12 +157,24 @@ VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
 }
 
 void VfioApSysfs::BuildMatrixDevice() {
+  UeventSource& uevents = uevents_;
+  // The vfio_ap root device (root_device_register()): an empty uevent
+  // file; its events are filtered out, so a valid write sends nothing.
+  AddAttribute(
+      tree_, Dir(tree_, "devices/vfio_ap"), "uevent", kRw,
+      [] { return Text(""); },
+      [&uevents](std::string_view buf) {
+        return uevents.Synthesize({"/devices/vfio_ap", "", {}, " vfio_ap", true},
+                                  buf);
+      });
   matrix_ = Dir(tree_, "devices/vfio_ap/matrix");
   AddAttribute(tree_, matrix_, "features", kRo,
                [] { return Text(driver::VfioAp::Features()); });
   AddAttribute(
       tree_, matrix_, "uevent", kRw, [] { return Text("DRIVER=vfio_ap\n"); },
-      [](std::string_view) { return Status::Ok(); });
+      [&uevents](std::string_view buf) {
+        return uevents.Synthesize(MatrixTarget(), buf);
+      });
   Link(tree_, matrix_, "driver", "../../../bus/matrix/drivers/vfio_ap");
   Link(tree_, matrix_, "subsystem", "../../../bus/matrix");
   const NodeRef type = Dir(

@@ -18,6 +18,7 @@
 #include "matrix/uuid.h"
 #include "sysfs/ap_bus_sysfs.h"
 #include "sysfs/tree.h"
+#include "sysfs/uevents.h"
 
 namespace vap::sysfs {
 
@@ -27,9 +28,10 @@ namespace vap::sysfs {
 class VfioApSysfs : private driver::MdevObserver {
  public:
   // Builds vfio_ap's part of `tree` for the mdevs `driver` already has,
-  // and follows the driver from then on. All references must outlive
-  // this object.
-  VfioApSysfs(Tree& tree, driver::VfioAp& driver, ApBusSysfs& bus_sysfs);
+  // and follows the driver from then on; writes to `uevent` files go to
+  // `uevents`. All references must outlive this object.
+  VfioApSysfs(Tree& tree, driver::VfioAp& driver, ApBusSysfs& bus_sysfs,
+              UeventSource& uevents);
 
   // The `create` store (create_store() in drivers/vfio/mdev/mdev_sysfs.c):
   // the mdev exists, directory included, when it returns (mdevctl writes
@@ -56,6 +58,7 @@ class VfioApSysfs : private driver::MdevObserver {
 
   Tree& tree_;
   driver::VfioAp& driver_;
+  UeventSource& uevents_;
   NodeRef matrix_;  // devices/vfio_ap/matrix
   NodeRef
       type_devices_;  // .../mdev_supported_types/vfio_ap-passthrough/devices
