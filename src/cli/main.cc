@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/grid.h"
+#include "cli/monitor.h"
 #include "cli/render.h"
 #include "cli/sandbox.h"
 #include "rpc/client.h"
@@ -26,6 +27,12 @@ struct Globals {
   double timeout = 30;  // seconds; 0: wait for ever
 };
 
+// `vap monitor`'s options, as its flags set them.
+MonitorOptions& MonitorOptionsOf() {
+  static MonitorOptions options;
+  return options;
+}
+
 // What the chosen subcommand asks: a method, its params, a renderer.
 struct Request {
   std::string method;
@@ -33,6 +40,7 @@ struct Request {
   std::function<std::string(const Json&)> render;
   bool grid = false;  // `vap show`
   bool sandbox = false;  // `vap sandbox`
+  bool monitor = false;  // `vap monitor`
 };
 
 Request Req(std::string method, Json params,
@@ -72,6 +80,7 @@ int Run(const Globals& g, const Request& req) {
     return Fail(fmt::format("{} (is vapd running? --socket PATH)",
                             client.status().ToString()));
   }
+  if (req.monitor) return RunMonitor(*client, MonitorOptionsOf());
   if (req.grid) {
     Result<std::string> grid = DrawGrid(*client, isatty(1) != 0);
     if (!grid.ok()) return Fail(grid.status().message());
@@ -255,6 +264,18 @@ int Main(int argc, char** argv) {
   app.add_subcommand("show", "The adapter x domain grid")->callback([&req] {
     req.grid = true;
   });
+  auto* mon = app.add_subcommand(
+      "monitor",
+      "Print vapd's uevents as they happen, as `udevadm monitor --kernel` "
+      "prints the kernel's");
+  mon->add_flag("-p,--property", MonitorOptionsOf().property,
+                "Also print each event's properties (KEY=VALUE)");
+  mon->add_option("-s,--subsystem-match", MonitorOptionsOf().subsystem,
+                  "Only events of this subsystem (ap, matrix, mdev, bus, "
+                  "drivers)")
+      ->type_name("SUBSYSTEM");
+  mon->footer("Example: vap monitor --property --subsystem-match ap");
+  mon->callback([&req] { req.monitor = true; });
   static SandboxOptions sandbox;
   auto* sb = app.add_subcommand(
       "sandbox",

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "daemon/monitor.h"
 #include "driver/explain.h"
 #include "matrix/apqn.h"
 #include "matrix/mask_format.h"
@@ -346,6 +347,7 @@ void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
   if (state) d.SetAfterSuccess([state] { return state->Commit(); });
   RegisterSysfs(d, s);
   RegisterGuests(d, s);
+  RegisterMonitor(d, s);
   d.Register("host.show", [&s](const Json&) { return HostShow(s); });
   d.Register("host.configure",
              [&s](const Json& p) { return HostConfigure(s, p); });

@@ -67,18 +67,9 @@ Result<Reply> Client::Call(const std::string& method, const Json& params) {
     if (n <= 0) break;
     off += static_cast<size_t>(n);
   }
-  size_t nl;
-  while ((nl = buffer_.find('\n')) == std::string::npos) {
-    char chunk[65536];
-    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Broken(errno);
-    if (n == 0) return Broken(0);
-    buffer_.append(chunk, static_cast<size_t>(n));
-  }
+  VAP_ASSIGN_OR_RETURN(const std::string line_in, ReadLine());
   const Json response =
-      Json::parse(buffer_.substr(0, nl), nullptr, /*allow_exceptions=*/false);
-  buffer_.erase(0, nl + 1);
+      Json::parse(line_in, nullptr, /*allow_exceptions=*/false);
   if (!response.is_object())
     return Status::Error(EIO, "vapd's answer is not JSON-RPC");
   Reply reply;
@@ -91,6 +82,31 @@ Result<Reply> Client::Call(const std::string& method, const Json& params) {
     return Status::Error(EIO, "vapd's answer has no result or error");
   }
   return reply;
+}
+
+Result<std::string> Client::ReadLine() {
+  size_t nl;
+  while ((nl = buffer_.find('\n')) == std::string::npos) {
+    char chunk[65536];
+    const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Broken(errno);
+    if (n == 0) return Broken(0);
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
+  std::string line = buffer_.substr(0, nl);
+  buffer_.erase(0, nl + 1);
+  return line;
+}
+
+Result<Json> Client::NextNotification() {
+  const timeval forever{};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof forever);
+  VAP_ASSIGN_OR_RETURN(const std::string line, ReadLine());
+  Json n = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!n.is_object() || !n.contains("method"))
+    return Status::Error(EIO, "vapd's stream sent something else");
+  return n;
 }
 
 }  // namespace vap::rpc

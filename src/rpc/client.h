@@ -31,8 +31,14 @@ class Client {
   // vapd sent before closing, such as "too many connections", is the
   // reply), ETIMEDOUT past the timeout.
   Result<Reply> Call(const std::string& method, const Json& params);
+  // After a streaming call's answer: the next notification the stream
+  // sends, waiting as long as it takes (the timeout no longer applies).
+  // EIO once the stream ended.
+  Result<Json> NextNotification();
 
  private:
+  // One line of the connection, without its newline.
+  Result<std::string> ReadLine();
   explicit Client(int fd) : fd_(fd) {}
   int fd_;
   int next_id_ = 1;

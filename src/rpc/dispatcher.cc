@@ -32,11 +32,16 @@ void Dispatcher::Register(std::string method, Handler handler) {
   handlers_[std::move(method)] = std::move(handler);
 }
 
+void Dispatcher::RegisterStream(std::string method, StreamHandler handler) {
+  streams_[std::move(method)] = std::move(handler);
+}
+
 void Dispatcher::SetAfterSuccess(std::function<Status()> after) {
   after_success_ = std::move(after);
 }
 
-std::string Dispatcher::HandleLine(std::string_view line) const {
+std::string Dispatcher::HandleLine(std::string_view line,
+                                   Stream* stream) const {
   if (!JsonDepthWithin(line)) {
     return Error(nullptr, kInvalidRequest,
                  fmt::format("nested deeper than {} levels", kMaxJsonDepth))
@@ -45,12 +50,12 @@ std::string Dispatcher::HandleLine(std::string_view line) const {
   Json request = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded())
     return Error(nullptr, kParseError, "parse error").dump();
-  Json response = Dispatch(request);
+  Json response = Dispatch(request, stream);
   if (response.is_null()) return "";
   return response.dump();
 }
 
-Json Dispatcher::Dispatch(const Json& request) const {
+Json Dispatcher::Dispatch(const Json& request, Stream* stream) const {
   if (!request.is_object())
     return Error(nullptr, kInvalidRequest, "a request is a JSON object");
   const bool has_id = request.contains("id");
@@ -66,18 +71,29 @@ Json Dispatcher::Dispatch(const Json& request) const {
     return Error(id, kInvalidParams, "params must be an object");
   const std::string method = request["method"];
   auto it = handlers_.find(method);
-  if (it == handlers_.end())
+  auto st = streams_.find(method);
+  if (it == handlers_.end() && (st == streams_.end() || stream == nullptr))
     return Error(id, kMethodNotFound, "no method '" + method + "'");
   Result<Json> result = Status::Error(EIO, "not run");
   try {
-    result = it->second(params);
+    if (it != handlers_.end()) {
+      result = it->second(params);
+    } else if (Result<Stream> s = st->second(params); s.ok()) {
+      *stream = std::move(*s);
+      result = Json{{"stream", true}};
+    } else {
+      result = s.status();
+    }
   } catch (const std::exception& e) {
     return Error(id, kInternalError, e.what());
   }
   if (result.ok() && after_success_) {
     if (Status after = after_success_(); !after.ok()) result = after;
   }
-  if (!has_id) return nullptr;  // a notification
+  if (!has_id) {  // a notification: no answer, and so no stream
+    if (stream != nullptr) *stream = nullptr;
+    return nullptr;
+  }
   if (!result.ok()) {
     const Status& s = result.status();
     if (s.errno_value() == kInvalidParamsErrno)

@@ -32,22 +32,44 @@ inline constexpr int kErrnoError = -32000;
 // A handler's way to say its params are wrong (-32602 with `message`).
 Status InvalidParams(std::string message);
 
+// The far end of a stream (a method that goes on sending after its
+// answer, as `uevent.monitor` does): one JSON-RPC notification per line.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Sends one line (no newline); false once the peer is gone.
+  virtual bool Send(const Json& notification) = 0;
+  // True once the peer closed its end or the server stops.
+  virtual bool PeerGone() = 0;
+};
+// What a streaming method runs after its answer, until it returns.
+using Stream = std::function<void(StreamSink& sink)>;
+// A streaming method: checks its params (an error is the answer, as for
+// any method) and gives the stream.
+using StreamHandler = std::function<Result<Stream>(const Json& params)>;
+
 class Dispatcher {
  public:
   // Registers `method`; a later registration replaces an earlier one.
   void Register(std::string method, Handler handler);
+  // A streaming method: answered {"stream": true}, then its stream runs
+  // on the connection, which it owns until it returns.
+  void RegisterStream(std::string method, StreamHandler handler);
   // Runs after every request that succeeded, before its answer is made;
   // its error becomes the answer, though the method's effect stays (vapd:
   // durable state commits every acknowledged change, as the tree's store
   // observer does for sysfs stores). Set before serving.
   void SetAfterSuccess(std::function<Status()> after);
   // The response line (no newline) to one request line; empty for a
-  // notification (no "id"), which gets no answer.
-  std::string HandleLine(std::string_view line) const;
+  // notification (no "id"), which gets no answer. For a streaming method
+  // that succeeded, *stream is set: the caller runs it after the answer.
+  std::string HandleLine(std::string_view line,
+                         Stream* stream = nullptr) const;
 
  private:
-  Json Dispatch(const Json& request) const;
+  Json Dispatch(const Json& request, Stream* stream) const;
   std::map<std::string, Handler, std::less<>> handlers_;
+  std::map<std::string, StreamHandler, std::less<>> streams_;
   std::function<Status()> after_success_;
 };
 

@@ -194,6 +194,36 @@ void Server::Refuse(int fd, const char* answer) {
   close(fd);
 }
 
+namespace {
+
+// A stream's end of the connection: no send timeout (the stream waits for
+// a slow reader; what it sends from is bounded and drops instead), and the
+// peer is gone once it hung up or the server shut the socket down.
+class FdSink final : public StreamSink {
+ public:
+  explicit FdSink(int fd) : fd_(fd) {
+    SetTimeout(fd_, SO_SNDTIMEO, std::chrono::milliseconds(0));
+  }
+  bool Send(const Json& notification) override {
+    return WriteAll(fd_, notification.dump() + "\n");
+  }
+  bool PeerGone() override {
+    pollfd p{fd_, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) < 0) return errno != EINTR;
+    return (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+  }
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
+
+void Server::RunStream(int fd, const Stream& stream) {
+  FdSink sink(fd);
+  stream(sink);
+}
+
 void Server::Serve(Connection* c) {
   const int fd = c->fd;
   std::string buf;
@@ -223,8 +253,13 @@ void Server::Serve(Connection* c) {
          start = nl + 1) {
       const std::string_view line(buf.data() + start, nl - start);
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      const std::string response = dispatcher_.HandleLine(line);
+      Stream stream;
+      const std::string response = dispatcher_.HandleLine(line, &stream);
       if (!response.empty()) ok = WriteAll(fd, response + "\n");
+      if (ok && stream) {
+        RunStream(fd, stream);
+        ok = false;  // the stream owned the connection to its end
+      }
     }
     buf.erase(0, start);
     if (!ok) break;

@@ -67,6 +67,8 @@ class Server {
   void Refuse(int fd, const char* answer);
   void AcceptLoop() VAP_EXCLUDES(mu_);
   void Serve(Connection* c);
+  // Hands the connection to a streaming method's stream until it returns.
+  static void RunStream(int fd, const Stream& stream);
   // Joins connections that have ended.
   void ReapLocked() VAP_REQUIRES(mu_);
 

@@ -93,6 +93,7 @@ class System {
   driver::VfioAp& vfio() { return host_.drivers().vfio(); }
   apbus::Zcrypt& zcrypt() { return host_.drivers().zcrypt(); }
   sysfs::Tree& tree() { return host_.tree(); }
+  UeventHub& uevents() { return host_.uevents(); }
   // The changes begun so far to what durable state keeps of the host
   // beyond its mdevs (the firmware's configuration, the bus's masks,
   // attributes and bindings, zcrypt's online flags), or nullopt while one
