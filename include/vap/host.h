@@ -40,15 +40,23 @@
 // everyone waits, straight to the next deadline (tests run resets and
 // device-request periods without sleeping).
 //
-// Events. Hot plug is visible today by reading the tree again or
-// Mdev(); the kernel's uevents are the next part of this API (they come
-// from the same observers the tree follows).
+// Events. SubscribeEvents() hears the kernel's uevents from then on, as
+// `udevadm monitor --kernel --property` shows them (docs/sysfs-abi.md,
+// "uevents"): an mdev's add and bind, a queue's unbind and bind after a
+// mask store, BINDINGS=complete after a scan, ...
+//
+//   auto events = host.SubscribeEvents();
+//   host.CreateMdev(uuid);
+//   while (auto e = events->Next(std::chrono::milliseconds(100)))
+//     std::cout << e->action << " " << e->devpath << "\n";  // add, bind
 #ifndef VAP_HOST_H_
 #define VAP_HOST_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -135,6 +143,36 @@ struct PqapReply {
   uint32_t status_word = 0;      // the AP queue status word (GR1's low half)
 };
 
+// One uevent, as the kernel sends it.
+struct KernelEvent {
+  uint64_t seqnum = 0;
+  std::string action;     // "add", "bind", "change", ...
+  std::string devpath;    // "/devices/ap/card05/05.0047"
+  std::string subsystem;  // "ap", "matrix", "mdev", "bus", "drivers"
+  std::vector<std::string> env;  // every KEY=VALUE in order, SEQNUM last
+};
+
+// The events sent after SubscribeEvents(), queued for the subscriber
+// (up to 32 MiB: a subscriber that does not read loses the excess,
+// counted, and never holds the host up). May outlive its host.
+class EventSubscription {
+ public:
+  ~EventSubscription();
+  EventSubscription(const EventSubscription&) = delete;
+  EventSubscription& operator=(const EventSubscription&) = delete;
+
+  // The next event, waiting up to `timeout` for one; nullopt if none came.
+  std::optional<KernelEvent> Next(std::chrono::milliseconds timeout);
+  // Events lost because this subscriber's queue was full.
+  uint64_t dropped() const;
+
+ private:
+  friend class Host;
+  class Impl;
+  explicit EventSubscription(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 class Host {
  public:
   // EINVAL for a bad profile or time scale, ENOENT for an unknown builtin
@@ -196,6 +234,9 @@ class Host {
   Result<std::string> Explain(std::string_view uuid) const;
   // The adapter x domain grid of `vap show`, without colours.
   Result<std::string> Grid() const;
+
+  // --- The kernel's uevents from now on (see "Events" above).
+  std::unique_ptr<EventSubscription> SubscribeEvents();
 
  private:
   class Impl;

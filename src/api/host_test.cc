@@ -147,6 +147,25 @@ TEST_F(HostApiTest, AGuestSeesItsMdevAndPqapReachesTheQueue) {
   EXPECT_EQ(host_->Guest("g1").status().errno_value(), ENOENT);
 }
 
+TEST_F(HostApiTest, SubscribersHearTheKernelsUeventsInOrder) {
+  std::unique_ptr<EventSubscription> events = host_->SubscribeEvents();
+  ASSERT_TRUE(host_->CreateMdev(kU).ok());
+  ASSERT_TRUE(host_->RemoveMdev(kU).ok());
+  std::vector<std::string> seen;
+  uint64_t seqnum = 0;
+  while (std::optional<KernelEvent> e = events->Next(std::chrono::milliseconds(10))) {
+    seen.push_back(e->action + " " + e->devpath + " " + e->subsystem);
+    if (seqnum != 0) EXPECT_EQ(e->seqnum, seqnum + 1);
+    seqnum = e->seqnum;
+    EXPECT_EQ(e->env.back(), "SEQNUM=" + std::to_string(e->seqnum));
+  }
+  const std::string dev = "/devices/vfio_ap/matrix/" + kU;
+  EXPECT_THAT(seen, ElementsAre("add " + dev + " mdev", "bind " + dev + " mdev",
+                                "unbind " + dev + " mdev",
+                                "remove " + dev + " mdev"));
+  EXPECT_EQ(events->dropped(), 0u);
+}
+
 TEST_F(HostApiTest, ExplainAndGridAsTheCliPrintsThem) {
   MakeMdev();
   ASSERT_TRUE(host_->AssignDomain(kU, 0xab).ok());

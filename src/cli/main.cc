@@ -280,7 +280,8 @@ int Main(int argc, char** argv) {
   auto* sb = app.add_subcommand(
       "sandbox",
       "Run CMD in a private mount namespace with vapd's mount as /sys and a "
-      "private /etc/mdevctl.d (needs root); exits with CMD's status");
+      "private /etc/mdevctl.d (needs root), with SYSTEMD_DEVICE_VERIFY_SYSFS=0 "
+      "so that libudev reads the tree; exits with CMD's status");
   sb->add_option("--mount", sandbox.mount,
                  "The tree to put at /sys (default: the running vapd's)")
       ->type_name("DIR");

@@ -23,6 +23,6 @@ cmake -S "$here/consumer" -B "$tmp/consumer" -G Ninja \
   -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$tmp/consumer" >/dev/null
 out=$("$tmp/consumer/consumer")
-want=$'guest g1: 05.0047\nmatrix: 05.0047'
+want=$'guest g1: 05.0047\nmatrix: 05.0047\nevent: add /devices/vfio_ap/matrix/62177883-f1bb-47f0-914d-32a22e3a8804'
 [ "$out" = "$want" ] || { echo "FAIL: consumer printed '$out'"; exit 1; }
 echo "install: prefix complete; find_package(vap) consumer built and ran"

@@ -38,6 +38,10 @@ echo "mdevctl: $(grep -c '^\$ ' "$tmp/actual") commands, output identical to exp
 "$vap" sandbox --mount "$sys" -- /nonexistent/cmd 2>"$tmp/err"; [ $? -eq 127 ] || fail "missing command"
 grep -q "^vap sandbox: /nonexistent/cmd: No such file or directory$" "$tmp/err" || fail "$(cat "$tmp/err")"
 
+# The sandbox tells libudev to accept a /sys that is not sysfs.
+out=$("$vap" sandbox --mount "$sys" -- sh -c 'echo $SYSTEMD_DEVICE_VERIFY_SYSFS')
+[ "$out" = 0 ] || fail "SYSTEMD_DEVICE_VERIFY_SYSFS is '$out'"
+
 # 3. --mdevctl-dir is kept across sandboxes; the folders mdevctl needs are made.
 d=$tmp/mdevctl.d
 U=0f3c0a0e-0d3e-4c57-9d1b-4a3c8d7e6f50
