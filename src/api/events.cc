@@ -10,8 +10,8 @@ namespace vap {
 
 class EventSubscription::Impl {
  public:
-  explicit Impl(std::unique_ptr<UeventHub::Subscription> sub)
-      : sub(std::move(sub)) {}
+  explicit Impl(std::unique_ptr<UeventHub::Subscription> subscription)
+      : sub(std::move(subscription)) {}
   const std::unique_ptr<UeventHub::Subscription> sub;
 };
 
