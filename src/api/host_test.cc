@@ -155,7 +155,9 @@ TEST_F(HostApiTest, SubscribersHearTheKernelsUeventsInOrder) {
   uint64_t seqnum = 0;
   while (std::optional<KernelEvent> e = events->Next(std::chrono::milliseconds(10))) {
     seen.push_back(e->action + " " + e->devpath + " " + e->subsystem);
-    if (seqnum != 0) EXPECT_EQ(e->seqnum, seqnum + 1);
+    if (seqnum != 0) {
+      EXPECT_EQ(e->seqnum, seqnum + 1);
+    }
     seqnum = e->seqnum;
     EXPECT_EQ(e->env.back(), "SEQNUM=" + std::to_string(e->seqnum));
   }
