@@ -26,10 +26,15 @@ struct UeventHub::Shared {
 };
 
 std::string Uevent::Get(std::string_view key) const {
-  for (const std::string& kv : Env()) {
-    if (kv.size() > key.size() && kv[key.size()] == '=' &&
-        std::string_view(kv).starts_with(key))
-      return kv.substr(key.size() + 1);
+  // Walks the message's KEY=VALUE entries in place (the monitor asks for
+  // three per event).
+  for (size_t pos = message_.find('\0'); pos != std::string::npos &&
+                                         pos + 1 < message_.size();
+       pos = message_.find('\0', pos + 1)) {
+    const std::string_view kv(message_.data() + pos + 1,
+                              message_.find('\0', pos + 1) - pos - 1);
+    if (kv.size() > key.size() && kv[key.size()] == '=' && kv.starts_with(key))
+      return std::string(kv.substr(key.size() + 1));
   }
   return "";
 }
