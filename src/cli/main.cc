@@ -59,6 +59,9 @@ int Fail(const std::string& what) {
 
 // vap sandbox; without --mount, the running vapd's mount.
 int Sandbox(const Globals& g, SandboxOptions options) {
+  options.socket = g.socket;
+  if (!options.udev_rules.empty() && !options.udev)
+    return Fail("sandbox: --udev-rules needs --udev");
   if (options.mount.empty()) {
     Result<rpc::Client> client = rpc::Client::Connect(g.socket, g.timeout);
     if (!client.ok()) {
@@ -289,8 +292,22 @@ int Main(int argc, char** argv) {
                  "Directory to put at /etc/mdevctl.d (default: a fresh "
                  "temporary one, removed afterwards)")
       ->type_name("DIR");
+  sb->add_flag("--uevents", sandbox.uevents,
+              "Also a private network namespace in which vapd's uevents "
+              "arrive over netlink as the kernel's do (udevadm monitor "
+              "--kernel, libudev)");
+  sb->add_flag("--udev", sandbox.udev,
+               "Also run systemd-udevd inside, with a private /run and /dev, "
+               "after the coldplug a booting host runs (implies --uevents)");
+  sb->add_option("--udev-rules", sandbox.udev_rules,
+                 "With --udev: use only the rules in DIR (default: the "
+                 "host's, without 80-drivers.rules)")
+      ->type_name("DIR");
   sb->add_option("command", sandbox.command, "-- CMD [ARG...]")->required();
-  sb->footer("Example: vap sandbox -- mdevctl types");
+  sb->footer(
+      "Examples: vap sandbox -- mdevctl types\n"
+      "          vap sandbox --uevents -- udevadm monitor --kernel --property\n"
+      "          vap sandbox --udev --udev-rules ./rules.d -- mdevctl list");
   sb->callback([&req] { req.sandbox = true; });
   app.add_subcommand("check", "Check the driver's invariants in vapd (docs/architecture.md)")
       ->callback([&req] {

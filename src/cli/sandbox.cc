@@ -12,7 +12,15 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <system_error>
+#include <utility>
+#include <vector>
+
+#include "base/fd.h"
+#include "cli/sandbox_udev.h"
+#include "cli/uevent_forwarder.h"
+#include "cli/uevent_netns.h"
 
 namespace vap::cli {
 
@@ -70,36 +78,6 @@ bool MakeEtcMdevctl(const std::string& staging, std::string* error) {
   return true;
 }
 
-[[noreturn]] void Child(const SandboxOptions& o, const std::string& mdevctl,
-                        const std::string& staging) {
-  std::string error;
-  auto die = [](const std::string& what) {
-    fmt::print(stderr, "vap sandbox: {}\n", what);
-    _exit(1);
-  };
-  if (unshare(CLONE_NEWNS) != 0)
-    die(Errno("a private mount namespace needs root (CAP_SYS_ADMIN)"));
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    die(Errno("making / private"));
-  const std::string sys = fs::absolute(o.mount).string();
-  if (mount(sys.c_str(), "/sys", nullptr, MS_BIND | MS_REC, nullptr) != 0)
-    die(Errno("bind " + sys + " over /sys"));
-  if (!MakeEtcMdevctl(staging, &error)) die(error);
-  if (mount(mdevctl.c_str(), kEtcMdevctl, nullptr, MS_BIND, nullptr) != 0)
-    die(Errno(fmt::format("bind {} over {}", mdevctl, kEtcMdevctl)));
-  // libudev (sd-device) reads a device only from a real sysfs: it checks
-  // the file system's magic number, which a FUSE mount cannot give, and
-  // skips the check with this set (systemd's docs/ENVIRONMENT.md).
-  if (setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", /*overwrite=*/1) != 0)
-    die(Errno("setenv"));
-  std::vector<char*> argv;
-  for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  execvp(argv[0], argv.data());
-  fmt::print(stderr, "vap sandbox: {}: {}\n", o.command[0], strerror(errno));
-  _exit(127);
-}
-
 int WaitFor(pid_t pid) {
   // As system(3): the terminal's signals reach the command; the sandbox
   // waits for it and cleans up after it.
@@ -117,12 +95,95 @@ int WaitFor(pid_t pid) {
   return 1;
 }
 
+[[noreturn]] void Die(const std::string& what) {
+  fmt::print(stderr, "vap sandbox: {}\n", what);
+  _exit(1);
+}
+
+[[noreturn]] void Exec(const std::vector<std::string>& command) {
+  std::vector<char*> argv;
+  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  fmt::print(stderr, "vap sandbox: {}: {}\n", command[0], strerror(errno));
+  _exit(127);
+}
+
+// With --udev the sandbox's first process stays: it starts udevd, runs
+// CMD, and stops udevd when CMD is done.
+[[noreturn]] void Supervise(const SandboxOptions& o) {
+  if (Status s = PrepareUdev(o.udev_rules); !s.ok()) Die(s.message());
+  if (Status s = StartUdev(); !s.ok()) {
+    StopUdev();
+    Die(s.message());
+  }
+  const pid_t pid = fork();
+  if (pid == 0) Exec(o.command);
+  const int rc = pid < 0 ? (fmt::print(stderr, "vap sandbox: fork: {}\n",
+                                       strerror(errno)),
+                            1)
+                         : WaitFor(pid);
+  StopUdev();
+  _exit(rc);
+}
+
+[[noreturn]] void Child(const SandboxOptions& o, const std::string& mdevctl,
+                        const std::string& staging, int netns) {
+  std::string error;
+  if (netns >= 0 && setns(netns, CLONE_NEWNET) != 0)
+    Die(Errno("joining the sandbox's network namespace"));
+  if (unshare(CLONE_NEWNS) != 0)
+    Die(Errno("a private mount namespace needs root (CAP_SYS_ADMIN)"));
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    Die(Errno("making / private"));
+  const std::string sys = fs::absolute(o.mount).string();
+  if (mount(sys.c_str(), "/sys", nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    Die(Errno("bind " + sys + " over /sys"));
+  if (!MakeEtcMdevctl(staging, &error)) Die(error);
+  if (mount(mdevctl.c_str(), kEtcMdevctl, nullptr, MS_BIND, nullptr) != 0)
+    Die(Errno(fmt::format("bind {} over {}", mdevctl, kEtcMdevctl)));
+  // libudev (sd-device) reads a device only from a real sysfs: it checks
+  // the file system's magic number, which a FUSE mount cannot give, and
+  // skips the check with this set (systemd's docs/ENVIRONMENT.md).
+  if (setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", /*overwrite=*/1) != 0)
+    Die(Errno("setenv"));
+  if (o.udev) Supervise(o);
+  Exec(o.command);
+}
+
 std::string MakeTempDir(const char* name) {
   const char* base = getenv("TMPDIR");
   std::string tmpl = fmt::format("{}/{}.XXXXXX", base && *base ? base : "/tmp",
                                  name);
   if (mkdtemp(tmpl.data()) == nullptr) return "";
   return tmpl;
+}
+
+// The sandbox's network namespace, and the forwarder subscribed to
+// vapd's uevents that sends them there.
+Result<Fd> StartUevents(const SandboxOptions& o,
+                        std::unique_ptr<UeventForwarder>* forwarder) {
+  VAP_ASSIGN_OR_RETURN(Fd netns, MakeUeventNetns());
+  VAP_ASSIGN_OR_RETURN(UeventNetlink netlink, UeventNetlink::Open(netns));
+  VAP_ASSIGN_OR_RETURN(*forwarder,
+                       UeventForwarder::Subscribe(o.socket, std::move(netlink)));
+  return netns;
+}
+
+int RunIn(const SandboxOptions& o, const std::string& mdevctl,
+          const std::string& staging) {
+  std::unique_ptr<UeventForwarder> forwarder;
+  Fd netns;
+  if (o.uevents || o.udev) {
+    Result<Fd> ns = StartUevents(o, &forwarder);
+    if (!ns.ok()) return Fail("--uevents: " + ns.status().message());
+    netns = std::move(*ns);
+  }
+  const pid_t pid = fork();
+  if (pid == 0) Child(o, mdevctl, staging, netns.get());
+  if (pid < 0) return Fail(Errno("fork"));
+  if (forwarder) forwarder->Start();
+  return WaitFor(pid);
 }
 
 }  // namespace
@@ -136,6 +197,8 @@ int RunSandbox(const SandboxOptions& o) {
     return Fail(fmt::format("--mount {}: no bus/ap there; is it vapd's mount?",
                             o.mount));
   }
+  if (!o.udev_rules.empty() && !fs::is_directory(o.udev_rules, ec))
+    return Fail(fmt::format("--udev-rules {}: not a directory", o.udev_rules));
   const bool fresh = o.mdevctl_dir.empty();
   const std::string mdevctl =
       fresh ? MakeTempDir("vap-mdevctl") : fs::absolute(o.mdevctl_dir).string();
@@ -148,9 +211,7 @@ int RunSandbox(const SandboxOptions& o) {
   } else if (!PrepareMdevctlDir(mdevctl, &error)) {
     rc = Fail(error);
   } else {
-    const pid_t pid = fork();
-    if (pid == 0) Child(o, mdevctl, staging);
-    rc = pid < 0 ? Fail(Errno("fork")) : WaitFor(pid);
+    rc = RunIn(o, mdevctl, staging);
   }
   if (!staging.empty()) fs::remove_all(staging, ec);
   if (fresh) fs::remove_all(mdevctl, ec);

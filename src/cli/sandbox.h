@@ -2,9 +2,12 @@
 // mount is /sys and a private directory is /etc/mdevctl.d, so that real tools
 // (mdevctl 1.2.0, lszcrypt, scripts) work unchanged against vap
 // (docs/architecture.md, "Interface contract"; mdevctl 1.2.0 refuses to start
-// unless /etc/mdevctl.d/scripts.d/{callouts,notifiers} exist). The host's
-// /sys and /etc are never touched: every mount lives and dies with the
-// namespace.
+// unless /etc/mdevctl.d/scripts.d/{callouts,notifiers} exist). With
+// --uevents the sandbox also has a network namespace of its own that
+// receives vapd's uevents over netlink (cli/uevent_netns.h); with --udev,
+// systemd-udevd runs in it (cli/sandbox_udev.h). The host's /sys, /etc,
+// /run, /dev and network namespace are never touched: every mount lives
+// and dies with the namespace.
 #ifndef VAP_CLI_SANDBOX_H_
 #define VAP_CLI_SANDBOX_H_
 
@@ -17,6 +20,10 @@ struct SandboxOptions {
   std::string mount;        // becomes /sys; required
   std::string mdevctl_dir;  // becomes /etc/mdevctl.d; empty: a fresh one
   std::vector<std::string> command;  // argv; required
+  bool uevents = false;     // a private network namespace with vapd's uevents
+  bool udev = false;        // systemd-udevd inside; implies uevents
+  std::string udev_rules;   // with udev: only these rules; empty: the host's
+  std::string socket;       // vapd's, for uevents
 };
 
 // Returns CMD's exit status (128 + N if killed by signal N), 127 if it

@@ -50,6 +50,10 @@ Client::~Client() {
   if (fd_ >= 0) close(fd_);
 }
 
+void Client::Shutdown() {
+  if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+}
+
 Result<Reply> Client::Call(const std::string& method, const Json& params) {
   const int id = next_id_++;
   const std::string line = Json{{"jsonrpc", "2.0"},

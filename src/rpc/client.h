@@ -35,6 +35,9 @@ class Client {
   // sends, waiting as long as it takes (the timeout no longer applies).
   // EIO once the stream ended.
   Result<Json> NextNotification();
+  // Ends the connection from another thread: a NextNotification() waiting
+  // there returns EIO. The only call that may race with the others.
+  void Shutdown();
 
  private:
   // One line of the connection, without its newline.

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "base/fd.h"
+
 namespace vap::state {
 
 namespace {
@@ -19,22 +21,6 @@ Status SysError(const std::string& what, const std::string& path) {
   const int e = errno;
   return Status::Error(e, fmt::format("{} {}: {}", what, path, strerror(e)));
 }
-
-// Closes on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 Status WriteAll(int fd, const std::string& data, const std::string& path) {
   size_t done = 0;
