@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <string>
 
 namespace vap::cli {
 
@@ -20,7 +21,12 @@ void PrintEvent(const Json& e, bool property) {
              ts.tv_nsec / 1000, e.value("action", ""), e.value("devpath", ""),
              e.value("subsystem", ""));
   if (property) {
-    for (const Json& kv : e["env"]) fmt::print("{}\n", kv.get<std::string>());
+    // As udevadm: a value's trailing newlines (APMASK's) are not printed.
+    for (const Json& kv : e["env"]) {
+      std::string line = kv.get<std::string>();
+      while (!line.empty() && line.back() == '\n') line.pop_back();
+      fmt::print("{}\n", line);
+    }
     fmt::print("\n");
   }
   std::fflush(stdout);

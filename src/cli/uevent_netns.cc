@@ -144,7 +144,8 @@ void UeventNetlink::DrainAcks() {
     if (static_cast<size_t>(n) < sizeof *h + sizeof(nlmsgerr) ||
         h->nlmsg_type != NLMSG_ERROR)
       continue;
-    const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+    // What NLMSG_DATA() gives, without its C cast.
+    const auto* e = reinterpret_cast<const nlmsgerr*>(reply + NLMSG_HDRLEN);
     if (e->error == 0) continue;
     if (refused_++ == 0) first_error_ = -e->error;
   }
