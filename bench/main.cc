@@ -101,6 +101,28 @@ std::vector<Line> Evaluate(const Recorder& r) {
   add("resident memory per mdev (65,536 mdevs)", restart_ns > 0,
       fmt::format("{:.0f} bytes", per_mdev), "<= 4096 bytes",
       per_mdev <= 4096);
+  const std::string lat = "BM_UeventLatency/iterations:2000/manual_time";
+  const double p50 = r.counter(lat, "p50_us"), store_p50 = r.counter(lat, "store_p50_us");
+  add("uevent latency, store's return to `udevadm monitor` in a sandbox",
+      p50 > 0,
+      fmt::format("p50 {:.0f} us, p99 {:.0f} us ({}x the store's own {:.0f} us)",
+                  p50, r.counter(lat, "p99_us"), Fixed(p50 / store_p50, 2),
+                  store_p50),
+      "", true);
+  const std::string full = "BM_UeventRebindFull/iterations:1/manual_time";
+  const bool rebound = r.ns(full) > 0;
+  const double lost = r.counter(full, "lost"), gaps = r.counter(full, "gaps");
+  add("apmask store rebinding 65,536 queues: events to `udevadm monitor`",
+      rebound,
+      fmt::format("{:.0f} events, {:.0f} lost, {:.0f} SEQNUM gaps; {:.0f} "
+                  "events/s; store {:.2f} s",
+                  r.counter(full, "events"), lost, gaps,
+                  r.counter(full, "events_per_s"), r.counter(full, "store_s")),
+      "0 lost, 0 gaps", lost == 0 && gaps == 0, "BM_UeventRebindFull");
+  add("vapd's peak memory then, with a stopped subscriber too", rebound,
+      fmt::format("{:.1f} MiB; the stopped one lost {:.0f}",
+                  r.counter(full, "rss_mib"), r.counter(full, "stopped_lost")),
+      "", true);
   return out;
 }
 
