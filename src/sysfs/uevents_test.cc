@@ -149,6 +149,8 @@ TEST_F(UeventsTest, WritesToUeventFilesSendSyntheticEvents) {
   ASSERT_EQ(Write("bus/ap/uevent", "add"), 0);
   ASSERT_EQ(Write("bus/ap/drivers/vfio_ap/uevent", "remove\n"), 0);
   ASSERT_EQ(Write("devices/vfio_ap/uevent", "add"), 0);  // filtered: nothing
+  ASSERT_EQ(Write("bus/matrix/uevent", "add"), 0);
+  ASSERT_EQ(Write("bus/mdev/drivers/vfio_ap_mdev/uevent", "add"), 0);
   EXPECT_THAT(
       Events(),
       ElementsAre(
@@ -161,7 +163,9 @@ TEST_F(UeventsTest, WritesToUeventFilesSendSyntheticEvents) {
           "add /devices/vfio_ap/matrix SUBSYSTEM=matrix SYNTH_UUID=" + kSynth +
               " DRIVER=vfio_ap",
           "add /bus/ap SUBSYSTEM=bus SYNTH_UUID=0",
-          "remove /bus/ap/drivers/vfio_ap SUBSYSTEM=drivers SYNTH_UUID=0"));
+          "remove /bus/ap/drivers/vfio_ap SUBSYSTEM=drivers SYNTH_UUID=0",
+          "add /bus/matrix SUBSYSTEM=bus SYNTH_UUID=0",
+          "add /bus/mdev/drivers/vfio_ap_mdev SUBSYSTEM=drivers SYNTH_UUID=0"));
 }
 
 TEST_F(UeventsTest, MalformedWritesAreRefusedAndLoggedAsTheKernelDoes) {

@@ -199,8 +199,29 @@ void VfioApSysfs::BuildMatrixDevice() {
   Link(tree_, Dir(tree_, "class/mdev_bus"), "matrix",
        "../../devices/vfio_ap/matrix");
   mdev_devices_ = Dir(tree_, "bus/mdev/devices");
-  Dir(tree_, "bus/mdev/drivers/vfio_ap_mdev");
+  AddBusUevents("matrix", "vfio_ap");
+  AddBusUevents("mdev", "vfio_ap_mdev");
   iommu_groups_ = Dir(tree_, "kernel/iommu_groups");
+}
+
+// The write-only `uevent` files of a bus and of its driver
+// (bus_uevent_store() and the driver's uevent_store() in
+// drivers/base/bus.c), which `udevadm trigger --type=subsystems` writes.
+void VfioApSysfs::AddBusUevents(const std::string& bus,
+                                const std::string& driver) {
+  UeventSource& uevents = uevents_;
+  const std::string bus_dir = "bus/" + bus;
+  const std::string driver_dir = bus_dir + "/drivers/" + driver;
+  const UeventTarget bus_target{"/" + bus_dir, "bus", {}, "", false};
+  const UeventTarget driver_target{"/" + driver_dir, "drivers", {}, "", false};
+  AddAttribute(tree_, Dir(tree_, bus_dir), "uevent", kWo, nullptr,
+               [&uevents, bus_target](std::string_view buf) {
+                 return uevents.Synthesize(bus_target, buf);
+               });
+  AddAttribute(tree_, Dir(tree_, driver_dir), "uevent", kWo, nullptr,
+               [&uevents, driver_target](std::string_view buf) {
+                 return uevents.Synthesize(driver_target, buf);
+               });
 }
 
 Status VfioApSysfs::Create(std::string_view buf) {

@@ -46,6 +46,7 @@ class VfioApSysfs : private driver::MdevObserver {
 
   class MdevEntries;
   void BuildMatrixDevice();
+  void AddBusUevents(const std::string& bus, const std::string& driver);
   // The mdev whose directory has key `key` (its IOMMU group number).
   std::optional<Uuid> MdevOfKey(uint64_t key) const VAP_EXCLUDES(mu_);
   void BuildMdevDir(const Uuid& uuid) VAP_EXCLUDES(mu_);
