@@ -15,6 +15,14 @@
  *            observers it tells (docs/locking.md M1): durable state notes
  *            the UUID, the sysfs layer removes the directory and drains
  *            the callbacks running in it (the Store's)
+ *   Online   zcrypt's `online` store: its of->mutex, then
+ *            ap_scan_bus_mutex to tell the bus's observers (U1)
+ *   Subscriber  a uevent subscriber (`vap monitor`) that reads its queue
+ *            under the hub's lock, or stops reading for good (SIGSTOP)
+ *
+ * The uevent sends (U1: the hub's leaf lock, under ap_scan_bus_mutex in
+ * Bus and Mask, with no driver lock in Remove's observers, under an open
+ * file's lock in Online) are in scenario 4 only, which runs those paths.
  *
  * Checked: no deadlock and no invalid end state (every thread finishes;
  * vCPUs may stop at `end_idle`), the lock ranks (an acquire asserts that
@@ -30,6 +38,8 @@
  *   -DCOMMIT_IN_STORE the commit runs inside the store's driver locks
  *   -DOBSERVE_LOCKED  the removal tells its observers (and so drains the
  *                     mdev's directory) with the driver's locks held
+ *   -DHUB_WAITS      a uevent send waits for room in a subscriber's queue
+ *                     instead of dropping the event
  */
 
 /* Ranks, outermost first (lock_rank.h). */
@@ -41,13 +51,18 @@
 #define R_GUESTS 5
 #define R_KVM    6
 #define R_MDEVS  7
-#define R_LEAF   8    /* the durable state's state_dirty and state_commit */
+#define R_LEAF   8    /* the durable state's state_dirty and state_commit,
+                         the uevent hub */
 
 #define NVCPU 2
 
 byte bql, scan_mu, attr_mu, guests_mu, kvm_mu, mdevs_mu; /* 0: free, else holder's _pid + 1 */
 byte of_store, of_remove;   /* two open files' of->mutex */
 byte dirty_mu, commit_mu;   /* leaves: never two at once */
+byte hub_mu;                /* the uevent hub (leaf) */
+byte of_online;             /* a third open file's of->mutex */
+byte queued;                /* events waiting for the subscriber */
+#define QUEUE_CAP 1
 byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
 bool hook_writer;
 byte hook_wwait;
@@ -158,6 +173,28 @@ inline publish() {
   apcb_hi = version;
   block_req = false
 }
+
+/* UeventHub::Send (U1): a full queue drops the event for that subscriber
+ * and counts it; a send never waits. */
+inline send_uevent() {
+  acquire(hub_mu, R_LEAF);
+#ifdef HUB_WAITS
+  queued < QUEUE_CAP;
+#endif
+  if
+  :: queued < QUEUE_CAP -> queued++
+  :: else -> skip
+  fi;
+  release(hub_mu, R_LEAF)
+}
+
+/* Scenarios 1-3 leave the sends out (no step at all), to keep their
+ * searches as they were. */
+#if SCENARIO == 4
+#define SEND_UEVENT send_uevent();
+#else
+#define SEND_UEVENT
+#endif
 
 /* Hot plug when the guest is attached: what the driver does in update. */
 inline plug() {
@@ -285,6 +322,7 @@ proctype Bus() {
   bool took_kvm;
   acquire(scan_mu, R_SCAN);        /* a queue probe or remove */
   probe_or_remove_queue();
+  SEND_UEVENT                      /* bind / unbind, the bus observer */
   release(scan_mu, R_SCAN);
   acquire(scan_mu, R_SCAN);        /* host configuration change */
   acquire(guests_mu, R_GUESTS);    /* on_config_changed */
@@ -308,7 +346,30 @@ proctype Mask() {
   release(attr_mu, R_ATTR);
   acquire(scan_mu, R_SCAN);        /* re-binding: remove and probe */
   probe_or_remove_queue();
+  SEND_UEVENT                      /* unbind, bind, then APMASK= */
   release(scan_mu, R_SCAN)
+}
+
+proctype Online() {
+  byte held = 0;
+  acquire(of_online, R_OF);        /* write(2) to a card's `online` */
+  acquire(scan_mu, R_SCAN);        /* to tell the bus's observers */
+  send_uevent();                   /* ONLINE= */
+  release(scan_mu, R_SCAN);
+  release(of_online, R_OF)
+}
+
+proctype Subscriber() {
+  byte held = 0;
+  do
+  :: acquire(hub_mu, R_LEAF);
+     if
+     :: queued > 0 -> queued--
+     :: else -> skip
+     fi;
+     release(hub_mu, R_LEAF)
+  :: break                         /* stops reading for good */
+  od
 }
 
 proctype Remove() {
@@ -344,6 +405,7 @@ proctype Remove() {
   /* The observers, no driver lock held (M1). */
   note_change();
   !store_in_cb;                    /* Tree::Remove drains the directory */
+  SEND_UEVENT                      /* unbind, remove */
 #endif
   acquire(mdevs_mu, R_MDEVS);      /* the UUID is free again */
   release(mdevs_mu, R_MDEVS);
@@ -352,7 +414,10 @@ proctype Remove() {
 
 /* Scenarios, each searched exhaustively (check.sh): 1, the guest's life
  * (hot plug, publication, PQAP, the request loop); 2, the bus paths with
- * an attached guest; 3, the bus paths with the mdev's removal. Without SCENARIO all threads run together, which
+ * an attached guest; 3, the bus paths with the mdev's removal; 4, the
+ * uevent paths: the bus, a mask store, an online store and the removal
+ * sending to a subscriber that may stop. Without SCENARIO all threads
+ * run together, which
  * check.sh searches with bitstate hashing (an approximation). */
 init {
   atomic {
@@ -362,6 +427,8 @@ init {
     run Bus(); run Mask(); run Store(); run Qemu(); run Vcpu()
 #elif SCENARIO == 3
     run Bus(); run Mask(); run Remove(); run Qemu(); run Vcpu()
+#elif SCENARIO == 4
+    run Bus(); run Mask(); run Online(); run Remove(); run Subscriber()
 #else
     run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Bus(); run Mask();
     run Remove()
