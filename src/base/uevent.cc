@@ -8,15 +8,24 @@
 
 namespace vap {
 
-// A subscriber's queue; guarded by the hub's lock.
+// A subscriber's queue, guarded by the hub's lock (`mu` is the hub's).
 struct UeventHub::Subscription::Queue {
-  std::deque<Uevent> events;
-  size_t bytes = 0;
-  size_t capacity = 0;
-  uint64_t dropped = 0;
-  bool closed = false;
+  Queue(Mutex& hub_mu, size_t queue_bytes) : mu(hub_mu), capacity(queue_bytes) {}
+  Mutex& mu;
+  std::deque<Uevent> events VAP_GUARDED_BY(mu);
+  size_t bytes VAP_GUARDED_BY(mu) = 0;  // what `events` takes, as Cost()
+  const size_t capacity;
+  uint64_t dropped VAP_GUARDED_BY(mu) = 0;
+  bool closed VAP_GUARDED_BY(mu) = false;
   CondVar ready;
 };
+
+namespace {
+
+// What an event takes in a queue: its message and the object around it.
+size_t Cost(const std::string& message) { return message.size() + sizeof(Uevent); }
+
+}  // namespace
 
 struct UeventHub::Shared {
   // rank kLeaf: the counter and every subscriber's queue.
@@ -76,12 +85,13 @@ Status UeventHub::Send(std::string_view action, std::string_view devpath,
   message += fmt::format("SEQNUM={}", seqnum);
   message.push_back('\0');
   for (const auto& q : shared_->queues) {
+    q->mu.AssertHeld();  // the hub's lock, held above
     if (q->closed) continue;
-    if (q->bytes + message.size() > q->capacity) {
+    if (q->bytes + Cost(message) > q->capacity) {
       ++q->dropped;
       continue;
     }
-    q->bytes += message.size();
+    q->bytes += Cost(message);
     q->events.emplace_back(message, seqnum);
     q->ready.Signal();
   }
@@ -95,8 +105,7 @@ uint64_t UeventHub::seqnum() const {
 
 std::unique_ptr<UeventHub::Subscription> UeventHub::Subscribe(
     size_t queue_bytes) {
-  auto queue = std::make_shared<Subscription::Queue>();
-  queue->capacity = queue_bytes;
+  auto queue = std::make_shared<Subscription::Queue>(shared_->mu, queue_bytes);
   {
     MutexLock lock(shared_->mu);
     shared_->queues.push_back(queue);
@@ -118,6 +127,7 @@ std::optional<Uevent> UeventHub::Subscription::Next(
     std::chrono::nanoseconds timeout) {
   MutexLock lock(shared_->mu);
   Queue& q = *queue_;
+  q.mu.AssertHeld();  // the same lock
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (q.events.empty() && !q.closed) {
     const auto left = deadline - std::chrono::steady_clock::now();
@@ -127,17 +137,19 @@ std::optional<Uevent> UeventHub::Subscription::Next(
   if (q.events.empty()) return std::nullopt;
   Uevent e = std::move(q.events.front());
   q.events.pop_front();
-  q.bytes -= e.netlink_message().size();
+  q.bytes -= Cost(e.netlink_message());
   return e;
 }
 
 uint64_t UeventHub::Subscription::dropped() const {
   MutexLock lock(shared_->mu);
+  queue_->mu.AssertHeld();  // the same lock
   return queue_->dropped;
 }
 
 void UeventHub::Subscription::Close() {
   MutexLock lock(shared_->mu);
+  queue_->mu.AssertHeld();  // the same lock
   queue_->closed = true;
   queue_->ready.SignalAll();
 }
