@@ -102,7 +102,7 @@ void ApBus::DetachLocked(const ApDevice& dev) {
     SetDriverRecLocked(dev, nullptr);
   }
   current.driver.clear();
-  for (BusObserver* o : observers_) o->OnDeviceUnbound(current);
+  for (BusObserver* o : observers_) o->OnDeviceUnbound(current, drv->name());
 }
 
 void ApBus::AddDeviceLocked(const ApDevice& dev) {

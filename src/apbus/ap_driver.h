@@ -65,9 +65,10 @@ class BusObserver {
   virtual void OnDriverRegistered(const ApDriver& drv) = 0;
   // The driver core's bind and unbind (driver_bound() and
   // __device_release_driver() in drivers/base/dd.c): `dev` as it is after,
-  // with its driver or without.
+  // with its driver or without; `old_driver`: the one it had.
   virtual void OnDeviceBound(const ApDevice& /*dev*/) {}
-  virtual void OnDeviceUnbound(const ApDevice& /*dev*/) {}
+  virtual void OnDeviceUnbound(const ApDevice& /*dev*/,
+                               std::string_view /*old_driver*/) {}
   // A change uevent of the AP bus's (ap_send_*_uevent() in
   // drivers/s390/crypto/ap_bus.c): on `dev`, or on the bus's root device
   // /devices/ap when null, with `env` (KEY=VALUE each).

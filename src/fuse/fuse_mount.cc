@@ -3,6 +3,7 @@
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,12 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(
   if (options.mountpoint.empty())
     return Status::Error(EINVAL, "no mount point given");
   bool took_over = false;
+  // statfs(2) always asks the file system (stat(2) may be answered from
+  // a dead mount's cached attributes): ENOTCONN says it is dead.
+  struct statfs fs {};
+  if (statfs(options.mountpoint.c_str(), &fs) != 0 && errno == ENOTCONN) {
+    VAP_RETURN_IF_ERROR(TakeOverDeadMount(options.mountpoint, &took_over));
+  }
   if (stat(options.mountpoint.c_str(), &st) != 0) {
     if (errno != ENOTCONN)
       return Status::Error(errno, "mount point " + options.mountpoint);
@@ -138,38 +145,48 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(
   for (std::string& a : argv_s) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   auto context = std::make_unique<OpsContext>(tree);
-  struct ::fuse* f = fuse_new(&args, &SysfsOperations(),
-                              sizeof(fuse_operations), context.get());
-  fuse_opt_free_args(&args);  // fuse_new may have copied them
-  if (f == nullptr) return Status::Error(EIO, "fuse_new failed");
-  if (fuse_mount(f, options.mountpoint.c_str()) != 0) {
-    fuse_destroy(f);
+  fuse_session* se = fuse_session_new(&args, &SysfsOperations(),
+                                      sizeof(fuse_lowlevel_ops), context.get());
+  fuse_opt_free_args(&args);  // fuse_session_new may have copied them
+  if (se == nullptr) return Status::Error(EIO, "fuse_session_new failed");
+  if (fuse_session_mount(se, options.mountpoint.c_str()) != 0) {
+    fuse_session_destroy(se);
     return Status::Error(EIO, "cannot mount at " + options.mountpoint);
   }
+  context->SetSession(se);
+  tree.SetChangeObserver(context.get());
   std::unique_ptr<FuseMount> mount(
-      new FuseMount(f, std::move(context), options.mountpoint));
+      new FuseMount(se, std::move(context), options.mountpoint));
   mount->took_over_dead_mount_ = took_over;
   return mount;
 }
 
-FuseMount::FuseMount(struct ::fuse* f, std::unique_ptr<OpsContext> context,
+FuseMount::FuseMount(fuse_session* se, std::unique_ptr<OpsContext> context,
                      std::string mountpoint)
-    : fuse_(f), context_(std::move(context)), mountpoint_(std::move(mountpoint)) {
-  loop_ = std::thread([this, f] {
+    : session_(se), context_(std::move(context)),
+      mountpoint_(std::move(mountpoint)) {
+  loop_ = std::thread([this, se] {
     fuse_loop_config config{};
     config.clone_fd = 0;
     config.max_idle_threads = 10;
-    (void)fuse_loop_mt(f, &config);
+    (void)fuse_session_loop_mt(se, &config);
     loop_done_.store(true);
   });
 }
 
 FuseMount::~FuseMount() { Unmount(); }
 
+RequestCounts FuseMount::request_counts() const {
+  return context_ ? context_->counts() : RequestCounts{};
+}
+
 bool FuseMount::Unmount() {
   if (!mounted_) return true;
   mounted_ = false;
-  fuse_exit(fuse_);
+  // No more notifications: the tree forgets the mount first.
+  context_->tree().SetChangeObserver(nullptr);
+  context_->SetSession(nullptr);
+  fuse_session_exit(session_);
   DetachMount(mountpoint_);
   // The loop ends once the connection has ended and every request in
   // progress has returned (a store may still be finishing).
@@ -179,8 +196,8 @@ bool FuseMount::Unmount() {
   if (!loop_done_.load()) {
     // A holder we could not abort (no root) or a request that does not
     // return: leave the loop to the process's exit, which ends the
-    // connection. fuse_ and the context stay allocated for the loop's
-    // threads.
+    // connection. The session and the context stay allocated for the
+    // loop's threads.
     loop_.detach();
     (void)context_.release();
     return false;
@@ -188,8 +205,8 @@ bool FuseMount::Unmount() {
   loop_.join();
   // Only now is no thread in read() on /dev/fuse: closing it under a
   // reader would be a race.
-  fuse_unmount(fuse_);
-  fuse_destroy(fuse_);
+  fuse_session_unmount(session_);
+  fuse_session_destroy(session_);
   context_.reset();  // files the aborted connection never released
   return true;
 }

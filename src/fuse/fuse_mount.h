@@ -10,10 +10,15 @@
 // offset; a read where the last one ended goes on in what that show
 // returned, as seq_read_iter() does); reads and writes of one open file
 // are serialized (kernfs_open_file's mutex); each write(2) is one
-// store, its errno returned unchanged; O_TRUNC is ignored; entries and
-// attributes are never cached by the kernel (timeouts 0), so a removed
-// mdev or a changed link is seen at once. Creating files gives EACCES;
-// mkdir, unlink, rmdir, rename and symlink give EPERM (kernfs).
+// store, its errno returned unchanged; O_TRUNC is ignored. The kernel
+// caches names and attributes (an hour) and the mount invalidates them
+// the moment the tree changes (a node removed, a device bound or unbound:
+// sysfs::ChangeObserver), before the change's writer returns, so a
+// removed mdev or a changed link is seen at once; an open or a readlink
+// looks a computed entry up again. Values are never cached. Times are the
+// node's creation; a directory's link count is 2 + its subdirectories.
+// Creating files gives EACCES; mkdir, unlink, rmdir, rename and symlink
+// give EPERM (kernfs).
 //
 // Thread safety: requests are served by libfuse's multi-threaded loop;
 // the tree is thread safe. Unmount() may be called from any thread.
@@ -27,13 +32,10 @@
 #include <thread>
 
 #include "base/result.h"
+#include "fuse/fuse_ops.h"
 #include "sysfs/tree.h"
 
-struct fuse;
-
 namespace vap::fuse {
-
-class OpsContext;
 
 struct MountOptions {
   std::string mountpoint;
@@ -66,13 +68,15 @@ class FuseMount {
   // exit (no root and a holder, or a request that did not return).
   bool Unmount();
   const std::string& mountpoint() const { return mountpoint_; }
+  // The requests answered so far, by kind.
+  RequestCounts request_counts() const;
   bool took_over_dead_mount() const { return took_over_dead_mount_; }
 
  private:
-  FuseMount(struct ::fuse* f, std::unique_ptr<OpsContext> context,
+  FuseMount(fuse_session* se, std::unique_ptr<OpsContext> context,
             std::string mountpoint);
 
-  struct ::fuse* fuse_;
+  fuse_session* session_;
   // The operations' private data; outlives the loop (freed after it).
   std::unique_ptr<OpsContext> context_;
   const std::string mountpoint_;

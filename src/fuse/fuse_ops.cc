@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
-
-#include "base/mutex.h"
-#include "sysfs/tree.h"
+#include <utility>
 
 namespace vap::fuse {
 
@@ -29,6 +29,19 @@ struct Handle {
   size_t read_pos VAP_GUARDED_BY(mu) = 0;
 };
 
+// An open directory: its entries when opened, served by offset.
+struct DirHandle {
+  std::vector<sysfs::DirEntry> entries;  // ".", "..", then the tree's
+};
+
+uint64_t RequestCounts::total() const {
+  uint64_t sum = 0;
+  for (uint64_t v : n) sum += v;
+  return sum;
+}
+
+OpsContext::OpsContext(sysfs::Tree& tree) : tree_(tree), inodes_(tree.root()) {}
+
 OpsContext::~OpsContext() {
   MutexLock lock(mu_);
   for (Handle* h : open_) delete h;
@@ -47,188 +60,330 @@ void OpsContext::Released(Handle* h) {
   delete h;
 }
 
-namespace {
-
-OpsContext& TheContext() {
-  return *static_cast<OpsContext*>(fuse_get_context()->private_data);
+void OpsContext::OnEntriesChanged(const sysfs::NodeRef& dir,
+                                  std::string_view name) {
+  fuse_session* se = session_.load();
+  if (se == nullptr) return;
+  const uint64_t dir_id = tree_.Stat(dir).id;
+  for (const std::string& n : inodes_.HeldNames(dir_id, name)) {
+    // Synchronous: the kernel has dropped the name when this returns
+    // (ENOENT if it had already let it go).
+    (void)fuse_lowlevel_notify_inval_entry(se, dir_id, n.c_str(), n.size());
+  }
 }
 
-sysfs::Tree& TheTree() { return TheContext().tree(); }
+RequestCounts OpsContext::counts() const {
+  RequestCounts out;
+  for (size_t i = 0; i < out.n.size(); ++i)
+    out.n[i] = counts_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
+namespace {
+
+OpsContext& Ctx(fuse_req_t req) {
+  return *static_cast<OpsContext*>(fuse_req_userdata(req));
+}
 
 Handle* HandleOf(const fuse_file_info* fi) {
   return reinterpret_cast<Handle*>(fi->fh);
 }
 
-int Errno(const Status& s) { return -s.errno_value(); }
-
-void* Init(fuse_conn_info* /*conn*/, fuse_config* cfg) {
-  cfg->entry_timeout = 0;
-  cfg->attr_timeout = 0;
-  cfg->negative_timeout = 0;
-  cfg->direct_io = 1;
-  cfg->kernel_cache = 0;
-  cfg->hard_remove = 1;
-  cfg->use_ino = 0;
-  return fuse_get_context()->private_data;
+void ReplyStatus(fuse_req_t req, const Status& s) {
+  fuse_reply_err(req, s.ok() ? 0 : s.errno_value());
 }
 
-int GetAttr(const char* path, struct stat* st, fuse_file_info* /*fi*/) {
-  Result<sysfs::NodeStat> s = TheTree().GetAttr(path);
-  if (!s.ok()) return Errno(s.status());
-  std::memset(st, 0, sizeof *st);
-  switch (s->type) {
+struct stat StatOf(const sysfs::NodeStat& s, uint64_t ino) {
+  struct stat st {};
+  st.st_ino = ino;
+  switch (s.type) {
     case sysfs::NodeType::kDir:
-      st->st_mode = S_IFDIR | s->mode;
-      st->st_nlink = 2;
+      st.st_mode = S_IFDIR | s.mode;
       break;
     case sysfs::NodeType::kAttribute:
-      st->st_mode = S_IFREG | s->mode;
-      st->st_nlink = 1;
+      st.st_mode = S_IFREG | s.mode;
       break;
     case sysfs::NodeType::kSymlink:
-      st->st_mode = S_IFLNK | 0777;
-      st->st_nlink = 1;
+      st.st_mode = S_IFLNK | 0777;
       break;
   }
-  st->st_size = static_cast<off_t>(s->size);
-  st->st_blksize = 4096;
-  return 0;
+  st.st_nlink = s.nlink;
+  st.st_size = static_cast<off_t>(s.size);
+  st.st_blksize = 4096;
+  const timespec t{static_cast<time_t>(s.created_ns / 1'000'000'000),
+                   static_cast<long>(s.created_ns % 1'000'000'000)};
+  st.st_atim = st.st_mtim = st.st_ctim = t;
+  return st;
 }
 
-int ReadLink(const char* path, char* buf, size_t size) {
-  Result<std::string> target = TheTree().ReadLink(path);
-  if (!target.ok()) return Errno(target.status());
-  if (size == 0) return -EINVAL;
-  const size_t n = std::min(size - 1, target->size());
-  std::memcpy(buf, target->data(), n);
-  buf[n] = '\0';
-  return 0;
+// The node of `ino` as it is now: a computed entry is looked up again in
+// its directory (it may be gone, or a link may point elsewhere); a stored
+// one that was removed is gone. ENOENT if gone.
+Result<sysfs::NodeRef> Current(OpsContext& c, fuse_ino_t ino) {
+  sysfs::NodeRef node = c.inodes().Get(ino);
+  if (node == nullptr) return Status::Error(ENOENT, "unknown node");
+  if (c.tree().Stat(node).id != 0) {
+    if (c.tree().Removed(node)) return Status::Error(ENOENT, "removed");
+    return node;
+  }
+  uint64_t parent;
+  std::string name;
+  if (!c.inodes().NameOf(ino, &parent, &name))
+    return Status::Error(ENOENT, "unknown node");
+  sysfs::NodeRef dir = c.inodes().Get(parent);
+  if (dir == nullptr) return Status::Error(ENOENT, "unknown directory");
+  return c.tree().LookupChild(dir, name);
 }
 
-int ReadDir(const char* path, void* buf, fuse_fill_dir_t filler,
-            off_t /*offset*/, fuse_file_info* /*fi*/,
-            fuse_readdir_flags /*flags*/) {
-  Result<std::vector<sysfs::DirEntry>> entries = TheTree().List(path);
-  if (!entries.ok()) return Errno(entries.status());
-  filler(buf, ".", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
-  filler(buf, "..", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
-  for (const sysfs::DirEntry& e : *entries) {
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kLookup);
+  sysfs::NodeRef dir = c.inodes().Get(parent);
+  if (dir == nullptr) return (void)fuse_reply_err(req, ENOENT);
+  Result<sysfs::NodeRef> child = c.tree().LookupChild(dir, name);
+  if (!child.ok()) return ReplyStatus(req, child.status());
+  const sysfs::NodeStat s = c.tree().Stat(*child);
+  fuse_entry_param e{};
+  e.ino = c.inodes().Remember(parent, name, *child, s.id);
+  e.attr = StatOf(s, e.ino);
+  e.attr_timeout = kCacheSeconds;
+  e.entry_timeout = kCacheSeconds;
+  if (fuse_reply_entry(req, &e) != 0) c.inodes().Forget(e.ino, 1);
+}
+
+void Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kForget);
+  c.inodes().Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kForget);
+  for (size_t i = 0; i < count; ++i)
+    c.inodes().Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kGetattr);
+  // An open file's node answers after its removal too (fstat).
+  sysfs::NodeRef node = c.inodes().Get(ino);
+  if (node == nullptr) return (void)fuse_reply_err(req, ENOENT);
+  const struct stat st = StatOf(c.tree().Stat(node), ino);
+  fuse_reply_attr(req, &st, kCacheSeconds);
+}
+
+// chmod and chown: EPERM (vap's nodes keep their modes); truncation (what
+// O_TRUNC becomes without atomic_o_trunc) and times: accepted, ignored.
+void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* /*attr*/, int to_set,
+             fuse_file_info* /*fi*/) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kSetattr);
+  if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) != 0)
+    return (void)fuse_reply_err(req, EPERM);
+  sysfs::NodeRef node = c.inodes().Get(ino);
+  if (node == nullptr) return (void)fuse_reply_err(req, ENOENT);
+  const struct stat st = StatOf(c.tree().Stat(node), ino);
+  fuse_reply_attr(req, &st, kCacheSeconds);
+}
+
+void ReadLink(fuse_req_t req, fuse_ino_t ino) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kReadlink);
+  Result<sysfs::NodeRef> node = Current(c, ino);
+  if (!node.ok()) return ReplyStatus(req, node.status());
+  Result<std::string> target = c.tree().ReadLink(*node);
+  if (!target.ok()) return ReplyStatus(req, target.status());
+  fuse_reply_readlink(req, target->c_str());
+}
+
+void OpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kOpendir);
+  Result<sysfs::NodeRef> node = Current(c, ino);
+  if (!node.ok()) return ReplyStatus(req, node.status());
+  Result<std::vector<sysfs::DirEntry>> entries = c.tree().List(*node);
+  if (!entries.ok()) return ReplyStatus(req, entries.status());
+  auto h = std::make_unique<DirHandle>();
+  h->entries.reserve(entries->size() + 2);
+  h->entries.push_back({".", sysfs::NodeType::kDir, ino});
+  uint64_t parent = InodeTable::kRootId;
+  std::string unused;
+  c.inodes().NameOf(ino, &parent, &unused);
+  h->entries.push_back({"..", sysfs::NodeType::kDir, parent});
+  for (sysfs::DirEntry& e : *entries) h->entries.push_back(std::move(e));
+  fi->fh = reinterpret_cast<uint64_t>(h.get());
+  if (fuse_reply_open(req, fi) == 0) (void)h.release();
+}
+
+// What readdir gives as an entry's inode number (never 0: the C library
+// skips those): a stored node's id; for a computed entry a number from its
+// name, in a range of its own.
+uint64_t DirentIno(fuse_ino_t dir, const sysfs::DirEntry& e) {
+  if (e.id != 0) return e.id;
+  const uint64_t h = std::hash<std::string>{}(e.name) ^ (dir * 0x9e3779b97f4a7c15u);
+  return (uint64_t{1} << 61) | (h & ((uint64_t{1} << 61) - 1));
+}
+
+void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+             fuse_file_info* fi) {
+  Ctx(req).Count(Request::kReaddir);
+  const auto* h = reinterpret_cast<const DirHandle*>(fi->fh);
+  std::string buf(size, '\0');
+  size_t used = 0;
+  for (size_t i = static_cast<size_t>(std::max<off_t>(off, 0));
+       i < h->entries.size(); ++i) {
+    const sysfs::DirEntry& e = h->entries[i];
     struct stat st {};
+    st.st_ino = DirentIno(ino, e);
     st.st_mode = e.type == sysfs::NodeType::kDir       ? S_IFDIR
                  : e.type == sysfs::NodeType::kSymlink ? S_IFLNK
                                                        : S_IFREG;
-    if (filler(buf, e.name.c_str(), &st, 0,
-               static_cast<fuse_fill_dir_flags>(0)) != 0) {
-      break;
-    }
+    const size_t n = fuse_add_direntry(req, buf.data() + used, size - used,
+                                       e.name.c_str(), &st,
+                                       static_cast<off_t>(i + 1));
+    if (n > size - used) break;
+    used += n;
   }
-  return 0;
+  fuse_reply_buf(req, buf.data(), used);
 }
 
-int Open(const char* path, fuse_file_info* fi) {
+void ReleaseDir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  Ctx(req).Count(Request::kReleasedir);
+  delete reinterpret_cast<DirHandle*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kOpen);
+  Result<sysfs::NodeRef> node = Current(c, ino);
+  if (!node.ok()) return ReplyStatus(req, node.status());
   const int acc = fi->flags & O_ACCMODE;
-  const bool read = acc == O_RDONLY || acc == O_RDWR;
-  const bool write = acc == O_WRONLY || acc == O_RDWR;
-  Result<sysfs::NodeRef> node = TheTree().Open(path, read, write);
-  if (!node.ok()) return Errno(node.status());
+  const Status ok = c.tree().CheckOpen(*node, acc == O_RDONLY || acc == O_RDWR,
+                                       acc == O_WRONLY || acc == O_RDWR);
+  if (!ok.ok()) return ReplyStatus(req, ok);
   auto* h = new Handle(std::move(*node));
-  TheContext().Opened(h);
+  c.Opened(h);
   fi->fh = reinterpret_cast<uint64_t>(h);
   fi->direct_io = 1;  // every read reaches us: values are always fresh
   fi->keep_cache = 0;
   fi->nonseekable = 0;
-  return 0;
+  if (fuse_reply_open(req, fi) != 0) c.Released(h);
 }
 
-int Read(const char* /*path*/, char* buf, size_t size, off_t offset,
-         fuse_file_info* fi) {
+void Read(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset,
+          fuse_file_info* fi) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kRead);
   Handle* h = HandleOf(fi);
-  if (offset < 0) return -EINVAL;
+  if (offset < 0) return (void)fuse_reply_err(req, EINVAL);
   const auto off = static_cast<size_t>(offset);
   MutexLock lock(h->mu);
   if (off == 0 || !h->shown || off != h->read_pos) {
-    Result<std::string> page = TheTree().Read(h->node);
-    if (!page.ok()) return Errno(page.status());
+    Result<std::string> page = c.tree().Read(h->node);
+    if (!page.ok()) return ReplyStatus(req, page.status());
     h->page = std::move(*page);
     h->shown = true;
   }
-  const size_t n = off >= h->page.size()
-                       ? 0
-                       : std::min(size, h->page.size() - off);
-  if (n > 0) std::memcpy(buf, h->page.data() + off, n);
+  const size_t n =
+      off >= h->page.size() ? 0 : std::min(size, h->page.size() - off);
   h->read_pos = off + n;
-  return static_cast<int>(n);
+  fuse_reply_buf(req, h->page.data() + std::min(off, h->page.size()), n);
 }
 
-int Write(const char* /*path*/, const char* buf, size_t size, off_t /*offset*/,
-          fuse_file_info* fi) {
+void Write(fuse_req_t req, fuse_ino_t /*ino*/, const char* buf, size_t size,
+           off_t /*off*/, fuse_file_info* fi) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kWrite);
   Handle* h = HandleOf(fi);
   MutexLock lock(h->mu);  // kernfs_fop_write_iter holds of->mutex too
-  Result<size_t> n = TheTree().Write(h->node, std::string_view(buf, size));
-  if (!n.ok()) return Errno(n.status());
-  return static_cast<int>(*n);
+  Result<size_t> n = c.tree().Write(h->node, std::string_view(buf, size));
+  if (!n.ok()) return ReplyStatus(req, n.status());
+  fuse_reply_write(req, *n);
 }
 
-int Release(const char* /*path*/, fuse_file_info* fi) {
-  TheContext().Released(HandleOf(fi));
-  return 0;
+void Release(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kRelease);
+  c.Released(HandleOf(fi));
+  fuse_reply_err(req, 0);
 }
 
-// O_TRUNC and `: >` reach us as a truncate: sysfs ignores it.
-int Truncate(const char* path, off_t /*size*/, fuse_file_info* /*fi*/) {
-  return TheTree().GetAttr(path).ok() ? 0 : -ENOENT;
+// kernfs directories have no create; the rest is EPERM.
+void Create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EACCES);
+}
+void MkNod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EACCES);
+}
+void MkDir(fuse_req_t req, fuse_ino_t, const char*, mode_t) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EPERM);
+}
+void Unlink(fuse_req_t req, fuse_ino_t, const char*) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EPERM);
+}
+void SymLink(fuse_req_t req, const char*, fuse_ino_t, const char*) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EPERM);
+}
+void Rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*,
+            unsigned int) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EPERM);
+}
+void Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
+  Ctx(req).Count(Request::kOther);
+  fuse_reply_err(req, EPERM);
 }
 
-int Utimens(const char* path, const struct timespec* /*tv*/,
-            fuse_file_info* /*fi*/) {
-  return TheTree().GetAttr(path).ok() ? 0 : -ENOENT;
+void Init(void* /*userdata*/, fuse_conn_info* conn) {
+  // O_TRUNC comes with the open (ignored there) instead of as a
+  // truncation of its own.
+  if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0)
+    conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  // Plain READDIR: every name the kernel holds came through LOOKUP.
+  conn->want &= ~static_cast<unsigned>(FUSE_CAP_READDIRPLUS);
 }
 
-int Create(const char* /*path*/, mode_t /*mode*/, fuse_file_info* /*fi*/) {
-  return -EACCES;  // kernfs directories have no create
-}
-int MkDir(const char* /*path*/, mode_t /*mode*/) { return -EPERM; }
-int Unlink(const char* /*path*/) { return -EPERM; }
-int RmDir(const char* /*path*/) { return -EPERM; }
-int Symlink(const char* /*target*/, const char* /*path*/) { return -EPERM; }
-int Rename(const char* /*from*/, const char* /*to*/, unsigned /*flags*/) {
-  return -EPERM;
-}
-int Chmod(const char* /*path*/, mode_t /*mode*/, fuse_file_info* /*fi*/) {
-  return -EPERM;
-}
-int Chown(const char* /*path*/, uid_t /*uid*/, gid_t /*gid*/,
-          fuse_file_info* /*fi*/) {
-  return -EPERM;
-}
-
-fuse_operations MakeOperations() {
-  fuse_operations ops{};
+fuse_lowlevel_ops MakeOperations() {
+  fuse_lowlevel_ops ops{};
   ops.init = Init;
+  ops.lookup = Lookup;
+  ops.forget = Forget;
+  ops.forget_multi = ForgetMulti;
   ops.getattr = GetAttr;
+  ops.setattr = SetAttr;
   ops.readlink = ReadLink;
+  ops.opendir = OpenDir;
   ops.readdir = ReadDir;
+  ops.releasedir = ReleaseDir;
   ops.open = Open;
   ops.read = Read;
   ops.write = Write;
   ops.release = Release;
-  ops.truncate = Truncate;
-  ops.utimens = Utimens;
   ops.create = Create;
+  ops.mknod = MkNod;
   ops.mkdir = MkDir;
   ops.unlink = Unlink;
-  ops.rmdir = RmDir;
-  ops.symlink = Symlink;
+  ops.rmdir = Unlink;
+  ops.symlink = SymLink;
   ops.rename = Rename;
-  ops.chmod = Chmod;
-  ops.chown = Chown;
+  ops.link = Link;
   return ops;
 }
 
 }  // namespace
 
-const fuse_operations& SysfsOperations() {
-  static const fuse_operations ops = MakeOperations();
+const fuse_lowlevel_ops& SysfsOperations() {
+  static const fuse_lowlevel_ops ops = MakeOperations();
   return ops;
 }
 

@@ -1,45 +1,85 @@
-// The libfuse3 high-level operations that serve a sysfs::Tree (an
-// OpsContext is the fuse private data). See fuse_mount.h for the
+// The libfuse3 low-level operations that serve a sysfs::Tree (an
+// OpsContext is the session's user data). See fuse_mount.h for the
 // semantics.
 #ifndef VAP_FUSE_FUSE_OPS_H_
 #define VAP_FUSE_FUSE_OPS_H_
 
 #define FUSE_USE_VERSION 35
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "base/mutex.h"
+#include "fuse/inode_table.h"
 #include "sysfs/tree.h"
 
 namespace vap::fuse {
 
 struct Handle;  // an open attribute (fuse_ops.cc)
 
-// What the operations serve: the tree, and every file open through the
-// mount. A connection aborted at shutdown never sends the RELEASE of the
-// files still open; destroying the context, once the loop has ended,
-// frees them.
-class OpsContext {
+// The requests the mount answered, by kind (tests and benchmarks count
+// what a `cat` costs).
+enum class Request : uint8_t {
+  kLookup, kForget, kGetattr, kSetattr, kReadlink, kOpen, kRead, kWrite,
+  kRelease, kOpendir, kReaddir, kReleasedir, kOther, kCount
+};
+struct RequestCounts {
+  std::array<uint64_t, static_cast<size_t>(Request::kCount)> n{};
+  uint64_t operator[](Request r) const { return n[static_cast<size_t>(r)]; }
+  uint64_t total() const;
+};
+
+// What the operations serve: the tree, the nodes the kernel holds, every
+// file open through the mount (a connection aborted at shutdown never
+// sends the RELEASE of the files still open; destroying the context, once
+// the loop has ended, frees them). As the tree's change observer it tells
+// the kernel which cached names stopped holding, before the change's
+// writer returns.
+class OpsContext : public sysfs::ChangeObserver {
  public:
-  explicit OpsContext(sysfs::Tree& tree) : tree_(tree) {}
-  ~OpsContext() VAP_EXCLUDES(mu_);
+  explicit OpsContext(sysfs::Tree& tree);
+  ~OpsContext() override VAP_EXCLUDES(mu_);
   OpsContext(const OpsContext&) = delete;
   OpsContext& operator=(const OpsContext&) = delete;
 
   sysfs::Tree& tree() const { return tree_; }
+  InodeTable& inodes() { return inodes_; }
   void Opened(Handle* h) VAP_EXCLUDES(mu_);
   void Released(Handle* h) VAP_EXCLUDES(mu_);
 
+  // The session to notify; null before the mount and after the loop.
+  void SetSession(fuse_session* se) { session_.store(se); }
+  void OnEntriesChanged(const sysfs::NodeRef& dir,
+                        std::string_view name) override;
+
+  void Count(Request r) {
+    counts_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
+  }
+  RequestCounts counts() const;
+
  private:
   sysfs::Tree& tree_;
-  // Rank kLeaf: taken only by Open and Release, holding nothing else.
+  InodeTable inodes_;
+  std::atomic<fuse_session*> session_{nullptr};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Request::kCount)>
+      counts_{};
+  // Rank kLeaf: taken only by open and release, holding nothing else.
   Mutex mu_{LockRank::kLeaf, "fuse_open_files"};
   std::unordered_set<Handle*> open_ VAP_GUARDED_BY(mu_);
 };
 
-// The operations table; every entry is filled.
-const fuse_operations& SysfsOperations();
+// The operations table.
+const fuse_lowlevel_ops& SysfsOperations();
+
+// How long the kernel may keep a name and its attributes without asking
+// again; the context invalidates them when they change.
+inline constexpr double kCacheSeconds = 3600;
 
 }  // namespace vap::fuse
 

@@ -266,10 +266,29 @@ void ApBusSysfs::OnDeviceAdded(const ApDevice& dev) {
 
 void ApBusSysfs::OnDeviceRemoved(const ApDevice& dev) {
   VAP_CHECK(tree_.Remove(DevicePath(dev)).ok());
+  tree_.EntriesChanged("bus/ap/devices", dev.Name());
 }
 
 void ApBusSysfs::OnDriverRegistered(const apbus::ApDriver& drv) {
   AddDriverDir(drv.name());
+}
+
+void ApBusSysfs::OnDeviceBound(const ApDevice& dev) {
+  tree_.EntriesChanged(DevicePath(dev));
+  tree_.EntriesChanged("bus/ap/drivers/" + dev.driver, dev.Name());
+}
+
+void ApBusSysfs::OnDeviceUnbound(const ApDevice& dev,
+                                 std::string_view old_driver) {
+  tree_.EntriesChanged(DevicePath(dev));
+  tree_.EntriesChanged(fmt::format("bus/ap/drivers/{}", old_driver), dev.Name());
+}
+
+// A card's or queue's configuration or online state can change which
+// attributes it has.
+void ApBusSysfs::OnChangeEvent(const ApDevice* dev,
+                               const std::vector<std::string>& /*env*/) {
+  if (dev != nullptr) tree_.EntriesChanged(DevicePath(*dev));
 }
 
 }  // namespace vap::sysfs

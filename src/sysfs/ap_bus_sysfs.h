@@ -34,6 +34,13 @@ class ApBusSysfs : public apbus::BusObserver {
   void OnDeviceAdded(const apbus::ApDevice& dev) override;
   void OnDeviceRemoved(const apbus::ApDevice& dev) override;
   void OnDriverRegistered(const apbus::ApDriver& drv) override;
+  // A binding changes computed entries: the device's `driver` link and
+  // its driver's attributes, the driver directory's link to it.
+  void OnDeviceBound(const apbus::ApDevice& dev) override;
+  void OnDeviceUnbound(const apbus::ApDevice& dev,
+                       std::string_view old_driver) override;
+  void OnChangeEvent(const apbus::ApDevice* dev,
+                     const std::vector<std::string>& env) override;
 
  private:
   void AddBusAttributes(const NodeRef& dir);

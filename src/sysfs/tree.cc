@@ -1,7 +1,9 @@
 #include "sysfs/tree.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <map>
 #include <utility>
 
@@ -20,11 +22,20 @@ namespace vap::sysfs {
 // fields are set before the node is published and never change.
 struct Node {
   Node(NodeType type_in, std::string name_in, uint32_t mode_in)
-      : type(type_in), name(std::move(name_in)), mode(mode_in) {}
+      : type(type_in), name(std::move(name_in)), mode(mode_in),
+        created_ns(NowNs()) {}
+
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 
   const NodeType type;
   const std::string name;
   const uint32_t mode;
+  const int64_t created_ns;
+  uint64_t id = 0;             // set when stored (AddChildLocked)
   ShowFn show;                 // attributes
   StoreFn store;               // attributes
   std::string target;          // symlinks
@@ -34,6 +45,7 @@ struct Node {
   uint64_t dynamic_key = 0;
 
   std::map<std::string, NodeRef, std::less<>> children;  // directories
+  uint32_t subdirs = 0;        // directories among `children`
   bool removed = false;
   // Callbacks running on this node, and for a directory also those on its
   // transient entries.
@@ -41,6 +53,9 @@ struct Node {
 };
 
 namespace {
+
+// Node numbers: 1 is the root's; never reused.
+std::atomic<uint64_t> g_next_id{2};
 
 // Callbacks this thread is running, innermost last. Removal never waits
 // for these: a store may remove the directory it lives in.
@@ -111,7 +126,9 @@ class Tree::ActiveRef {
   NodeRef counted_;
 };
 
-Tree::Tree() : root_(std::make_shared<Node>(NodeType::kDir, "", 0755)) {}
+Tree::Tree() : root_(std::make_shared<Node>(NodeType::kDir, "", 0755)) {
+  root_->id = 1;
+}
 
 Tree::~Tree() {
   MutexLock lock(mu_);
@@ -133,6 +150,8 @@ Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
                  PathOfLocked(parent.get()) + "/" + child->name + " exists");
   }
   child->parent = parent;
+  child->id = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  if (child->type == NodeType::kDir) ++parent->subdirs;
   return child;
 }
 
@@ -205,13 +224,21 @@ bool Tree::DrainedLocked(const std::vector<NodeRef>& nodes) const {
 }
 
 Status Tree::Remove(const NodeRef& node) {
-  MutexLock lock(mu_);
-  if (node == root_) return Error(EINVAL, "cannot remove the root");
-  if (node->removed) return Error(ENOENT, "already removed");
-  std::vector<NodeRef> removed;
-  DetachSubtreeLocked(node, &removed);
-  if (NodeRef parent = node->parent.lock()) parent->children.erase(node->name);
-  while (!DrainedLocked(removed)) drained_.Wait(mu_);
+  NodeRef parent;
+  {
+    MutexLock lock(mu_);
+    if (node == root_) return Error(EINVAL, "cannot remove the root");
+    if (node->removed) return Error(ENOENT, "already removed");
+    std::vector<NodeRef> removed;
+    DetachSubtreeLocked(node, &removed);
+    parent = node->parent.lock();
+    if (parent != nullptr) {
+      parent->children.erase(node->name);
+      if (node->type == NodeType::kDir) --parent->subdirs;
+    }
+    while (!DrainedLocked(removed)) drained_.Wait(mu_);
+  }
+  if (parent != nullptr) Changed(parent, node->name);
   return Status::Ok();
 }
 
@@ -283,8 +310,7 @@ Result<NodeRef> Tree::Lookup(std::string_view path, bool follow_last) const {
 
 Result<NodeStat> Tree::GetAttr(std::string_view path) const {
   VAP_ASSIGN_OR_RETURN(NodeRef node, Lookup(path, /*follow_last=*/false));
-  return NodeStat{node->type, node->mode,
-                  node->type == NodeType::kAttribute ? kPageSize : 0};
+  return Stat(node);
 }
 
 Result<std::vector<DirEntry>> Tree::List(std::string_view path) const {
@@ -292,22 +318,7 @@ Result<std::vector<DirEntry>> Tree::List(std::string_view path) const {
   if (node->type != NodeType::kDir) {
     return Error(ENOTDIR, std::string(path) + ": not a directory");
   }
-  std::map<std::string, NodeType, std::less<>> entries;
-  {
-    MutexLock lock(mu_);
-    for (const auto& [name, child] : node->children)
-      entries.emplace(name, child->type);
-  }
-  if (node->dynamic != nullptr) {
-    // emplace keeps a stored child over a computed entry of the same name.
-    for (DirEntry& e : node->dynamic->List(node->dynamic_key)) {
-      entries.emplace(std::move(e.name), e.type);
-    }
-  }
-  std::vector<DirEntry> out;
-  out.reserve(entries.size());
-  for (auto& [name, type] : entries) out.push_back(DirEntry{name, type});
-  return out;
+  return List(node);
 }
 
 Result<std::string> Tree::ReadLink(std::string_view path) const {
@@ -396,6 +407,94 @@ Result<size_t> Tree::Write(std::string_view path, std::string_view data) const {
   VAP_ASSIGN_OR_RETURN(NodeRef node,
                        Open(path, /*read=*/false, /*write=*/true));
   return Write(node, data);
+}
+
+Result<NodeRef> Tree::LookupChild(const NodeRef& dir,
+                                  std::string_view name) const {
+  if (dir->type != NodeType::kDir) return Error(ENOTDIR, "not a directory");
+  NodeRef child = ValidName(name) ? Child(dir, name) : nullptr;
+  if (child == nullptr) return Error(ENOENT, "no such file or directory");
+  return child;
+}
+
+NodeStat Tree::Stat(const NodeRef& node) const {
+  NodeStat st{node->type, node->mode,
+              node->type == NodeType::kAttribute ? kPageSize : 0};
+  st.id = node->id;
+  st.created_ns = node->created_ns;
+  if (node->transient) {
+    if (NodeRef dir = node->parent.lock()) st.created_ns = dir->created_ns;
+  }
+  if (node->type == NodeType::kDir) {
+    MutexLock lock(mu_);
+    st.nlink = 2 + node->subdirs;
+  }
+  return st;
+}
+
+Result<std::vector<DirEntry>> Tree::List(const NodeRef& node) const {
+  if (node->type != NodeType::kDir) return Error(ENOTDIR, "not a directory");
+  std::map<std::string, DirEntry, std::less<>> entries;
+  {
+    MutexLock lock(mu_);
+    if (node->removed) return Error(ENOENT, "directory was removed");
+    for (const auto& [name, child] : node->children)
+      entries.emplace(name, DirEntry{name, child->type, child->id});
+  }
+  if (node->dynamic != nullptr) {
+    // emplace keeps a stored child over a computed entry of the same name.
+    for (DirEntry& e : node->dynamic->List(node->dynamic_key)) {
+      std::string name = e.name;
+      entries.emplace(std::move(name), std::move(e));
+    }
+  }
+  std::vector<DirEntry> out;
+  out.reserve(entries.size());
+  for (auto& [name, e] : entries) out.push_back(std::move(e));
+  return out;
+}
+
+Result<std::string> Tree::ReadLink(const NodeRef& node) const {
+  if (node->type != NodeType::kSymlink) return Error(EINVAL, "not a symlink");
+  return node->target;
+}
+
+Status Tree::CheckOpen(const NodeRef& node, bool read, bool write) const {
+  if (node->type == NodeType::kDir) {
+    return write ? Error(EISDIR, "is a directory") : Status::Ok();
+  }
+  if ((read && (node->mode & kReadBits) == 0) ||
+      (write && (node->mode & kWriteBits) == 0)) {
+    return Error(EACCES, "permission denied");
+  }
+  return Status::Ok();
+}
+
+bool Tree::Removed(const NodeRef& node) const {
+  MutexLock lock(mu_);
+  if (node->removed) return true;
+  if (!node->transient) return false;
+  NodeRef dir = node->parent.lock();
+  return dir == nullptr || dir->removed;
+}
+
+void Tree::SetChangeObserver(ChangeObserver* observer) {
+  MutexLock lock(mu_);
+  change_observer_ = observer;
+}
+
+void Tree::EntriesChanged(std::string_view dir, std::string_view name) const {
+  Result<NodeRef> node = Lookup(dir, /*follow_last=*/false);
+  if (node.ok() && (*node)->type == NodeType::kDir) Changed(*node, name);
+}
+
+void Tree::Changed(const NodeRef& dir, std::string_view name) const {
+  ChangeObserver* observer;
+  {
+    MutexLock lock(mu_);
+    observer = change_observer_;
+  }
+  if (observer != nullptr) observer->OnEntriesChanged(dir, name);
 }
 
 int Tree::TEST_active_callbacks() const {

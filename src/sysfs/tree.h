@@ -82,6 +82,7 @@ struct DynamicEntry {
 struct DirEntry {
   std::string name;
   NodeType type;
+  uint64_t id = 0;  // the stored node's number; 0 for a computed entry
 };
 
 // Supplies the computed entries of directories (the attributes of 65,536
@@ -110,6 +111,26 @@ struct NodeStat {
   NodeType type;
   uint32_t mode;  // permission bits only (0755, 0644, 0200, 0777, ...)
   uint64_t size;  // 4096 for attributes, 0 for directories and symlinks
+  // The node's number: 1 for the root, unique among the stored nodes for
+  // the tree's life (never reused); 0 for a computed entry.
+  uint64_t id = 0;
+  // When the node was made (a computed entry: its directory), nanoseconds
+  // since the epoch: kernfs's inode times.
+  int64_t created_ns = 0;
+  // 2 + subdirectories for a directory (kernfs), else 1.
+  uint32_t nlink = 1;
+};
+
+// Told when names in a directory may have stopped meaning what they meant:
+// a stored node removed (`name` is its name), or a directory's computed
+// entries changed (`name` empty: any of them). A front end that caches
+// lookups (the FUSE mount) drops what it cached. Called on the changing
+// thread, outside the tree's lock, after the change; must not call back
+// into the tree's building methods.
+class ChangeObserver {
+ public:
+  virtual ~ChangeObserver() = default;
+  virtual void OnEntriesChanged(const NodeRef& dir, std::string_view name) = 0;
 };
 
 class Tree {
@@ -158,6 +179,28 @@ class Tree {
   // path if removed.
   std::string PathOf(const NodeRef& node) const VAP_EXCLUDES(mu_);
 
+  // --- The same by node, as a front end that keeps nodes walks the tree:
+  // the child `name` of `dir` (not following it; "." and ".." are not
+  // names): ENOENT, ENOTDIR.
+  Result<NodeRef> LookupChild(const NodeRef& dir, std::string_view name) const
+      VAP_EXCLUDES(mu_);
+  NodeStat Stat(const NodeRef& node) const VAP_EXCLUDES(mu_);
+  Result<std::vector<DirEntry>> List(const NodeRef& dir) const
+      VAP_EXCLUDES(mu_);
+  Result<std::string> ReadLink(const NodeRef& node) const VAP_EXCLUDES(mu_);
+  // open(2)'s checks on `node`: EISDIR, EACCES by mode.
+  Status CheckOpen(const NodeRef& node, bool read, bool write) const;
+  // Whether `node` was removed (a computed entry: its directory).
+  bool Removed(const NodeRef& node) const VAP_EXCLUDES(mu_);
+
+  // --- Change notification. At most one observer; null: none.
+  void SetChangeObserver(ChangeObserver* observer) VAP_EXCLUDES(mu_);
+  // For the owners of computed entries: entry `name` of `dir` (a path
+  // from the root), or with `name` empty any of its entries, may have
+  // changed. Nothing if there is no such directory.
+  void EntriesChanged(std::string_view dir, std::string_view name = "") const
+      VAP_EXCLUDES(mu_);
+
   // --- Access. Open() does the checks of open(2): EISDIR for a directory
   // opened for writing, EACCES by mode. The node-based Read/Write do the
   // rest: ENODEV once removed, EIO without a callback, the callback's
@@ -195,6 +238,8 @@ class Tree {
       VAP_REQUIRES(mu_);
   bool DrainedLocked(const std::vector<NodeRef>& nodes) const VAP_REQUIRES(mu_);
   std::string PathOfLocked(const Node* node) const VAP_REQUIRES(mu_);
+  void Changed(const NodeRef& dir, std::string_view name) const
+      VAP_EXCLUDES(mu_);
 
   NodeRef root_;
   // Guards every node's links (parent, children), `removed` and `active`;
@@ -204,6 +249,7 @@ class Tree {
   mutable CondVar drained_;
   mutable int active_total_ VAP_GUARDED_BY(mu_) = 0;
   std::shared_ptr<const StoreObserver> store_observer_ VAP_GUARDED_BY(mu_);
+  ChangeObserver* change_observer_ VAP_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace vap::sysfs

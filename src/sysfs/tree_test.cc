@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace vap::sysfs {
 namespace {
@@ -212,6 +214,81 @@ TEST_F(TreeTest, RemoveTakesTheSubtree) {
 TEST_F(TreeTest, PathOf) {
   EXPECT_EQ(tree_.PathOf(matrix_), "/devices/vfio_ap/matrix");
   EXPECT_EQ(tree_.PathOf(tree_.root()), "/");
+}
+
+}  // namespace
+}  // namespace vap::sysfs
+
+namespace vap::sysfs {
+namespace {
+
+struct Recorder : ChangeObserver {
+  void OnEntriesChanged(const NodeRef& dir, std::string_view name) override {
+    seen.push_back(std::to_string(dir == nullptr ? 0 : ids(dir)) + ":" +
+                   std::string(name));
+  }
+  std::function<uint64_t(const NodeRef&)> ids;
+  std::vector<std::string> seen;
+};
+
+TEST(TreeNodesTest, NumbersTimesAndLinkCountsAreKernfss) {
+  Tree tree;
+  EXPECT_EQ(tree.Stat(tree.root()).id, 1u);
+  const NodeRef a = *tree.MakeDirs("devices/a");
+  const NodeRef b = *tree.MakeDir(a, "b");
+  ASSERT_TRUE(tree.AddAttribute(a, "x", 0444, nullptr, nullptr).ok());
+  const NodeStat sa = tree.Stat(a), sb = tree.Stat(b);
+  EXPECT_GT(sa.id, 1u);
+  EXPECT_NE(sa.id, sb.id);
+  EXPECT_EQ(sa.nlink, 3u);  // 2 + b
+  EXPECT_EQ(sb.nlink, 2u);
+  EXPECT_EQ(tree.Stat(*tree.Lookup("devices/a/x")).nlink, 1u);
+  EXPECT_GT(sa.created_ns, 1'600'000'000'000'000'000);  // not 1970
+  ASSERT_TRUE(tree.Remove(b).ok());
+  EXPECT_EQ(tree.Stat(a).nlink, 2u);
+  // A new node never gets a removed one's number.
+  const NodeRef b2 = *tree.MakeDir(a, "b");
+  EXPECT_GT(tree.Stat(b2).id, sb.id);
+}
+
+TEST(TreeNodesTest, RemovalsAndAnnouncedChangesReachTheObserver) {
+  Tree tree;
+  Recorder rec;
+  rec.ids = [&tree](const NodeRef& n) { return tree.Stat(n).id; };
+  const NodeRef a = *tree.MakeDirs("devices/a");
+  const NodeRef b = *tree.MakeDir(a, "b");
+  tree.SetChangeObserver(&rec);
+  ASSERT_TRUE(tree.Remove(b).ok());
+  tree.EntriesChanged("devices/a", "link");
+  tree.EntriesChanged("devices/a");
+  tree.EntriesChanged("devices/none");  // nothing
+  const std::string id = std::to_string(tree.Stat(a).id);
+  EXPECT_THAT(rec.seen, ElementsAre(id + ":b", id + ":link", id + ":"));
+  tree.SetChangeObserver(nullptr);
+  tree.EntriesChanged("devices/a");
+  EXPECT_EQ(rec.seen.size(), 3u);
+}
+
+TEST(TreeNodesTest, NodeWalkAnswersAsThePathWalk) {
+  Tree tree;
+  const NodeRef a = *tree.MakeDirs("devices/a");
+  ASSERT_TRUE(tree.AddAttribute(a, "w", 0200, nullptr, nullptr).ok());
+  ASSERT_TRUE(tree.AddSymlink(a, "l", "../a").ok());
+  EXPECT_EQ(Errno(tree.LookupChild(a, "none")), ENOENT);
+  EXPECT_EQ(Errno(tree.LookupChild(a, "..")), ENOENT);
+  const NodeRef w = *tree.LookupChild(a, "w");
+  EXPECT_EQ(Errno(tree.LookupChild(w, "x")), ENOTDIR);
+  EXPECT_EQ(tree.CheckOpen(w, true, false).errno_value(), EACCES);
+  EXPECT_TRUE(tree.CheckOpen(w, false, true).ok());
+  EXPECT_EQ(tree.CheckOpen(a, false, true).errno_value(), EISDIR);
+  EXPECT_EQ(*tree.ReadLink(*tree.LookupChild(a, "l")), "../a");
+  EXPECT_EQ(Errno(tree.ReadLink(w)), EINVAL);
+  EXPECT_THAT(*tree.List(a), ElementsAre(Field(&DirEntry::name, "l"),
+                                         Field(&DirEntry::name, "w")));
+  EXPECT_FALSE(tree.Removed(w));
+  ASSERT_TRUE(tree.Remove(a).ok());
+  EXPECT_TRUE(tree.Removed(w));
+  EXPECT_EQ(Errno(tree.List(a)), ENOENT);
 }
 
 }  // namespace

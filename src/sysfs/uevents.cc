@@ -104,7 +104,8 @@ void UeventSource::OnDeviceBound(const apbus::ApDevice& dev) {
   Device("bind", dev);
 }
 
-void UeventSource::OnDeviceUnbound(const apbus::ApDevice& dev) {
+void UeventSource::OnDeviceUnbound(const apbus::ApDevice& dev,
+                                   std::string_view /*old_driver*/) {
   Device("unbind", dev);
 }
 

@@ -55,7 +55,8 @@ class UeventSource : public apbus::BusObserver, public driver::MdevObserver {
   void OnDeviceRemoved(const apbus::ApDevice& dev) override;
   void OnDriverRegistered(const apbus::ApDriver&) override {}
   void OnDeviceBound(const apbus::ApDevice& dev) override;
-  void OnDeviceUnbound(const apbus::ApDevice& dev) override;
+  void OnDeviceUnbound(const apbus::ApDevice& dev,
+                       std::string_view old_driver) override;
   void OnChangeEvent(const apbus::ApDevice* dev,
                      const std::vector<std::string>& env) override;
 
