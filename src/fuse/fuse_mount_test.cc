@@ -1,0 +1,154 @@
+// The mount against a small tree, through the kernel: what the kernel may
+// cache and what it must not, and what a `cat` costs. Needs root (a FUSE
+// mount); mounts only in a private mount namespace of its own.
+#include "fuse/fuse_mount.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vap::fuse {
+namespace {
+
+using sysfs::DirEntry;
+using sysfs::DynamicEntry;
+using sysfs::NodeRef;
+using sysfs::NodeType;
+
+// A directory with one computed link whose target the test changes.
+class Links : public sysfs::DynamicEntries {
+ public:
+  std::vector<DirEntry> List(uint64_t) const override {
+    if (!present) return {};
+    return {{"driver", NodeType::kSymlink}};
+  }
+  std::optional<DynamicEntry> Find(uint64_t, std::string_view name) const override {
+    if (!present || name != "driver") return std::nullopt;
+    DynamicEntry e;
+    e.type = NodeType::kSymlink;
+    e.target = target;
+    return e;
+  }
+  std::atomic<bool> present{true};
+  std::string target = "../a";
+};
+
+class FuseMountTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (geteuid() != 0) return;
+    // Mounts stay in this process's own namespace.
+    private_ns_ = unshare(CLONE_NEWNS) == 0 &&
+                  mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+  }
+
+  void SetUp() override {
+    if (!private_ns_) GTEST_SKIP() << "needs root (a FUSE mount)";
+    char tmpl[] = "/tmp/vap-fuse-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    a_ = *tree_.MakeDirs("devices/a");
+    ASSERT_TRUE(tree_.AddAttribute(a_, "value", 0444, [this]() -> Result<std::string> {
+      return std::to_string(++shows_) + "\n";
+    }, nullptr).ok());
+    links_ = std::make_shared<Links>();
+    q_ = *tree_.MakeDynamicDir(a_, "q", links_, 0);
+    Result<std::unique_ptr<FuseMount>> m = FuseMount::Mount(tree_, {dir_});
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    mount_ = std::move(*m);
+  }
+  void TearDown() override {
+    mount_.reset();
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+
+  std::string P(const std::string& rel) const { return dir_ + "/" + rel; }
+  std::string Cat(const std::string& rel) const {
+    const int fd = open(P(rel).c_str(), O_RDONLY);
+    if (fd < 0) return "errno " + std::to_string(errno);
+    std::string out;
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return out;
+  }
+  std::string Link(const std::string& rel) const {
+    char buf[256];
+    const ssize_t n = readlink(P(rel).c_str(), buf, sizeof buf);
+    return n < 0 ? "errno " + std::to_string(errno) : std::string(buf, static_cast<size_t>(n));
+  }
+  static bool Exists(const std::string& path) {
+    struct stat st {};
+    return lstat(path.c_str(), &st) == 0;
+  }
+
+  static inline bool private_ns_ = false;
+  sysfs::Tree tree_;
+  NodeRef a_, q_;
+  std::shared_ptr<Links> links_;
+  std::atomic<int> shows_{0};
+  std::string dir_;
+  std::unique_ptr<FuseMount> mount_;
+};
+
+TEST_F(FuseMountTest, ValuesAreAlwaysFreshAndACatCostsFewRequests) {
+  EXPECT_EQ(Cat("devices/a/value"), "1\n");
+  const RequestCounts before = mount_->request_counts();
+  EXPECT_EQ(Cat("devices/a/value"), "2\n");  // shown again, never cached
+  const RequestCounts after = mount_->request_counts();
+  RequestCounts diff;
+  for (size_t i = 0; i < diff.n.size(); ++i) diff.n[i] = after.n[i] - before.n[i];
+  EXPECT_EQ(diff[Request::kLookup], 0u);
+  EXPECT_EQ(diff[Request::kGetattr], 0u);
+  // OPEN, READ, the READ that finds the end, RELEASE: names and modes come
+  // from the kernel's cache (docs/performance.md, "The mount").
+  EXPECT_LE(diff.total(), 4u) << "open " << diff[Request::kOpen] << ", read "
+                              << diff[Request::kRead] << ", release "
+                              << diff[Request::kRelease];
+}
+
+TEST_F(FuseMountTest, ARemovedNodeIsGoneAndANewOneThereAtOnce) {
+  ASSERT_EQ(Cat("devices/a/value"), "1\n");
+  ASSERT_TRUE(Exists(P("devices/a/q")));
+  ASSERT_TRUE(tree_.Remove(a_).ok());
+  EXPECT_FALSE(Exists(P("devices/a/value")));
+  EXPECT_FALSE(Exists(P("devices/a")));
+  EXPECT_FALSE(Exists(P("devices/b")));
+  a_ = *tree_.MakeDir(*tree_.Lookup("devices"), "b");
+  EXPECT_TRUE(Exists(P("devices/b")));
+}
+
+TEST_F(FuseMountTest, AComputedLinkIsSeenAsItIsNow) {
+  EXPECT_EQ(Link("devices/a/q/driver"), "../a");
+  links_->target = "../b";  // a readlink always asks
+  EXPECT_EQ(Link("devices/a/q/driver"), "../b");
+  links_->present = false;
+  tree_.EntriesChanged("devices/a/q", "driver");  // as a binding announces
+  EXPECT_FALSE(Exists(P("devices/a/q/driver")));
+  links_->present = true;
+  EXPECT_TRUE(Exists(P("devices/a/q/driver")));
+}
+
+TEST_F(FuseMountTest, TimesAndLinkCountsAreKernfss) {
+  struct stat st {};
+  ASSERT_EQ(stat(P("devices/a").c_str(), &st), 0);
+  EXPECT_GT(st.st_mtime, 1'600'000'000);
+  EXPECT_EQ(st.st_nlink, 3u);  // 2 + q
+  ASSERT_EQ(stat(P("devices/a/value").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 4096);
+  EXPECT_NE(st.st_ino, 0u);
+}
+
+}  // namespace
+}  // namespace vap::fuse
