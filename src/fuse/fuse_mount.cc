@@ -165,12 +165,14 @@ FuseMount::FuseMount(fuse_session* se, std::unique_ptr<OpsContext> context,
                      std::string mountpoint)
     : session_(se), context_(std::move(context)),
       mountpoint_(std::move(mountpoint)) {
-  loop_ = std::thread([this, se] {
+  // The flag is shared, not a member: a loop left running at Unmount()
+  // outlives this object.
+  loop_ = std::thread([done = loop_done_, se] {
     fuse_loop_config config{};
     config.clone_fd = 0;
     config.max_idle_threads = 10;
     (void)fuse_session_loop_mt(se, &config);
-    loop_done_.store(true);
+    done->store(true);
   });
 }
 
@@ -191,9 +193,9 @@ bool FuseMount::Unmount() {
   // The loop ends once the connection has ended and every request in
   // progress has returned (a store may still be finishing).
   const auto deadline = std::chrono::steady_clock::now() + kLoopGrace;
-  while (!loop_done_.load() && std::chrono::steady_clock::now() < deadline)
+  while (!loop_done_->load() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (!loop_done_.load()) {
+  if (!loop_done_->load()) {
     // A holder we could not abort (no root) or a request that does not
     // return: leave the loop to the process's exit, which ends the
     // connection. The session and the context stay allocated for the

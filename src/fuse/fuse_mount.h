@@ -81,7 +81,8 @@ class FuseMount {
   std::unique_ptr<OpsContext> context_;
   const std::string mountpoint_;
   std::thread loop_;
-  std::atomic<bool> loop_done_{false};
+  const std::shared_ptr<std::atomic<bool>> loop_done_ =
+      std::make_shared<std::atomic<bool>>(false);
   bool mounted_ = true;
   bool took_over_dead_mount_ = false;
 };

@@ -65,6 +65,10 @@ void OpsContext::OnEntriesChanged(const sysfs::NodeRef& dir,
   fuse_session* se = session_.load();
   if (se == nullptr) return;
   const uint64_t dir_id = tree_.Stat(dir).id;
+  // Its attributes (the link count) first: the kernel keeps them if no
+  // cached name is invalidated below.
+  if (!name.empty() && inodes_.Get(dir_id) != nullptr)
+    (void)fuse_lowlevel_notify_inval_inode(se, dir_id, -1, 0);
   for (const std::string& n : inodes_.HeldNames(dir_id, name)) {
     // Synchronous: the kernel has dropped the name when this returns
     // (ENOENT if it had already let it go).

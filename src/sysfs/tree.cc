@@ -155,11 +155,17 @@ Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
   return child;
 }
 
+Result<NodeRef> Tree::AddChild(const NodeRef& parent, NodeRef child) {
+  MutexLock lock(mu_);
+  return AddChildLocked(parent, std::move(child));
+}
+
 Result<NodeRef> Tree::MakeDir(const NodeRef& parent, std::string_view name,
                               uint32_t mode) {
   auto node = std::make_shared<Node>(NodeType::kDir, std::string(name), mode);
-  MutexLock lock(mu_);
-  return AddChildLocked(parent, std::move(node));
+  Result<NodeRef> made = AddChild(parent, std::move(node));
+  if (made.ok()) Changed(parent, name);  // its link count
+  return made;
 }
 
 Result<NodeRef> Tree::MakeDynamicDir(
@@ -168,8 +174,9 @@ Result<NodeRef> Tree::MakeDynamicDir(
   auto node = std::make_shared<Node>(NodeType::kDir, std::string(name), 0755);
   node->dynamic = std::move(dynamic);
   node->dynamic_key = key;
-  MutexLock lock(mu_);
-  return AddChildLocked(parent, std::move(node));
+  Result<NodeRef> made = AddChild(parent, std::move(node));
+  if (made.ok()) Changed(parent, name);  // its link count
+  return made;
 }
 
 Result<NodeRef> Tree::MakeDirs(std::string_view path) {

@@ -122,8 +122,9 @@ struct NodeStat {
 };
 
 // Told when names in a directory may have stopped meaning what they meant:
-// a stored node removed (`name` is its name), or a directory's computed
-// entries changed (`name` empty: any of them). A front end that caches
+// a stored node removed or a directory added (`name` is its name: the
+// directory's link count changed too), or a directory's computed entries
+// changed (`name` empty: any of them). A front end that caches
 // lookups (the FUSE mount) drops what it cached. Called on the changing
 // thread, outside the tree's lock, after the change; must not call back
 // into the tree's building methods.
@@ -231,6 +232,8 @@ class Tree {
 
   Result<NodeRef> AddChildLocked(const NodeRef& parent, NodeRef child)
       VAP_REQUIRES(mu_);
+  Result<NodeRef> AddChild(const NodeRef& parent, NodeRef child)
+      VAP_EXCLUDES(mu_);
   // The child `name` of `dir`: stored, else computed; null if none.
   NodeRef Child(const NodeRef& dir, std::string_view name) const
       VAP_EXCLUDES(mu_);
