@@ -279,6 +279,9 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (fuse_reply_open(req, fi) != 0) c.Released(h);
 }
 
+// Replies go out after the handle's lock is released: once the kernel has
+// a reply, the file may be closed and its RELEASE (on another thread) free
+// the handle.
 void Read(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset,
           fuse_file_info* fi) {
   OpsContext& c = Ctx(req);
@@ -286,17 +289,28 @@ void Read(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t offset,
   Handle* h = HandleOf(fi);
   if (offset < 0) return (void)fuse_reply_err(req, EINVAL);
   const auto off = static_cast<size_t>(offset);
-  MutexLock lock(h->mu);
-  if (off == 0 || !h->shown || off != h->read_pos) {
-    Result<std::string> page = c.tree().Read(h->node);
-    if (!page.ok()) return ReplyStatus(req, page.status());
-    h->page = std::move(*page);
-    h->shown = true;
+  Status failed;
+  std::string out;
+  {
+    MutexLock lock(h->mu);
+    if (off == 0 || !h->shown || off != h->read_pos) {
+      Result<std::string> page = c.tree().Read(h->node);
+      if (page.ok()) {
+        h->page = std::move(*page);
+        h->shown = true;
+      } else {
+        failed = page.status();
+      }
+    }
+    if (failed.ok()) {
+      const size_t n =
+          off >= h->page.size() ? 0 : std::min(size, h->page.size() - off);
+      out.assign(h->page, std::min(off, h->page.size()), n);
+      h->read_pos = off + n;
+    }
   }
-  const size_t n =
-      off >= h->page.size() ? 0 : std::min(size, h->page.size() - off);
-  h->read_pos = off + n;
-  fuse_reply_buf(req, h->page.data() + std::min(off, h->page.size()), n);
+  if (!failed.ok()) return ReplyStatus(req, failed);
+  fuse_reply_buf(req, out.data(), out.size());
 }
 
 void Write(fuse_req_t req, fuse_ino_t /*ino*/, const char* buf, size_t size,
@@ -304,8 +318,11 @@ void Write(fuse_req_t req, fuse_ino_t /*ino*/, const char* buf, size_t size,
   OpsContext& c = Ctx(req);
   c.Count(Request::kWrite);
   Handle* h = HandleOf(fi);
-  MutexLock lock(h->mu);  // kernfs_fop_write_iter holds of->mutex too
-  Result<size_t> n = c.tree().Write(h->node, std::string_view(buf, size));
+  Result<size_t> n = size_t{0};
+  {
+    MutexLock lock(h->mu);  // kernfs_fop_write_iter holds of->mutex too
+    n = c.tree().Write(h->node, std::string_view(buf, size));
+  }
   if (!n.ok()) return ReplyStatus(req, n.status());
   fuse_reply_write(req, *n);
 }
