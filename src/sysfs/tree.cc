@@ -491,6 +491,10 @@ void Tree::SetChangeObserver(ChangeObserver* observer) {
 }
 
 void Tree::EntriesChanged(std::string_view dir, std::string_view name) const {
+  {
+    MutexLock lock(mu_);
+    if (change_observer_ == nullptr) return;  // nobody caches: no walk
+  }
   Result<NodeRef> node = Lookup(dir, /*follow_last=*/false);
   if (node.ok() && (*node)->type == NodeType::kDir) Changed(*node, name);
 }
