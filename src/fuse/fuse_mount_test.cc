@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
+
 namespace vap::fuse {
 namespace {
 
@@ -36,11 +38,19 @@ class Links : public sysfs::DynamicEntries {
     if (!present || name != "driver") return std::nullopt;
     DynamicEntry e;
     e.type = NodeType::kSymlink;
+    MutexLock lock(mu);
     e.target = target;
     return e;
   }
+  void SetTarget(std::string t) {
+    MutexLock lock(mu);
+    target = std::move(t);
+  }
   std::atomic<bool> present{true};
-  std::string target = "../a";
+  // The test writes, the mount's threads read (TSan sees no order through
+  // the kernel).
+  mutable Mutex mu{LockRank::kLeaf, "test_links"};
+  std::string target VAP_GUARDED_BY(mu) = "../a";
 };
 
 class FuseMountTest : public ::testing::Test {
@@ -141,7 +151,7 @@ TEST_F(FuseMountTest, ARemovedNodeIsGoneAndANewOneThereAtOnce) {
 
 TEST_F(FuseMountTest, AComputedLinkIsSeenAsItIsNow) {
   EXPECT_EQ(Link("devices/a/q/driver"), "../a");
-  links_->target = "../b";  // a readlink always asks
+  links_->SetTarget("../b");  // a readlink always asks
   EXPECT_EQ(Link("devices/a/q/driver"), "../b");
   links_->present = false;
   tree_.EntriesChanged("devices/a/q", "driver");  // as a binding announces
