@@ -78,18 +78,34 @@ bool MakeEtcMdevctl(const std::string& staging, std::string* error) {
   return true;
 }
 
+// The command a SIGTERM or SIGHUP to the sandbox is passed on to.
+volatile sig_atomic_t g_command = 0;
+
+void PassOn(int sig) {
+  if (g_command > 0) kill(static_cast<pid_t>(g_command), sig);
+}
+
 int WaitFor(pid_t pid) {
   // As system(3): the terminal's signals reach the command; the sandbox
-  // waits for it and cleans up after it.
-  struct sigaction ignore {}, old_int{}, old_quit{};
+  // waits for it and cleans up after it. A SIGTERM or SIGHUP sent to the
+  // sandbox alone (kill, a supervisor) is passed on, so the command and
+  // udevd end with it instead of being left behind.
+  struct sigaction ignore {}, pass{}, old_int{}, old_quit{}, old_term{}, old_hup{};
   ignore.sa_handler = SIG_IGN;
+  pass.sa_handler = PassOn;
+  g_command = pid;
   sigaction(SIGINT, &ignore, &old_int);
   sigaction(SIGQUIT, &ignore, &old_quit);
+  sigaction(SIGTERM, &pass, &old_term);
+  sigaction(SIGHUP, &pass, &old_hup);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGHUP, &old_hup, nullptr);
+  g_command = 0;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
