@@ -159,19 +159,6 @@ BENCHMARK(BM_UeventLatency)
     ->UseManualTime()
     ->Iterations(2000);
 
-// vapd's peak resident memory (VmHWM), MiB.
-double PeakRssMib(pid_t pid) {
-  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  long kib = 0;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  }
-  std::fclose(f);
-  return static_cast<double>(kib) / 1024.0;
-}
-
 // What a stopped `vap monitor` said it lost once let go ("N events lost").
 double StoppedLoss(Child& stopped, const std::string& err_file) {
   kill(stopped.pid(), SIGCONT);
@@ -230,7 +217,7 @@ void BM_UeventRebindFull(benchmark::State& state) {
   state.counters["gaps"] = static_cast<double>(gaps);
   state.counters["events_per_s"] = total_s > 0 ? static_cast<double>(events) / total_s : 0;
   state.counters["store_s"] = store_s;
-  state.counters["rss_mib"] = PeakRssMib(v->pid());
+  state.counters["rss_mib"] = v->peak_rss_mib();
   state.counters["stopped_lost"] = StoppedLoss(*stopped, stopped_err);
 }
 BENCHMARK(BM_UeventRebindFull)

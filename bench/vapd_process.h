@@ -69,17 +69,9 @@ class Vapd {
   double startup_seconds() const {
     return std::chrono::duration<double>(answered_ - started_).count();
   }
-  double rss_mib() const {
-    FILE* f = std::fopen(("/proc/" + std::to_string(pid_) + "/status").c_str(), "r");
-    if (f == nullptr) return 0;
-    char line[256];
-    long kib = 0;
-    while (std::fgets(line, sizeof line, f) != nullptr) {
-      if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
-    }
-    std::fclose(f);
-    return static_cast<double>(kib) / 1024.0;
-  }
+  // Resident memory now, and its peak, MiB.
+  double rss_mib() const { return StatusMib("VmRSS"); }
+  double peak_rss_mib() const { return StatusMib("VmHWM"); }
   // As `echo V > F`: true if the store succeeded.
   bool Store(const std::string& path, const std::string& value) const {
     const int fd = open((mount() + "/" + path).c_str(), O_WRONLY | O_TRUNC);
@@ -97,6 +89,19 @@ class Vapd {
 
  private:
   explicit Vapd(std::string dir) : dir_(std::move(dir)) {}
+  // A "<field>: N kB" line of /proc/PID/status, in MiB; 0 if absent.
+  double StatusMib(const std::string& field) const {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid_) + "/status").c_str(), "r");
+    if (f == nullptr) return 0;
+    const std::string format = field + ": %ld kB";
+    char line[256];
+    long kib = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      if (std::sscanf(line, format.c_str(), &kib) == 1) break;
+    }
+    std::fclose(f);
+    return static_cast<double>(kib) / 1024.0;
+  }
   std::string dir_;
   pid_t pid_ = -1;
   SteadyClock::time_point started_, answered_;

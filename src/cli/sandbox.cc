@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "cli/exec.h"
 #include "cli/sandbox_udev.h"
 #include "cli/uevent_forwarder.h"
 #include "cli/uevent_netns.h"
@@ -116,15 +117,6 @@ int WaitFor(pid_t pid) {
   _exit(1);
 }
 
-[[noreturn]] void Exec(const std::vector<std::string>& command) {
-  std::vector<char*> argv;
-  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  execvp(argv[0], argv.data());
-  fmt::print(stderr, "vap sandbox: {}: {}\n", command[0], strerror(errno));
-  _exit(127);
-}
-
 // With --udev the sandbox's first process stays: it starts udevd, runs
 // CMD, and stops udevd when CMD is done.
 [[noreturn]] void Supervise(const SandboxOptions& o) {
@@ -134,7 +126,7 @@ int WaitFor(pid_t pid) {
     Die(s.message());
   }
   const pid_t pid = fork();
-  if (pid == 0) Exec(o.command);
+  if (pid == 0) ExecOrExit127(o.command);
   const int rc = pid < 0 ? (fmt::print(stderr, "vap sandbox: fork: {}\n",
                                        strerror(errno)),
                             1)
@@ -164,7 +156,7 @@ int WaitFor(pid_t pid) {
   if (setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", /*overwrite=*/1) != 0)
     Die(Errno("setenv"));
   if (o.udev) Supervise(o);
-  Exec(o.command);
+  ExecOrExit127(o.command);
 }
 
 std::string MakeTempDir(const char* name) {

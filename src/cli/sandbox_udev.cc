@@ -13,6 +13,8 @@
 #include <cstring>
 #include <vector>
 
+#include "cli/exec.h"
+
 namespace vap::cli {
 
 namespace {
@@ -93,14 +95,7 @@ Status RunTool(const std::vector<std::string>& args) {
   const std::string line = fmt::format("{}", fmt::join(args, " "));
   const pid_t pid = fork();
   if (pid < 0) return SysError("fork");
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    fmt::print(stderr, "vap sandbox: {}: {}\n", args[0], strerror(errno));
-    _exit(127);
-  }
+  if (pid == 0) ExecOrExit127(args);
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
