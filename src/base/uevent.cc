@@ -98,6 +98,13 @@ Status UeventHub::Send(std::string_view action, std::string_view devpath,
   return Status::Ok();
 }
 
+bool UeventHub::NumberIfUnheard() {
+  MutexLock lock(shared_->mu);
+  if (!shared_->queues.empty()) return false;
+  ++shared_->seqnum;
+  return true;
+}
+
 uint64_t UeventHub::seqnum() const {
   MutexLock lock(shared_->mu);
   return shared_->seqnum;

@@ -90,3 +90,23 @@ TEST(UeventTest, CloseEndsAWaitingReader) {
 
 }  // namespace
 }  // namespace vap
+
+namespace vap {
+namespace {
+
+TEST(UeventHubUnheardTest, NumbersWhatNobodyHearsAndLetsSubscribersHearTheRest) {
+  UeventHub hub;
+  EXPECT_TRUE(hub.NumberIfUnheard());
+  EXPECT_EQ(hub.seqnum(), 1u);
+  std::unique_ptr<UeventHub::Subscription> sub = hub.Subscribe();
+  EXPECT_FALSE(hub.NumberIfUnheard());  // someone listens: build and send
+  EXPECT_EQ(hub.seqnum(), 1u);
+  ASSERT_TRUE(hub.Send("add", "/devices/x", "ap", {}).ok());
+  EXPECT_EQ(sub->Next(std::chrono::milliseconds(1))->seqnum(), 2u);
+  sub.reset();
+  EXPECT_TRUE(hub.NumberIfUnheard());
+  EXPECT_EQ(hub.seqnum(), 3u);
+}
+
+}  // namespace
+}  // namespace vap
