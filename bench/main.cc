@@ -39,7 +39,7 @@ std::vector<Line> Evaluate(const Recorder& r) {
                   ref / 1000),
       ">= 300x", ref / filter >= 300);
   const double store = r.ns("BM_FuseStore"), read = r.ns("BM_FuseReadFeatures");
-  add("store through the mount vs read of features", store > 0 && read > 0,
+  add("store through the mount vs read of the mdev's matrix", store > 0 && read > 0,
       fmt::format("{}x ({:.1f} us vs {:.1f} us)", Fixed(store / read, 2),
                   store / 1000, read / 1000),
       "<= 1.5x", store / read <= 1.5, "BM_FuseStore|BM_FuseReadFeatures");
