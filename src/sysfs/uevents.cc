@@ -71,6 +71,12 @@ void UeventSource::Send(std::string_view action, std::string_view devpath,
                         std::string_view subsystem,
                         const std::vector<std::string>& env) {
   if (hub_.NumberIfUnheard()) return;
+  Deliver(action, devpath, subsystem, env);
+}
+
+void UeventSource::Deliver(std::string_view action, std::string_view devpath,
+                           std::string_view subsystem,
+                           const std::vector<std::string>& env) {
   const Status sent = hub_.Send(action, devpath, subsystem, env);
   VAP_CHECK_MSG(sent.ok(), sent.ToString().c_str());
 }
@@ -87,7 +93,7 @@ void UeventSource::Device(std::string_view action, apbus::ApDevice dev) {
   if (hub_.NumberIfUnheard()) return;  // nothing to build
   std::vector<std::string> env = apbus::DeviceUeventEnv(dev);
   if (action == "unbind") env = WithoutModalias(std::move(env));
-  Send(action, apbus::DeviceDevpath(dev), "ap", env);
+  Deliver(action, apbus::DeviceDevpath(dev), "ap", env);
 }
 
 void UeventSource::OnDeviceAdded(const apbus::ApDevice& dev) {

@@ -67,8 +67,12 @@ class UeventSource : public apbus::BusObserver, public driver::MdevObserver {
 
  private:
   // An event of the model's own: within the kernel's limits by design.
+  // Only numbered when nobody listens.
   void Send(std::string_view action, std::string_view devpath,
             std::string_view subsystem, const std::vector<std::string>& env);
+  // The same once the caller knows someone listens.
+  void Deliver(std::string_view action, std::string_view devpath,
+               std::string_view subsystem, const std::vector<std::string>& env);
   void Device(std::string_view action, apbus::ApDevice dev);
 
   UeventHub& hub_;
