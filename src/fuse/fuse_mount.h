@@ -71,6 +71,7 @@ class FuseMount {
   // The requests answered so far, by kind.
   RequestCounts request_counts() const;
   bool took_over_dead_mount() const { return took_over_dead_mount_; }
+  void TEST_SetInvalidation(bool on) { context_->TEST_SetInvalidation(on); }
 
  private:
   FuseMount(fuse_session* se, std::unique_ptr<OpsContext> context,

@@ -63,7 +63,7 @@ void OpsContext::Released(Handle* h) {
 void OpsContext::OnEntriesChanged(const sysfs::NodeRef& dir,
                                   std::string_view name) {
   fuse_session* se = session_.load();
-  if (se == nullptr) return;
+  if (se == nullptr || !invalidate_.load()) return;
   const uint64_t dir_id = tree_.Stat(dir).id;
   // Its attributes (the link count) first: the kernel keeps them if no
   // cached name is invalidated below.

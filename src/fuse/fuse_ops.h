@@ -62,11 +62,15 @@ class OpsContext : public sysfs::ChangeObserver {
     counts_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }
   RequestCounts counts() const;
+  // Off: the kernel is told nothing (the stale-view test shows that its
+  // checks then fail).
+  void TEST_SetInvalidation(bool on) { invalidate_.store(on); }
 
  private:
   sysfs::Tree& tree_;
   InodeTable inodes_;
   std::atomic<fuse_session*> session_{nullptr};
+  std::atomic<bool> invalidate_{true};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Request::kCount)>
       counts_{};
   // Rank kLeaf: taken only by open and release, holding nothing else.
