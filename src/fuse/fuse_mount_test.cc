@@ -3,6 +3,7 @@
 // mount); mounts only in a private mount namespace of its own.
 #include "fuse/fuse_mount.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +38,9 @@ class Links : public sysfs::DynamicEntries {
   }
   std::optional<DynamicEntry> Find(uint64_t, std::string_view name) const override {
     if (!present || name != "driver") return std::nullopt;
+    // Counting down to a change that comes in the middle of a lookup.
+    if (finds_left.load() == 0) return std::nullopt;
+    if (finds_left.load() > 0) finds_left.fetch_sub(1);
     DynamicEntry e;
     e.type = NodeType::kSymlink;
     MutexLock lock(mu);
@@ -47,6 +52,8 @@ class Links : public sysfs::DynamicEntries {
     target = std::move(t);
   }
   std::atomic<bool> present{true};
+  // -1: no change; n: the link goes after n more lookups.
+  mutable std::atomic<int> finds_left{-1};
   // The test writes, the mount's threads read (TSan sees no order through
   // the kernel).
   mutable Mutex mu{LockRank::kLeaf, "test_links"};
@@ -158,6 +165,33 @@ TEST_F(FuseMountTest, AComputedLinkIsSeenAsItIsNow) {
   EXPECT_FALSE(Exists(P("devices/a/q/driver")));
   links_->present = true;
   EXPECT_TRUE(Exists(P("devices/a/q/driver")));
+}
+
+TEST_F(FuseMountTest, ANameThatGoesDuringItsLookupIsNotCached) {
+  links_->finds_left = 1;  // found by the lookup, gone when it looks again
+  EXPECT_FALSE(Exists(P("devices/a/q/driver")));
+  links_->finds_left = -1;  // and nothing negative was cached either
+  EXPECT_TRUE(Exists(P("devices/a/q/driver")));
+}
+
+TEST_F(FuseMountTest, AListingCarriesItsEntriesLookups) {
+  const RequestCounts before = mount_->request_counts();
+  DIR* d = opendir(P("devices/a").c_str());
+  ASSERT_NE(d, nullptr);
+  std::map<std::string, ino_t> listed;
+  while (dirent* e = readdir(d)) listed[e->d_name] = e->d_ino;
+  closedir(d);
+  ASSERT_EQ(listed.count("value"), 1u);
+  ASSERT_EQ(listed.count("q"), 1u);
+  for (const char* name : {"value", "q"}) {
+    struct stat st {};
+    ASSERT_EQ(lstat(P(std::string("devices/a/") + name).c_str(), &st), 0);
+    EXPECT_EQ(st.st_ino, listed[name]) << name;  // readdir and stat agree
+  }
+  const RequestCounts after = mount_->request_counts();
+  EXPECT_GE(after[Request::kReaddirplus], before[Request::kReaddirplus] + 1);
+  // devices and devices/a came through LOOKUP; their entries did not.
+  EXPECT_LE(after[Request::kLookup] - before[Request::kLookup], 2u);
 }
 
 TEST_F(FuseMountTest, TimesAndLinkCountsAreKernfss) {

@@ -139,20 +139,43 @@ Result<sysfs::NodeRef> Current(OpsContext& c, fuse_ino_t ino) {
   return c.tree().LookupChild(dir, name);
 }
 
+// What LOOKUP (and READDIRPLUS) answers for `name` in directory `dir`
+// (node id `parent`): the child as it is now, remembered for the kernel.
+// The second look, after remembering, closes the race with a change the
+// first look came before: a removal (or a computed entry's change) made
+// before the second look is seen by it; one made after finds the name
+// remembered and invalidates it, and the kernel applies that after this
+// reply (it waits for the directory's inode lock, which the lookup holds).
+// ENOENT if gone.
+Result<fuse_entry_param> EntryOf(OpsContext& c, fuse_ino_t parent,
+                                 const sysfs::NodeRef& dir,
+                                 std::string_view name) {
+  VAP_ASSIGN_OR_RETURN(sysfs::NodeRef child, c.tree().LookupChild(dir, name));
+  const sysfs::NodeStat s = c.tree().Stat(child);
+  fuse_entry_param e{};
+  e.ino = c.inodes().Remember(parent, name, child, s.id);
+  Result<sysfs::NodeRef> again = c.tree().LookupChild(dir, name);
+  // A stored node is the same node; a computed one is made afresh.
+  const bool same = again.ok() && (s.id != 0 ? *again == child
+                                             : c.tree().Stat(*again).type == s.type);
+  if (!same) {
+    c.inodes().Forget(e.ino, 1);
+    return Status::Error(ENOENT, "changed while looked up");
+  }
+  e.attr = StatOf(s, e.ino);
+  e.attr_timeout = kCacheSeconds;
+  e.entry_timeout = kCacheSeconds;
+  return e;
+}
+
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   OpsContext& c = Ctx(req);
   c.Count(Request::kLookup);
   sysfs::NodeRef dir = c.inodes().Get(parent);
   if (dir == nullptr) return (void)fuse_reply_err(req, ENOENT);
-  Result<sysfs::NodeRef> child = c.tree().LookupChild(dir, name);
-  if (!child.ok()) return ReplyStatus(req, child.status());
-  const sysfs::NodeStat s = c.tree().Stat(*child);
-  fuse_entry_param e{};
-  e.ino = c.inodes().Remember(parent, name, *child, s.id);
-  e.attr = StatOf(s, e.ino);
-  e.attr_timeout = kCacheSeconds;
-  e.entry_timeout = kCacheSeconds;
-  if (fuse_reply_entry(req, &e) != 0) c.inodes().Forget(e.ino, 1);
+  Result<fuse_entry_param> e = EntryOf(c, parent, dir, name);
+  if (!e.ok()) return ReplyStatus(req, e.status());
+  if (fuse_reply_entry(req, &*e) != 0) c.inodes().Forget(e->ino, 1);
 }
 
 void Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
@@ -232,6 +255,12 @@ uint64_t DirentIno(fuse_ino_t dir, const sysfs::DirEntry& e) {
   return (uint64_t{1} << 61) | (h & ((uint64_t{1} << 61) - 1));
 }
 
+mode_t TypeBits(sysfs::NodeType t) {
+  return t == sysfs::NodeType::kDir       ? S_IFDIR
+         : t == sysfs::NodeType::kSymlink ? S_IFLNK
+                                          : S_IFREG;
+}
+
 void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
              fuse_file_info* fi) {
   Ctx(req).Count(Request::kReaddir);
@@ -243,9 +272,7 @@ void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     const sysfs::DirEntry& e = h->entries[i];
     struct stat st {};
     st.st_ino = DirentIno(ino, e);
-    st.st_mode = e.type == sysfs::NodeType::kDir       ? S_IFDIR
-                 : e.type == sysfs::NodeType::kSymlink ? S_IFLNK
-                                                       : S_IFREG;
+    st.st_mode = TypeBits(e.type);
     const size_t n = fuse_add_direntry(req, buf.data() + used, size - used,
                                        e.name.c_str(), &st,
                                        static_cast<off_t>(i + 1));
@@ -253,6 +280,43 @@ void ReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     used += n;
   }
   fuse_reply_buf(req, buf.data(), used);
+}
+
+// READDIRPLUS: each entry with its LOOKUP answer, so that a walk needs no
+// LOOKUP of its own ("." and "..", and an entry gone since the OPENDIR,
+// go without: node id 0 tells the kernel nothing). Every entry sent
+// counts as a lookup, as LOOKUP's answer does.
+void ReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                 fuse_file_info* fi) {
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kReaddirplus);
+  const auto* h = reinterpret_cast<const DirHandle*>(fi->fh);
+  const sysfs::NodeRef dir = c.inodes().Get(ino);
+  std::string buf(size, '\0');
+  size_t used = 0;
+  std::vector<uint64_t> remembered;
+  for (size_t i = static_cast<size_t>(std::max<off_t>(off, 0));
+       i < h->entries.size(); ++i) {
+    const sysfs::DirEntry& d = h->entries[i];
+    if (fuse_add_direntry_plus(req, nullptr, 0, d.name.c_str(), nullptr, 0) >
+        size - used)
+      break;
+    fuse_entry_param e{};
+    Result<fuse_entry_param> found = Status::Error(ENOENT, "");
+    if (i >= 2 && dir != nullptr) found = EntryOf(c, ino, dir, d.name);
+    if (found.ok()) {
+      e = *found;
+      remembered.push_back(e.ino);
+    } else {
+      e.attr.st_ino = DirentIno(ino, d);
+      e.attr.st_mode = TypeBits(d.type);
+    }
+    used += fuse_add_direntry_plus(req, buf.data() + used, size - used,
+                                   d.name.c_str(), &e, static_cast<off_t>(i + 1));
+  }
+  if (fuse_reply_buf(req, buf.data(), used) != 0) {
+    for (uint64_t r : remembered) c.inodes().Forget(r, 1);
+  }
 }
 
 void ReleaseDir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
@@ -370,8 +434,8 @@ void Init(void* /*userdata*/, fuse_conn_info* conn) {
   // truncation of its own.
   if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0)
     conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-  // Plain READDIR: every name the kernel holds came through LOOKUP.
-  conn->want &= ~static_cast<unsigned>(FUSE_CAP_READDIRPLUS);
+  // READDIRPLUS (libfuse asks for it, in the kernel's "auto" mode, since
+  // readdirplus is set): listings carry their entries' lookups.
 }
 
 fuse_lowlevel_ops MakeOperations() {
@@ -385,6 +449,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.readlink = ReadLink;
   ops.opendir = OpenDir;
   ops.readdir = ReadDir;
+  ops.readdirplus = ReadDirPlus;
   ops.releasedir = ReleaseDir;
   ops.open = Open;
   ops.read = Read;

@@ -27,7 +27,7 @@ struct Handle;  // an open attribute (fuse_ops.cc)
 // what a `cat` costs).
 enum class Request : uint8_t {
   kLookup, kForget, kGetattr, kSetattr, kReadlink, kOpen, kRead, kWrite,
-  kRelease, kOpendir, kReaddir, kReleasedir, kOther, kCount
+  kRelease, kOpendir, kReaddir, kReaddirplus, kReleasedir, kOther, kCount
 };
 struct RequestCounts {
   std::array<uint64_t, static_cast<size_t>(Request::kCount)> n{};
