@@ -25,8 +25,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 class Vapd {
  public:
-  // vapd on `host` with a fresh mount; null if it did not answer in 10 s.
-  static std::unique_ptr<Vapd> Start(const std::string& host) {
+  // vapd on `host` with a fresh mount, its delays scaled by `time_scale`;
+  // null if it did not answer in 10 s.
+  static std::unique_ptr<Vapd> Start(const std::string& host,
+                                     const char* time_scale = "0.001") {
     char tmpl[] = "/tmp/vap-bench.XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return nullptr;
     std::unique_ptr<Vapd> v(new Vapd(tmpl));
@@ -39,7 +41,7 @@ class Vapd {
       if (log >= 0) dup2(log, 2);
       execl(VAP_VAPD_PATH, "vapd", "--mount", v->mount().c_str(), "--socket",
             (v->dir_ + "/vapd.sock").c_str(), "--host", host.c_str(),
-            "--time-scale", "0.001", "--log-level", "err",
+            "--time-scale", time_scale, "--log-level", "err",
             static_cast<char*>(nullptr));
       _exit(127);
     }

@@ -78,6 +78,7 @@ int RunDaemon(const DaemonOptions& options) {
     m.mountpoint = options.mount;
     m.allow_other = geteuid() == 0;
     m.debug = options.fuse_debug;
+    m.spin = std::chrono::microseconds(options.fuse_spin_us);
     Result<std::unique_ptr<fuse::FuseMount>> mounted =
         fuse::FuseMount::Mount(system.tree(), m);
     if (!mounted.ok()) {

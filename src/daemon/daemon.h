@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "fuse/spinning_reader.h"
 #include "system/system.h"
 
 namespace vap::daemon {
@@ -19,6 +20,10 @@ struct DaemonOptions {
   std::string state;   // --state FILE; empty: nothing is kept
   LogLevel log_level = LogLevel::kInfo;
   bool fuse_debug = false;
+  // How long an idle FUSE thread watches for the next request, in
+  // microseconds (fuse::SpinningReader); 0: never.
+  unsigned fuse_spin_us =
+      static_cast<unsigned>(fuse::SpinningReader::kDefaultSpin.count());
 };
 
 // "err", "warn", "notice", "info" or "debug".

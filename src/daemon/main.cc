@@ -47,6 +47,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--fuse-debug", options.fuse_debug,
                "Trace every FUSE request on stderr");
+  app.add_option("--fuse-spin-us", options.fuse_spin_us,
+                 "How long an idle FUSE thread watches for the next request "
+                 "before it sleeps (fewer wake-ups on virtual machines); 0: "
+                 "never")
+      ->type_name("US")
+      ->check(CLI::Range(0u, 10000u))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.log_level = *vap::daemon::ParseLogLevel(log_level);
   return vap::daemon::RunDaemon(options);

@@ -144,7 +144,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(
   std::vector<char*> argv;
   for (std::string& a : argv_s) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  auto context = std::make_unique<OpsContext>(tree);
+  auto context = std::make_unique<OpsContext>(tree, options.spin);
   fuse_session* se = fuse_session_new(&args, &SysfsOperations(),
                                       sizeof(fuse_lowlevel_ops), context.get());
   fuse_opt_free_args(&args);  // fuse_session_new may have copied them
@@ -152,6 +152,12 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(
   if (fuse_session_mount(se, options.mountpoint.c_str()) != 0) {
     fuse_session_destroy(se);
     return Status::Error(EIO, "cannot mount at " + options.mountpoint);
+  }
+  // The same descriptor, read through the context's SpinningReader.
+  if (fuse_session_custom_io(se, &SysfsIo(), fuse_session_fd(se)) != 0) {
+    fuse_session_unmount(se);
+    fuse_session_destroy(se);
+    return Status::Error(EIO, "fuse_session_custom_io failed");
   }
   context->SetSession(se);
   tree.SetChangeObserver(context.get());

@@ -43,6 +43,9 @@ struct MountOptions {
   bool allow_other = false;
   // libfuse's request trace on stderr.
   bool debug = false;
+  // How long an idle thread watches for the next request before it
+  // blocks (SpinningReader); 0: never.
+  std::chrono::microseconds spin = SpinningReader::kDefaultSpin;
 };
 
 class FuseMount {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -40,7 +41,8 @@ uint64_t RequestCounts::total() const {
   return sum;
 }
 
-OpsContext::OpsContext(sysfs::Tree& tree) : tree_(tree), inodes_(tree.root()) {}
+OpsContext::OpsContext(sysfs::Tree& tree, std::chrono::microseconds spin)
+    : tree_(tree), inodes_(tree.root()), reader_(spin) {}
 
 OpsContext::~OpsContext() {
   MutexLock lock(mu_);
@@ -471,6 +473,20 @@ fuse_lowlevel_ops MakeOperations() {
 const fuse_lowlevel_ops& SysfsOperations() {
   static const fuse_lowlevel_ops ops = MakeOperations();
   return ops;
+}
+
+const fuse_custom_io& SysfsIo() {
+  static const fuse_custom_io io = [] {
+    fuse_custom_io out{};
+    out.read = [](int fd, void* buf, size_t len, void* userdata) {
+      return static_cast<OpsContext*>(userdata)->reader().Read(fd, buf, len);
+    };
+    out.writev = [](int fd, iovec* iov, int count, void*) {
+      return writev(fd, iov, count);
+    };
+    return out;
+  }();
+  return io;
 }
 
 }  // namespace vap::fuse

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 
 #include "base/mutex.h"
 #include "fuse/inode_table.h"
+#include "fuse/spinning_reader.h"
 #include "sysfs/tree.h"
 
 namespace vap::fuse {
@@ -43,13 +45,16 @@ struct RequestCounts {
 // writer returns.
 class OpsContext : public sysfs::ChangeObserver {
  public:
-  explicit OpsContext(sysfs::Tree& tree);
+  // `spin`: how long an idle thread watches for the next request
+  // (SpinningReader).
+  OpsContext(sysfs::Tree& tree, std::chrono::microseconds spin);
   ~OpsContext() override VAP_EXCLUDES(mu_);
   OpsContext(const OpsContext&) = delete;
   OpsContext& operator=(const OpsContext&) = delete;
 
   sysfs::Tree& tree() const { return tree_; }
   InodeTable& inodes() { return inodes_; }
+  SpinningReader& reader() { return reader_; }
   void Opened(Handle* h) VAP_EXCLUDES(mu_);
   void Released(Handle* h) VAP_EXCLUDES(mu_);
 
@@ -69,6 +74,7 @@ class OpsContext : public sysfs::ChangeObserver {
  private:
   sysfs::Tree& tree_;
   InodeTable inodes_;
+  SpinningReader reader_;
   std::atomic<fuse_session*> session_{nullptr};
   std::atomic<bool> invalidate_{true};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Request::kCount)>
@@ -80,6 +86,9 @@ class OpsContext : public sysfs::ChangeObserver {
 
 // The operations table.
 const fuse_lowlevel_ops& SysfsOperations();
+// How requests are read and replies written (fuse_session_custom_io()):
+// reads through the context's SpinningReader.
+const fuse_custom_io& SysfsIo();
 
 // How long the kernel may keep a name and its attributes without asking
 // again; the context invalidates them when they change.
