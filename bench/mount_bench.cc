@@ -15,7 +15,7 @@
 //                             time); counter copy_s: the same 196,608
 //                             reads of a copy
 //
-// Targets (main.cc): the walk and the cat through the mount at most 1.5x
+// Targets (main.cc): the walk and the cat through the mount at most 2x
 // through ReplayFuse. Reported beside issue 15's aims (the walk at most
 // 4x the copy's, the queues at most 10 s), which FUSE itself does not
 // meet on this machine: docs/performance.md, "The mount". They need root

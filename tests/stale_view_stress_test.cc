@@ -227,8 +227,13 @@ class StaleViewTest : public ::testing::Test {
     Result<std::unique_ptr<System>> s = System::Create(options);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     system_ = std::move(*s);
+    // With a watching reader (vapd --fuse-spin-us), which vapd's own
+    // tests do not use otherwise.
+    fuse::MountOptions mount_options;
+    mount_options.mountpoint = dir_;
+    mount_options.spin = std::chrono::microseconds(50);
     Result<std::unique_ptr<fuse::FuseMount>> m =
-        fuse::FuseMount::Mount(system_->tree(), {dir_});
+        fuse::FuseMount::Mount(system_->tree(), mount_options);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     mount_ = std::move(*m);
     // Card 6 for vfio_ap (the mdev's adapter and the bound queue).

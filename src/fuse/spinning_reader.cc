@@ -5,9 +5,23 @@
 
 namespace vap::fuse {
 
+namespace {
+// Whether this thread's last Read returned a request, which it has served
+// by the time it reads again (libfuse's workers read, serve, read, ...).
+thread_local bool serving = false;
+}  // namespace
+
 ssize_t SpinningReader::Read(int fd, void* buf, size_t len) {
+  if (serving) {
+    serving = false;
+    in_flight_.fetch_sub(1);
+  }
   bool idle = false;
-  if (spin_.count() > 0 && watching_.compare_exchange_strong(idle, true)) {
+  // Watch only while no request is being served: the next request of a
+  // caller waiting for a reply cannot come before the reply, and a long
+  // store must not share its CPU with a watcher.
+  if (spin_.count() > 0 && in_flight_.load() == 0 &&
+      watching_.compare_exchange_strong(idle, true)) {
     // A zero-timeout poll(2) asks without sleeping; once the device is
     // readable, read(2) below does not block (unless another worker took
     // the request first, and then it waits for the next one as usual).
@@ -17,7 +31,12 @@ ssize_t SpinningReader::Read(int fd, void* buf, size_t len) {
     }
     watching_.store(false);
   }
-  return read(fd, buf, len);
+  const ssize_t n = read(fd, buf, len);
+  if (n > 0) {
+    serving = true;
+    in_flight_.fetch_add(1);
+  }
+  return n;
 }
 
 }  // namespace vap::fuse

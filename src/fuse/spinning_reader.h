@@ -9,9 +9,9 @@
 // again goes through the hypervisor: tens of microseconds per wake-up, on
 // each of the four requests of a `cat`. A request that arrives while one
 // of vapd's threads is still watching needs no wake-up on vapd's side
-// (docs/performance.md, "The mount": about 1.7x fewer microseconds per
-// request here). The watch is bounded (`spin`), so an idle mount costs
-// nothing; 0 turns it off.
+// (docs/performance.md, "The mount": a `cat` about 25% faster here). The
+// watch is bounded (`spin`), so an idle mount costs nothing; 0 turns it
+// off.
 //
 // Thread safety: Read() is called by libfuse's workers concurrently; the
 // watcher's turn is one atomic flag.
@@ -28,7 +28,10 @@ namespace vap::fuse {
 
 class SpinningReader {
  public:
-  static constexpr std::chrono::microseconds kDefaultSpin{50};
+  // Off unless asked for (vapd --fuse-spin-us): the watch makes reads
+  // cheaper but not stores, whose cost is mostly the driver's work
+  // (docs/performance.md, "The mount").
+  static constexpr std::chrono::microseconds kDefaultSpin{0};
 
   explicit SpinningReader(std::chrono::microseconds spin) : spin_(spin) {}
 
@@ -39,6 +42,8 @@ class SpinningReader {
  private:
   const std::chrono::microseconds spin_;
   std::atomic<bool> watching_{false};
+  // Requests read and not yet served.
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace vap::fuse
