@@ -23,6 +23,14 @@
  * The uevent sends (U1: the hub's leaf lock, under ap_scan_bus_mutex in
  * Bus and Mask, with no driver lock in Remove's observers, under an open
  * file's lock in Online) are in scenario 4 only, which runs those paths.
+ * The mount's invalidations (docs/locking.md, the mount's node table)
+ * are in scenario 5 only: the same changers tell the kernel which cached
+ * names stopped holding, and the kernel's fuse_reverse_inval_entry()
+ * waits for the directory's inode lock, which the kernel holds while a
+ * LOOKUP in that directory is being answered:
+ *   Lookup   a stat(2) in the directory: the kernel holds the inode lock
+ *            while vapd's handler takes the tree's and the node table's
+ *            leaf locks (LookupChild, Remember, the second look)
  *
  * Checked: no deadlock and no invalid end state (every thread finishes;
  * vCPUs may stop at `end_idle`), the lock ranks (an acquire asserts that
@@ -40,6 +48,8 @@
  *                     mdev's directory) with the driver's locks held
  *   -DHUB_WAITS      a uevent send waits for room in a subscriber's queue
  *                     instead of dropping the event
+ *   -DLOOKUP_WAITS   a LOOKUP's handler waits for ap_scan_bus_mutex (as
+ *                     one that took a driver-side lock would)
  */
 
 /* Ranks, outermost first (lock_rank.h). */
@@ -61,6 +71,8 @@ byte of_store, of_remove;   /* two open files' of->mutex */
 byte dirty_mu, commit_mu;   /* leaves: never two at once */
 byte hub_mu;                /* the uevent hub (leaf) */
 byte of_online;             /* a third open file's of->mutex */
+byte tree_mu, inodes_mu;    /* the tree's and the mount's node table (leaves) */
+byte dir_i;                 /* the kernel's inode lock of a directory */
 byte queued;                /* events waiting for the subscriber */
 #define QUEUE_CAP 1
 byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
@@ -196,6 +208,32 @@ inline send_uevent() {
 #define SEND_UEVENT
 #endif
 
+/* The kernel's lock: not one of vap's, so no rank (only spin's deadlock
+ * search watches it). */
+inline kernel_lock(m) {
+  atomic { m == 0 -> m = _pid + 1 }
+}
+
+inline kernel_unlock(m) {
+  atomic { assert(m == _pid + 1); m = 0 }
+}
+
+/* OpsContext::OnEntriesChanged: the names to invalidate are copied under
+ * the node table's lock, then the kernel is told, with whatever the
+ * changer holds but no leaf lock. */
+inline invalidate() {
+  acquire(inodes_mu, R_LEAF);
+  release(inodes_mu, R_LEAF);
+  kernel_lock(dir_i);              /* fuse_lowlevel_notify_inval_entry */
+  kernel_unlock(dir_i)
+}
+
+#if SCENARIO == 5
+#define INVALIDATE invalidate();
+#else
+#define INVALIDATE
+#endif
+
 /* Hot plug when the guest is attached: what the driver does in update. */
 inline plug() {
   if
@@ -323,6 +361,7 @@ proctype Bus() {
   acquire(scan_mu, R_SCAN);        /* a queue probe or remove */
   probe_or_remove_queue();
   SEND_UEVENT                      /* bind / unbind, the bus observer */
+  INVALIDATE                       /* the queue's `driver` link */
   release(scan_mu, R_SCAN);
   acquire(scan_mu, R_SCAN);        /* host configuration change */
   acquire(guests_mu, R_GUESTS);    /* on_config_changed */
@@ -347,6 +386,7 @@ proctype Mask() {
   acquire(scan_mu, R_SCAN);        /* re-binding: remove and probe */
   probe_or_remove_queue();
   SEND_UEVENT                      /* unbind, bind, then APMASK= */
+  INVALIDATE                       /* the moved queue's `driver` link */
   release(scan_mu, R_SCAN)
 }
 
@@ -354,7 +394,11 @@ proctype Online() {
   byte held = 0;
   acquire(of_online, R_OF);        /* write(2) to a card's `online` */
   acquire(scan_mu, R_SCAN);        /* to tell the bus's observers */
+#if SCENARIO == 5
+  invalidate();                    /* the card's computed entries */
+#else
   send_uevent();                   /* ONLINE= */
+#endif
   release(scan_mu, R_SCAN);
   release(of_online, R_OF)
 }
@@ -406,17 +450,35 @@ proctype Remove() {
   note_change();
   !store_in_cb;                    /* Tree::Remove drains the directory */
   SEND_UEVENT                      /* unbind, remove */
+  INVALIDATE                       /* the removed directory's name */
 #endif
   acquire(mdevs_mu, R_MDEVS);      /* the UUID is free again */
   release(mdevs_mu, R_MDEVS);
   release(of_remove, R_OF)
 }
 
+proctype Lookup() {
+  byte held = 0;
+  kernel_lock(dir_i);              /* lookup_slow(): held until the reply */
+#ifdef LOOKUP_WAITS
+  acquire(scan_mu, R_SCAN);
+  release(scan_mu, R_SCAN);
+#endif
+  acquire(tree_mu, R_LEAF);        /* LookupChild, Stat */
+  release(tree_mu, R_LEAF);
+  acquire(inodes_mu, R_LEAF);      /* Remember */
+  release(inodes_mu, R_LEAF);
+  acquire(tree_mu, R_LEAF);        /* the second look */
+  release(tree_mu, R_LEAF);
+  kernel_unlock(dir_i)             /* the reply is in: the kernel lets go */
+}
+
 /* Scenarios, each searched exhaustively (check.sh): 1, the guest's life
  * (hot plug, publication, PQAP, the request loop); 2, the bus paths with
  * an attached guest; 3, the bus paths with the mdev's removal; 4, the
  * uevent paths: the bus, a mask store, an online store and the removal
- * sending to a subscriber that may stop. Without SCENARIO all threads
+ * sending to a subscriber that may stop; 5, the mount's invalidations
+ * from the same paths, with a LOOKUP in the directory they invalidate. Without SCENARIO all threads
  * run together, which
  * check.sh searches with bitstate hashing (an approximation). */
 init {
@@ -429,6 +491,8 @@ init {
     run Bus(); run Mask(); run Remove(); run Qemu(); run Vcpu()
 #elif SCENARIO == 4
     run Bus(); run Mask(); run Online(); run Remove(); run Subscriber()
+#elif SCENARIO == 5
+    run Bus(); run Mask(); run Online(); run Remove(); run Lookup()
 #else
     run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Bus(); run Mask();
     run Remove()
