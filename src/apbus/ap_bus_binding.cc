@@ -19,7 +19,12 @@ void ApBus::SetDriverRecLocked(const ApDevice& dev, ApDriver* drv) {
     return;
   }
   auto q = card->second.queues.find(dev.apqi);
-  if (q != card->second.queues.end()) q->second.driver = drv;
+  if (q == card->second.queues.end()) return;
+  q->second.driver = drv;
+  // ap_queue_init_state() in a host driver's probe; ap_queue_remove()
+  // after any driver's remove (ApDevice::initiated).
+  if (drv == nullptr) q->second.dev.initiated = false;
+  else if (drv->is_default()) q->second.dev.initiated = true;
 }
 
 Status ApBus::ProbeLocked(const ApDevice& dev, ApDriver& drv) {

@@ -138,6 +138,7 @@ void ApBus::ScanAdapterLocked(uint8_t apid,
     dev.depth = info->info.depth;
     dev.config = !decfg;
     dev.chkstop = chkstop;
+    dev.initiated = !decfg && !chkstop;  // ap_scan_domains()
     AddDeviceLocked(dev);
   }
   ScanDomainsLocked(apid, qci);
@@ -177,6 +178,7 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
     dev.driver.clear();
     dev.config = !decfg;
     dev.chkstop = chkstop;
+    dev.initiated = !decfg && !chkstop;  // ap_scan_domains()
     AddDeviceLocked(dev);
   }
 }

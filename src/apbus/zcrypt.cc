@@ -75,7 +75,9 @@ bool Zcrypt::CardOnline(const ApDevice& card) const {
 bool Zcrypt::QueueOnline(const ApDevice& queue) const {
   MutexLock lock(mu_);
   auto it = queue_online_.find(queue.apqn().qid());
-  return queue.config && it != queue_online_.end() && it->second;
+  // online_show() in zcrypt_queue.c: aq->config && !aq->chkstop && online.
+  return queue.config && !queue.chkstop && it != queue_online_.end() &&
+         it->second;
 }
 
 Status Zcrypt::StoreCardOnline(uint8_t apid, std::string_view buf) {
@@ -124,8 +126,11 @@ Status Zcrypt::StoreQueueOnline(Apqn apqn, std::string_view buf) {
   const std::optional<ApDevice> queue = bus_.Queue(apqn);
   const std::optional<ApDevice> card = bus_.Card(apqn.apid);
   if (!queue || !card) return Status::Error(ENODEV, "queue is gone");
-  if (online && (!queue->config || !card->config)) {
-    return Status::Error(ENODEV, "queue or card is deconfigured");
+  // online_store() in zcrypt_queue.c.
+  if (online && (!queue->config || !card->config || queue->chkstop ||
+                 card->chkstop)) {
+    return Status::Error(ENODEV,
+                         "queue or card is deconfigured or checkstopped");
   }
   {
     MutexLock lock(mu_);

@@ -164,6 +164,25 @@ TEST_F(ApBusSysfsTest, QueueAttributes) {
             "../../../../devices/ap/card05/05.0004");
 }
 
+// online_show() and online_store() in zcrypt_queue.c: a checkstopped
+// queue (or one of a checkstopped card) is offline and cannot be put
+// online; once the checkstop clears it shows its own flag again.
+TEST_F(ApBusSysfsTest, ACheckstoppedQueueIsOfflineAndStaysSo) {
+  const std::string q = "devices/ap/card05/05.0047/online";
+  ASSERT_EQ(Read(q), "1\n");
+  ASSERT_TRUE(fw_.InjectFault({ap::FaultKind::kCheckstop, 5, std::nullopt, 1}).ok());
+  bus_.Scan();
+  EXPECT_EQ(Read(q), "0\n");
+  EXPECT_EQ(Write(q, "1"), ENODEV);
+  EXPECT_EQ(Write(q, "0"), 0);  // taking it offline is allowed
+  EXPECT_EQ(Write("devices/ap/card05/online", "1"), ENODEV);
+  ASSERT_TRUE(fw_.ClearFaults(5, std::nullopt).ok());
+  bus_.Scan();
+  EXPECT_EQ(Read(q), "0\n");  // as it was last set
+  EXPECT_EQ(Write(q, "1"), 0);
+  EXPECT_EQ(Read(q), "1\n");
+}
+
 TEST_F(ApBusSysfsTest, Spec10_1ReserveQueuesForVfio) {
   EXPECT_EQ(
       Read("bus/ap/apmask"),
@@ -192,6 +211,29 @@ TEST_F(ApBusSysfsTest, Spec10_1ReserveQueuesForVfio) {
             "../../../../bus/ap/drivers/vfio_ap");
   EXPECT_THAT(Ls("bus/ap/drivers/vfio_ap"), Contains("05.0004"));
   EXPECT_THAT(Ls("bus/ap/drivers/vfio_ap"), Contains("bind"));
+  // Handed from cex4queue to vfio_ap: uninitiated (ap_queue_remove()).
+  EXPECT_EQ(Read("devices/ap/card05/05.0004/request_count"), "-\n");
+}
+
+// request_count_show() in ap_queue.c: "-" unless the AP bus's state
+// machine runs for the queue: since its creation, or since a host driver
+// probed it, until a driver is removed from it.
+TEST_F(ApBusSysfsTest, RequestCountFollowsTheQueueState) {
+  ASSERT_TRUE(bus_.RegisterDriver(vfio_).ok());
+  const std::string q = "devices/ap/card05/05.0047/request_count";
+  EXPECT_EQ(Read(q), "0\n");  // cex4queue
+  ASSERT_EQ(Write("bus/ap/apmask", "-5"), 0);
+  EXPECT_EQ(Read(q), "-\n");  // vfio_ap, after cex4queue's removal
+  ASSERT_EQ(Write("bus/ap/apmask", "+5"), 0);
+  EXPECT_EQ(Read(q), "0\n");  // a host driver's probe initiates it again
+  // A queue that appears while vfio_ap owns its APQN was initiated when
+  // it was made (ap_scan_domains()) and never removed from a driver.
+  ASSERT_EQ(Write("bus/ap/apmask", "-6"), 0);
+  ASSERT_TRUE(bus_.RemoveAdapter(6).ok());
+  ASSERT_TRUE(bus_.AddAdapter(ap::CardSpec::For(6, *ap::CardType::Parse("CEX8A"))).ok());
+  EXPECT_EQ(*tree_.ReadLink("devices/ap/card06/06.0047/driver"),
+            "../../../../bus/ap/drivers/vfio_ap");
+  EXPECT_EQ(Read("devices/ap/card06/06.0047/request_count"), "0\n");
 }
 
 TEST_F(ApBusSysfsTest, Spec10_6InUseWriteFailsWithEbusy) {

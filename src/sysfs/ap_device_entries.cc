@@ -214,8 +214,10 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
   };
   out.emplace_back(
       "request_count",
+      // request_count_show() in ap_queue.c: the count only while the
+      // state machine runs (vap's model never counts a request).
       Attribute(kRw, live([](const ApDevice& q) {
-                  return std::string(q.driver.empty() ? "-\n" : "0\n");
+                  return std::string(q.initiated ? "0\n" : "-\n");
                 }),
                 IgnoreWrite));
   out.emplace_back("requestq_count", FixedText("0\n"));
