@@ -53,12 +53,26 @@ Status ApBus::RegisterDriver(ApDriver& drv) {
     }
   }
   for (BusObserver* o : observers_) o->OnDriverRegistered(drv);
+  // bus_add_driver(): driver_attach() only with drivers_autoprobe on.
+  if (!drivers_autoprobe()) unbound.clear();
   for (const ApDevice& dev : unbound) {
     // A device the driver refuses stays unbound (driver_attach()).
     if (drv.Matches(dev)) (void)ProbeLocked(dev, drv);
   }
   CheckBindingsCompleteLocked();  // ap_driver_register()
   return Status::Ok();
+}
+
+bool ApBus::drivers_autoprobe() const {
+  MutexLock lock(devices_mu_);
+  return drivers_autoprobe_;
+}
+
+void ApBus::SetDriversAutoprobe(bool on) {
+  MutexLock lock(devices_mu_);
+  if (drivers_autoprobe_ == on) return;
+  ChangeCount::Scope change(changes_);
+  drivers_autoprobe_ = on;
 }
 
 uint64_t ApBus::bindings_complete_count() const {

@@ -178,6 +178,12 @@ class ApBus {
   int config_time() const VAP_EXCLUDES(worker_mu_);
   // 5..120 seconds ("%d"), else EINVAL; re-arms the periodic scan.
   Status SetConfigTime(std::string_view buf) VAP_EXCLUDES(worker_mu_);
+  // drivers_autoprobe (drivers/base/bus.c): off, a device the scan finds
+  // and a driver that registers are not matched with each other
+  // (bus_probe_device(), bus_add_driver()); a bind, drivers_probe and the
+  // re-binding after a mask store still probe (device_reprobe()).
+  bool drivers_autoprobe() const VAP_EXCLUDES(devices_mu_);
+  void SetDriversAutoprobe(bool on) VAP_EXCLUDES(devices_mu_);
 
   ap::Firmware& firmware() { return firmware_; }
   const ap::Firmware& firmware() const { return firmware_; }
@@ -275,6 +281,7 @@ class ApBus {
   // ap_apqn_bindings_complete not yet completed (re-armed by a probe).
   bool bindings_armed_ VAP_GUARDED_BY(devices_mu_) = true;
   uint64_t bindings_complete_count_ VAP_GUARDED_BY(devices_mu_) = 0;
+  bool drivers_autoprobe_ VAP_GUARDED_BY(devices_mu_) = true;
 
   // The scan worker; rank kLeaf.
   mutable Mutex worker_mu_{LockRank::kLeaf, "ap_scan_worker"};

@@ -121,7 +121,8 @@ void ApBus::AddDeviceLocked(const ApDevice& dev) {
     }
   }
   for (BusObserver* o : observers_) o->OnDeviceAdded(dev);
-  AttachLocked(dev);
+  // bus_probe_device(): only with drivers_autoprobe on.
+  if (drivers_autoprobe()) AttachLocked(dev);
 }
 
 void ApBus::RemoveQueueLocked(Apqn apqn) {

@@ -25,6 +25,7 @@ SystemState GlobalHeld(System& system) {
   st.aqmask = bus.AqmaskLocked();
   st.ap_domain = bus.ap_domain();
   st.config_time = bus.config_time();
+  st.drivers_autoprobe = bus.drivers_autoprobe();
   std::vector<apbus::ApDevice> devices = bus.Cards();
   for (apbus::ApDevice& q : bus.Queues()) devices.push_back(std::move(q));
   // Only what a user did: a device left unbound, or a driver_override. A

@@ -37,6 +37,7 @@ Status RestoreBusAttributes(System& system, const SystemState& st) {
         Step(bus.SetConfigTime(fmt::format("{}", st.config_time)), "bus",
              "config_time"));
   }
+  bus.SetDriversAutoprobe(st.drivers_autoprobe);
   VAP_RETURN_IF_ERROR(
       Step(bus.WriteApmask(FormatMaskHex(st.apmask)), "bus", "apmask"));
   return Step(bus.WriteAqmask(FormatMaskHex(st.aqmask)), "bus", "aqmask");

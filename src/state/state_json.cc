@@ -50,6 +50,7 @@ Json StateToJson(const SystemState& st) {
           {"aqmask", FormatMaskHex(st.aqmask)},
           {"ap_domain", st.ap_domain},
           {"config_time", st.config_time},
+          {"drivers_autoprobe", st.drivers_autoprobe},
           {"bindings", bindings},
           {"offline", st.offline},
           {"mdevs", mdevs}};
@@ -122,6 +123,11 @@ Result<SystemState> StateFromJson(const Json& j) {
   VAP_ASSIGN_OR_RETURN(st.ap_domain, IntField(j, w, "ap_domain", -1, 255));
   VAP_ASSIGN_OR_RETURN(st.config_time,
                        IntField(j, w, "config_time", 5, 1 << 30));
+  if (j.contains("drivers_autoprobe")) {
+    const Json& a = j["drivers_autoprobe"];
+    if (!a.is_boolean()) return Bad(w + ".drivers_autoprobe", "must be true or false");
+    st.drivers_autoprobe = a.get<bool>();
+  }
   VAP_ASSIGN_OR_RETURN(const Json* bindings, ListField(j, w, "bindings"));
   for (size_t i = 0; i < bindings->size(); ++i) {
     const std::string at = fmt::format("{}.bindings[{}]", w, i);

@@ -27,7 +27,7 @@ inline std::string MdevDir(const Uuid& u) {
 }
 
 // Masks, two mdevs with assignments, a queue unbound from vfio_ap, a host
-// card offline, ap_domain and config_time set, a domain added to and an
+// card offline, ap_domain, config_time and drivers_autoprobe set, a domain added to and an
 // adapter removed from the host configuration.
 inline void ChangeEverything(System& s) {
   sysfs::Tree& t = s.tree();
@@ -53,6 +53,7 @@ inline void ChangeEverything(System& s) {
   write("bus/ap/drivers/vfio_ap/unbind", "05.0020");
   write("devices/ap/card03/online", "0");
   write("bus/ap/config_time", "45");
+  write("bus/ap/drivers_autoprobe", "0");
 }
 
 }  // namespace vap::state

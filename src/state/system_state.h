@@ -40,6 +40,7 @@ struct SystemState {
   ApMask aqmask = ApMask::All();
   int ap_domain = -1;
   int config_time = 30;
+  bool drivers_autoprobe = true;  // bus/ap's; absent in older files: on
   std::vector<DeviceBinding> bindings;  // by device name
   std::vector<std::string> offline;     // cards first, then queues
   std::vector<MdevRecord> mdevs;        // by UUID

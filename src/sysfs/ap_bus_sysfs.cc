@@ -143,15 +143,15 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
       [&bus] { return Text(fmt::format("{}\n", bus.config_time())); },
       [&bus](std::string_view buf) { return bus.SetConfigTime(buf); });
   // The poll thread and timer drive request processing, which vap does not
-  // model; the values are kept and validated as the kernel does.
-  auto poll_thread = std::make_shared<std::atomic<int>>(0);
+  // model. poll_thread_store() parses with kstrtobool(); writing 1 starts
+  // no thread on a host with adapter interrupts (ap_poll_thread_start()
+  // returns at once when ap_irq_flag is set), and every vap host has
+  // them (ap_interrupts), so poll_thread stays 0.
   AddAttribute(
-      tree_, dir, "poll_thread", kRw,
-      [poll_thread] { return Text(fmt::format("{}\n", poll_thread->load())); },
-      [poll_thread](std::string_view buf) -> Status {
-        // kstrtobool(buf) in poll_thread_store().
+      tree_, dir, "poll_thread", kRw, [] { return Text("0\n"); },
+      [](std::string_view buf) -> Status {
         VAP_ASSIGN_OR_RETURN(const bool on, ParseKstrtobool(buf));
-        *poll_thread = on ? 1 : 0;
+        (void)on;
         return Status::Ok();
       });
   AddAttribute(tree_, dir, "ap_interrupts", kRo, [] { return Text("1\n"); });
@@ -203,9 +203,9 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
                [&bus](std::string_view buf) {
                  return bus.DriversProbe(buf.substr(0, buf.find('\n')));
                });
-  AddAttribute(
-      tree_, dir, "drivers_autoprobe", kRw, [] { return Text("1\n"); },
-      [](std::string_view) { return Status::Ok(); });
+  AddDriversAutoprobe(
+      tree_, dir, [&bus] { return bus.drivers_autoprobe(); },
+      [&bus](bool on) { bus.SetDriversAutoprobe(on); });
   // bus_uevent_store(): the bus's own kobject, SUBSYSTEM=bus.
   UeventSource& uevents = uevents_;
   AddAttribute(tree_, dir, "uevent", kWo, nullptr,

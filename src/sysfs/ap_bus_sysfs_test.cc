@@ -287,7 +287,8 @@ TEST_F(ApBusSysfsTest, BusAttributeStores) {
   EXPECT_EQ(Read("bus/ap/poll_timeout"), "16\n");
   EXPECT_EQ(Write("bus/ap/poll_thread", "maybe\n"), EINVAL);
   EXPECT_EQ(Write("bus/ap/poll_thread", "on\n"), 0);
-  EXPECT_EQ(Read("bus/ap/poll_thread"), "1\n");
+  // With adapter interrupts no poll thread starts (ap_poll_thread_start()).
+  EXPECT_EQ(Read("bus/ap/poll_thread"), "0\n");
   EXPECT_EQ(Write("bus/ap/ap_domain", "0xab\n"), 0);
   EXPECT_EQ(Read("bus/ap/ap_domain"), "171\n");
   EXPECT_EQ(Write("bus/ap/ap_max_domain_id", "1"), EACCES);
@@ -298,8 +299,8 @@ TEST_F(ApBusSysfsTest, BusAttributeStores) {
 // no '+' and skip leading blanks.
 TEST_F(ApBusSysfsTest, BusAttributesParseAsTheKernelDoes) {
   EXPECT_EQ(Write("bus/ap/poll_thread", "t\n"), 0);
-  EXPECT_EQ(Read("bus/ap/poll_thread"), "1\n");
   EXPECT_EQ(Write("bus/ap/poll_thread", "of"), 0);
+  EXPECT_EQ(Write("bus/ap/poll_thread", "o"), EINVAL);  // neither on nor off
   EXPECT_EQ(Read("bus/ap/poll_thread"), "0\n");
   EXPECT_EQ(Write("bus/ap/ap_domain", "+4\n"), EINVAL);
   EXPECT_EQ(Write("bus/ap/ap_domain", " 4 and more"), 0);
@@ -307,6 +308,32 @@ TEST_F(ApBusSysfsTest, BusAttributesParseAsTheKernelDoes) {
   EXPECT_EQ(Write("bus/ap/config_time", "+60\n"), EINVAL);
   EXPECT_EQ(Write("bus/ap/config_time", "\t45s"), 0);
   EXPECT_EQ(Read("bus/ap/config_time"), "45\n");
+}
+
+// drivers_autoprobe_store() in drivers/base/bus.c: '0' first turns it
+// off, anything else on. Off, a device the scan finds and a driver that
+// registers are not matched (bus_probe_device(), bus_add_driver());
+// drivers_probe and a mask store's re-binding still probe.
+TEST_F(ApBusSysfsTest, DriversAutoprobeOffLeavesNewDevicesUnbound) {
+  ASSERT_TRUE(bus_.RegisterDriver(vfio_).ok());
+  EXPECT_EQ(Read("bus/ap/drivers_autoprobe"), "1\n");
+  ASSERT_EQ(Write("bus/ap/drivers_autoprobe", "0 and more"), 0);
+  EXPECT_EQ(Read("bus/ap/drivers_autoprobe"), "0\n");
+  ASSERT_TRUE(bus_.RemoveAdapter(6).ok());
+  ASSERT_TRUE(bus_.AddAdapter(ap::CardSpec::For(6, *ap::CardType::Parse("CEX8A"))).ok());
+  EXPECT_THAT(Ls("devices/ap/card06"), Not(Contains("driver")));
+  EXPECT_THAT(Ls("devices/ap/card06/06.0047"), Not(Contains("driver")));
+  ASSERT_EQ(Write("bus/ap/apmask", "-5"), 0);  // re-binding still probes
+  EXPECT_EQ(*tree_.ReadLink("devices/ap/card05/05.0047/driver"),
+            "../../../../bus/ap/drivers/vfio_ap");
+  ASSERT_EQ(Write("bus/ap/drivers_probe", "06.0047\n"), 0);
+  EXPECT_EQ(*tree_.ReadLink("devices/ap/card06/06.0047/driver"),
+            "../../../../bus/ap/drivers/cex4queue");
+  ASSERT_EQ(Write("bus/ap/drivers_autoprobe", "yes"), 0);
+  EXPECT_EQ(Read("bus/ap/drivers_autoprobe"), "1\n");
+  ASSERT_TRUE(bus_.RemoveAdapter(6).ok());
+  ASSERT_TRUE(bus_.AddAdapter(ap::CardSpec::For(6, *ap::CardType::Parse("CEX8A"))).ok());
+  EXPECT_THAT(Ls("devices/ap/card06/06.0047"), Contains("driver"));
 }
 
 class LegacyBusSysfsTest : public ApBusSysfsTest {

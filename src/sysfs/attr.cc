@@ -29,4 +29,16 @@ void AddAttribute(Tree& tree, const NodeRef& dir, std::string_view name,
   VAP_CHECK_MSG(r.ok(), r.status().ToString().c_str());
 }
 
+void AddDriversAutoprobe(Tree& tree, const NodeRef& bus_dir,
+                         std::function<bool()> get,
+                         std::function<void(bool)> set) {
+  AddAttribute(
+      tree, bus_dir, "drivers_autoprobe", kRw,
+      [get] { return Text(get() ? "1\n" : "0\n"); },
+      [set](std::string_view buf) {
+        set(buf.empty() || buf[0] != '0');
+        return Status::Ok();
+      });
+}
+
 }  // namespace vap::sysfs

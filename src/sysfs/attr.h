@@ -35,6 +35,12 @@ DynamicEntry Symlink(std::string target);
 void AddAttribute(Tree& tree, const NodeRef& dir, std::string_view name,
                   uint32_t mode, ShowFn show, StoreFn store = nullptr);
 
+// A bus's `drivers_autoprobe` (drivers_autoprobe_show() and _store() in
+// drivers/base/bus.c): `%d\n`; a write whose first byte is '0' turns it
+// off, any other turns it on.
+void AddDriversAutoprobe(Tree& tree, const NodeRef& bus_dir,
+                         std::function<bool()> get, std::function<void(bool)> set);
+
 }  // namespace vap::sysfs
 
 #endif  // VAP_SYSFS_ATTR_H_

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cerrno>
+#include <memory>
 
 #include "base/check.h"
 #include "matrix/kernel_number.h"
@@ -199,18 +201,38 @@ void VfioApSysfs::BuildMatrixDevice() {
   Link(tree_, Dir(tree_, "class/mdev_bus"), "matrix",
        "../../devices/vfio_ap/matrix");
   mdev_devices_ = Dir(tree_, "bus/mdev/devices");
-  AddBusUevents("matrix", "vfio_ap");
-  AddBusUevents("mdev", "vfio_ap_mdev");
+  mdev_driver_ = Dir(tree_, "bus/mdev/drivers/vfio_ap_mdev");
+  AddBusFiles("matrix", "vfio_ap");
+  AddBusFiles("mdev", "vfio_ap_mdev");
   iommu_groups_ = Dir(tree_, "kernel/iommu_groups");
 }
 
-// The write-only `uevent` files of a bus and of its driver
-// (bus_uevent_store() and the driver's uevent_store() in
-// drivers/base/bus.c), which `udevadm trigger --type=subsystems` writes.
-void VfioApSysfs::AddBusUevents(const std::string& bus,
-                                const std::string& driver) {
+// What every bus and driver has (drivers/base/bus.c): the write-only
+// `uevent` files of the bus and of its driver (bus_uevent_store(), the
+// driver's uevent_store()), which `udevadm trigger --type=subsystems`
+// writes; the bus's `drivers_autoprobe` (kept, with no effect here: the
+// mdev core binds each new mdev itself with device_driver_attach(), and
+// the matrix device is bound when vfio_ap loads) and `drivers_probe`
+// (ENODEV for a name that is not one of the bus's devices; its devices
+// are always bound, so nothing changes).
+void VfioApSysfs::AddBusFiles(const std::string& bus,
+                              const std::string& driver) {
   UeventSource& uevents = uevents_;
   const std::string bus_dir = "bus/" + bus;
+  auto autoprobe = std::make_shared<std::atomic<bool>>(true);
+  AddDriversAutoprobe(
+      tree_, Dir(tree_, bus_dir), [autoprobe] { return autoprobe->load(); },
+      [autoprobe](bool on) { autoprobe->store(on); });
+  Tree& tree = tree_;
+  AddAttribute(tree_, Dir(tree_, bus_dir), "drivers_probe", kWo, nullptr,
+               [&tree, bus_dir](std::string_view buf) -> Status {
+                 const std::string_view name = buf.substr(0, buf.find('\n'));
+                 if (name.empty() || name == "." || name == ".." ||
+                     name.find('/') != std::string_view::npos ||
+                     !tree.GetAttr(bus_dir + "/devices/" + std::string(name)).ok())
+                   return Status::Error(ENODEV, "no such device");
+                 return Status::Ok();
+               });
   const std::string driver_dir = bus_dir + "/drivers/" + driver;
   const UeventTarget bus_target{"/" + bus_dir, "bus", {}, "", false};
   const UeventTarget driver_target{"/" + driver_dir, "drivers", {}, "", false};
@@ -242,6 +264,8 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
                                             static_cast<uint64_t>(group));
   Link(tree_, type_devices_, name, "../../../" + name);
   Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
+  // The driver's link to each device it has bound (driver_sysfs_add()).
+  Link(tree_, mdev_driver_, name, "../../../../devices/vfio_ap/matrix/" + name);
   const NodeRef group_dir =
       *tree_.MakeDir(iommu_groups_, fmt::format("{}", group));
   Link(tree_, *tree_.MakeDir(group_dir, "devices"), name,
@@ -288,6 +312,7 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
   };
   remove(iommu_groups_, fmt::format("{}", group));
   remove(mdev_devices_, name);
+  remove(mdev_driver_, name);
   remove(type_devices_, name);
   remove(matrix_, name);
 }

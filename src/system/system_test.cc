@@ -87,6 +87,36 @@ TEST_F(SystemTest, MdevsMadeThroughTheDriverAreInTheTree) {
   EXPECT_TRUE(system_->vfio().Mdevs().empty());
 }
 
+// What every bus and driver has (drivers/base/bus.c, dd.c) in bus/matrix
+// and bus/mdev: drivers_autoprobe (kept; the mdev core binds each mdev
+// itself), drivers_probe (ENODEV for a name not on the bus), and the
+// driver's link to each mdev it has bound (driver_sysfs_add()).
+TEST_F(SystemTest, TheMatrixAndMdevBusesHaveWhatEveryBusHas) {
+  const std::string u = kU.ToString();
+  for (const std::string bus : {"bus/matrix", "bus/mdev"}) {
+    EXPECT_EQ(*tree().Read(bus + "/drivers_autoprobe"), "1\n") << bus;
+    ASSERT_TRUE(tree().Write(bus + "/drivers_autoprobe", "0").ok());
+    EXPECT_EQ(*tree().Read(bus + "/drivers_autoprobe"), "0\n") << bus;
+    EXPECT_EQ(tree().Write(bus + "/drivers_probe", "nosuch\n").status().errno_value(),
+              ENODEV);
+    EXPECT_EQ(tree().Write(bus + "/drivers_probe", "..").status().errno_value(),
+              ENODEV);
+    EXPECT_EQ(tree().GetAttr(bus + "/drivers_probe")->mode, 0200u);
+  }
+  EXPECT_TRUE(tree().Write("bus/matrix/drivers_probe", "matrix\n").ok());
+  ASSERT_TRUE(system_->vfio().CreateMdev(kU).ok());
+  EXPECT_TRUE(tree().Write("bus/mdev/drivers_probe", u).ok());
+  EXPECT_EQ(*tree().ReadLink("bus/mdev/drivers/vfio_ap_mdev/" + u),
+            "../../../../devices/vfio_ap/matrix/" + u);
+  EXPECT_EQ(*tree().Read("bus/mdev/drivers/vfio_ap_mdev/" + u + "/matrix"), "");
+  ASSERT_TRUE(system_->vfio().RemoveMdev(kU).ok());
+  EXPECT_EQ(tree().Lookup("bus/mdev/drivers/vfio_ap_mdev/" + u, false)
+                .status()
+                .errno_value(),
+            ENOENT);
+  EXPECT_EQ(tree().Write("bus/mdev/drivers_probe", u).status().errno_value(), ENODEV);
+}
+
 // A refused store answers its errno with the kernel's reason, the line
 // the driver logs for it: what `vap sysfs write` and sysfs.write show.
 TEST_F(SystemTest, ARefusedStoreCarriesTheLoggedReason) {
