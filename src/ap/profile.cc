@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -104,12 +105,82 @@ std::string DefaultSerial(const CardSpec& card) {
   return "";
 }
 
+// A hex pattern field of `info`: `digits` hex digits, "0x" allowed.
+Status HexField(const Json& v, const std::string& where, const char* key,
+                size_t digits, std::string& out) {
+  if (!v.contains(key)) return Status::Ok();
+  std::string hex = v[key].is_string() ? v[key].get<std::string>() : "";
+  if (hex.starts_with("0x") || hex.starts_with("0X")) hex = hex.substr(2);
+  // Empty: no pattern (the key's lines show "- -").
+  if (!v[key].is_string() || (!hex.empty() && !IsHexPattern(hex, digits))) {
+    return Bad(where + "." + key, fmt::format("must be {} hex digits", digits));
+  }
+  for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out = hex;
+  return Status::Ok();
+}
+
+// The adapter's `info` object (docs/host-profile.md), over the defaults.
+Status ParseCardInfo(const Json& v, const std::string& where, CardInfo& info) {
+  if (!v.is_object()) return Bad(where, "must be an object");
+  VAP_RETURN_IF_ERROR(CheckKeys(v, where,
+                                {"queryable", "api_ordinal", "fw_version",
+                                 "op_modes", "wkvp", "aes_mkvp", "apka_mkvp",
+                                 "asym_mkvp"}));
+  VAP_ASSIGN_OR_RETURN(info.queryable, Bool(v, "queryable", true, where));
+  if (v.contains("api_ordinal")) {
+    VAP_ASSIGN_OR_RETURN(info.api_ordinal,
+                         Id(v["api_ordinal"], where + ".api_ordinal", 0xffffffffu));
+  }
+  if (v.contains("fw_version")) {
+    Result<uint16_t> fw = v["fw_version"].is_string()
+                              ? ParseFwVersion(v["fw_version"].get<std::string>())
+                              : Status::Error(EINVAL, "must be a string");
+    if (!fw.ok()) return Bad(where + ".fw_version", fw.status().message());
+    info.fw_version = *fw;
+  }
+  if (v.contains("op_modes")) {
+    const Json& modes = v["op_modes"];
+    if (!modes.is_array()) return Bad(where + ".op_modes", "must be a list");
+    info.op_modes = 0;
+    for (size_t i = 0; i < modes.size(); ++i) {
+      const std::string at = fmt::format("{}.op_modes[{}]", where, i);
+      if (!modes[i].is_string()) return Bad(at, "must be a string");
+      Result<uint32_t> bit = Ep11OpModeBit(modes[i].get<std::string>());
+      if (!bit.ok()) return Bad(at, bit.status().message());
+      info.op_modes |= *bit;
+    }
+  }
+  VAP_RETURN_IF_ERROR(HexField(v, where, "wkvp", 64, info.wkvp));
+  VAP_RETURN_IF_ERROR(HexField(v, where, "aes_mkvp", 16, info.aes_mkvp));
+  VAP_RETURN_IF_ERROR(HexField(v, where, "apka_mkvp", 16, info.apka_mkvp));
+  return HexField(v, where, "asym_mkvp", 32, info.asym_mkvp);
+}
+
+Json CardInfoJson(const CardInfo& info) {
+  Json modes = Json::array();
+  const std::vector<std::string_view>& names = Ep11OpModeNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if ((info.op_modes >> i & 1) != 0) modes.push_back(std::string(names[i]));
+  }
+  return {{"queryable", info.queryable},
+          {"api_ordinal", info.api_ordinal},
+          {"fw_version", fmt::format("{}.{}", info.fw_version >> 8,
+                                     info.fw_version & 0xff)},
+          {"op_modes", modes},
+          {"wkvp", info.wkvp},
+          {"aes_mkvp", info.aes_mkvp},
+          {"apka_mkvp", info.apka_mkvp},
+          {"asym_mkvp", info.asym_mkvp}};
+}
+
 Result<CardSpec> ParseCard(const Json& v, size_t index, const HostProfile& p) {
   const std::string where = fmt::format("adapters[{}]", index);
   if (!v.is_object()) return Bad(where, "must be an object");
   VAP_RETURN_IF_ERROR(CheckKeys(v, where,
                                 {"id", "type", "raw_hwtype", "functions",
-                                 "depth", "ml", "serial", "configured"}));
+                                 "depth", "ml", "serial", "configured",
+                                 "info"}));
   if (!v.contains("id")) return Bad(where + ".id", "missing");
   if (!v.contains("type") || !v["type"].is_string()) {
     return Bad(where + ".type", "missing (a name like \"CEX8C\")");
@@ -142,6 +213,9 @@ Result<CardSpec> ParseCard(const Json& v, size_t index, const HostProfile& p) {
     card.serial = v["serial"].get<std::string>();
   }
   VAP_ASSIGN_OR_RETURN(card.configured, Bool(v, "configured", true, where));
+  if (v.contains("info")) {
+    VAP_RETURN_IF_ERROR(ParseCardInfo(v["info"], where + ".info", card.info));
+  }
   return card;
 }
 
@@ -252,6 +326,8 @@ CardSpec CardSpec::For(uint8_t apid, const CardType& type) {
   card.raw_hwtype = type.hwtype;
   card.functions = type.DefaultFunctions();
   card.serial = DefaultSerial(card);
+  if (type.kind == CardKind::kCca) card.info = CardInfo::ForCca(apid);
+  if (type.kind == CardKind::kEp11) card.info = CardInfo::ForEp11(apid);
   return card;
 }
 
@@ -273,7 +349,8 @@ std::string FormatHostProfile(const HostProfile& p) {
                      {"depth", c.depth},
                      {"ml", c.ml},
                      {"serial", c.serial},
-                     {"configured", c.configured}});
+                     {"configured", c.configured},
+                     {"info", CardInfoJson(c.info)}});
   }
   auto ids = [](const ApMask& m) {
     Json out = Json::array();

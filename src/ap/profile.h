@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ap/card_info.h"
 #include "ap/card_type.h"
 #include "base/result.h"
 #include "matrix/ap_mask.h"
@@ -24,9 +25,10 @@ struct CardSpec {
   uint8_t ml = 0;          // TAPQ ML (max message size in 4 KiB; 0 = 12 KiB)
   std::string serial;      // CCA/EP11 serial number
   bool configured = true;  // SCLP state at start
+  CardInfo info;           // what a CCA/EP11 card answers zcrypt's query
 
-  // A card of `type` with the type's raw hwtype, default functions and a
-  // serial number derived from the APID.
+  // A card of `type` with the type's raw hwtype, default functions, and
+  // a serial number and card information derived from the APID.
   static CardSpec For(uint8_t apid, const CardType& type);
   friend bool operator==(const CardSpec&, const CardSpec&) = default;
 };

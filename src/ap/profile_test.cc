@@ -96,6 +96,43 @@ TEST(ProfileTest, BadProfilesNameTheField) {
             "usage_domains[0]: not a number");
 }
 
+// An adapter's `info`: what the card answers zcrypt's query
+// (docs/host-profile.md, "Card information"), over derived defaults.
+TEST(ProfileTest, CardInformation) {
+  Result<HostProfile> p = ParseHostProfile(R"({"adapters": [
+      {"id": 4, "type": "CEX8P", "info": {"api_ordinal": 7, "fw_version": "8.2",
+       "op_modes": ["FIPS2024", "FIPS2009"], "wkvp": "0x)" + std::string(64, 'A') + R"("}},
+      {"id": 5, "type": "CEX8C", "info": {"queryable": false, "aes_mkvp": ""}},
+      {"id": 6, "type": "CEX8C"}]})");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const CardInfo& ep11 = p->cards[0].info;
+  EXPECT_EQ(ep11.api_ordinal, 7u);
+  EXPECT_EQ(ep11.fw_version, 0x0802);
+  EXPECT_EQ(ep11.op_modes, (1u << 8) | 1u);
+  EXPECT_EQ(ep11.wkvp, std::string(64, 'a'));
+  EXPECT_FALSE(p->cards[1].info.queryable);
+  EXPECT_EQ(p->cards[1].info.aes_mkvp, "");
+  EXPECT_EQ(p->cards[1].info.apka_mkvp, CardInfo::ForCca(5).apka_mkvp);
+  EXPECT_EQ(p->cards[2].info, CardInfo::ForCca(6));
+  EXPECT_EQ(CardInfo::ForCca(6).asym_mkvp.size(), 32u);
+  const auto error = [](const std::string& info) {
+    return ParseHostProfile(R"({"adapters": [{"id": 4, "type": "CEX8P", "info": )" +
+                            info + "}]}")
+        .status()
+        .message();
+  };
+  EXPECT_EQ(error(R"({"fw_version": "8"})"),
+            "adapters[0].info.fw_version: must be MAJOR.MINOR, each 0 to 255");
+  EXPECT_EQ(error(R"({"op_modes": ["FIPS1999"]})"),
+            "adapters[0].info.op_modes[0]: unknown operation mode 'FIPS1999' "
+            "(FIPS2009, BSI2009, FIPS2011, BSI2011, SIGG-IMPORT, SIGG, "
+            "BSICC2017, FIPS2021, FIPS2024)");
+  EXPECT_EQ(error(R"({"aes_mkvp": "0x12"})"),
+            "adapters[0].info.aes_mkvp: must be 16 hex digits");
+  EXPECT_EQ(error(R"({"colour": 1})"), "adapters[0].info.colour: unknown field");
+  EXPECT_EQ(error("[]"), "adapters[0].info: must be an object");
+}
+
 TEST(ProfileTest, LoadReportsMissingFiles) {
   EXPECT_EQ(LoadHostProfile("/nonexistent/profile.json").status().errno_value(),
             ENOENT);
@@ -107,6 +144,9 @@ TEST(ProfileTest, FormatReadsBackEqual) {
     ASSERT_TRUE(p.ok());
     p->cards[0].configured = false;
     p->cards[0].serial = "\"odd\\serial";
+    p->cards[0].info.queryable = false;
+    p->cards[0].info.op_modes = 0x1ff;
+    p->cards[0].info.fw_version = 0xff01;
     Result<HostProfile> back = ParseHostProfile(FormatHostProfile(*p));
     ASSERT_TRUE(back.ok()) << name << ": " << back.status().message();
     EXPECT_EQ(*back, *p) << name;

@@ -132,9 +132,62 @@ TEST_F(ApBusSysfsTest, CardAttributes) {
   EXPECT_EQ(Read(c + "online"), "0\n");
   EXPECT_EQ(Write(c + "online", "1\n"), ENODEV);
   // EP11 and accelerator cards have their own extra attributes.
-  EXPECT_EQ(Read("devices/ap/card04/op_modes"), "\n");
+  EXPECT_EQ(Read("devices/ap/card04/op_modes"), "\n");  // no special modes
   EXPECT_EQ(tree_.Read("devices/ap/card06/serialnr").status().errno_value(),
             ENOENT);
+}
+
+// The key attributes of CCA and EP11 cards and queues show one answer of
+// the card to zcrypt's query (cca_get_info(), ep11_get_card_info(),
+// ep11_get_domain_info()): all filled, or, when the queue asked (a CCA
+// card's serialnr asks on ap_domain; EP11 card attributes ask any queue)
+// or its card is offline or the card answers no query, all in the form
+// zcrypt_cex4.c shows then.
+TEST_F(ApBusSysfsTest, CardInformationComesFromOneQuery) {
+  const std::string cca = "devices/ap/card05/", ep11 = "devices/ap/card04/";
+  const ap::CardInfo c = ap::CardInfo::ForCca(5), e = ap::CardInfo::ForEp11(4);
+  const std::string cca_mkvps =
+      "AES NEW: empty 0x0000000000000000\nAES CUR: valid 0x" + c.aes_mkvp +
+      "\nAES OLD: invalid 0x0000000000000000\n"
+      "APKA NEW: empty 0x0000000000000000\nAPKA CUR: valid 0x" + c.apka_mkvp +
+      "\nAPKA OLD: invalid 0x0000000000000000\n"
+      "ASYM NEW: empty 0x" + std::string(32, '0') + "\nASYM CUR: valid 0x" +
+      c.asym_mkvp + "\nASYM OLD: invalid 0x" + std::string(32, '0') + "\n";
+  const std::string no_cca_mkvps =
+      "AES NEW: - -\nAES CUR: - -\nAES OLD: - -\nAPKA NEW: - -\nAPKA CUR: - -\n"
+      "APKA OLD: - -\nASYM NEW: - -\nASYM CUR: - -\nASYM OLD: - -\n";
+  ASSERT_EQ(Read("bus/ap/ap_domain"), "0\n");
+  EXPECT_EQ(Read(cca + "serialnr"), "93000005\n");
+  EXPECT_EQ(Read(cca + "05.0004/mkvps"), cca_mkvps);
+  EXPECT_EQ(Read(ep11 + "API_ordinalnr"), "6\n");
+  EXPECT_EQ(Read(ep11 + "FW_version"), "7.23\n");
+  EXPECT_EQ(Read(ep11 + "serialnr"), "93EP110400000000\n");
+  EXPECT_EQ(Read(ep11 + "04.0004/mkvps"),
+            "WK CUR: valid 0x" + e.wkvp + "\nWK NEW: empty -\n");
+  EXPECT_EQ(Read(ep11 + "04.0004/op_modes"), "\n");
+  // The CCA card's serial number is asked on the default domain.
+  ASSERT_EQ(Write(cca + "05.0000/online", "0"), 0);
+  EXPECT_EQ(Read(cca + "serialnr"), "\n");
+  EXPECT_EQ(Read(cca + "05.0004/mkvps"), cca_mkvps);
+  ASSERT_EQ(Write(cca + "online", "0"), 0);  // and so every queue
+  EXPECT_EQ(Read(cca + "05.0004/mkvps"), no_cca_mkvps);
+  ASSERT_EQ(Write(ep11 + "online", "0"), 0);
+  for (const char* a : {"API_ordinalnr", "FW_version", "serialnr", "op_modes"})
+    EXPECT_EQ(Read(ep11 + a), "\n") << a;
+  EXPECT_EQ(Read(ep11 + "04.0004/mkvps"), "WK CUR: - -\nWK NEW: - -\n");
+  // What the profile says: operation modes in bit order; a card that
+  // answers no query.
+  ap::CardSpec spec = ap::CardSpec::For(4, *ap::CardType::Parse("CEX8P"));
+  spec.info.op_modes = *ap::Ep11OpModeBit("FIPS2021") | *ap::Ep11OpModeBit("BSI2009");
+  ASSERT_TRUE(bus_.RemoveAdapter(4).ok());
+  ASSERT_TRUE(bus_.AddAdapter(spec).ok());
+  EXPECT_EQ(Read(ep11 + "op_modes"), "BSI2009 FIPS2021\n");
+  EXPECT_EQ(Read(ep11 + "04.0047/op_modes"), "BSI2009 FIPS2021\n");
+  spec.info.queryable = false;
+  ASSERT_TRUE(bus_.RemoveAdapter(4).ok());
+  ASSERT_TRUE(bus_.AddAdapter(spec).ok());
+  EXPECT_EQ(Read(ep11 + "API_ordinalnr"), "\n");
+  EXPECT_EQ(Read(ep11 + "04.0047/mkvps"), "WK CUR: - -\nWK NEW: - -\n");
 }
 
 TEST_F(ApBusSysfsTest, QueueAttributes) {
@@ -147,7 +200,7 @@ TEST_F(ApBusSysfsTest, QueueAttributes) {
   EXPECT_EQ(Read(q + "request_count"), "0\n");
   EXPECT_EQ(Read(q + "ap_functions"), "0x72000000\n");
   EXPECT_EQ(Read(q + "driver_override"), "\n");
-  EXPECT_EQ(Read(q + "mkvps").substr(0, 13), "AES NEW: - -\n");
+  EXPECT_EQ(Read(q + "mkvps").substr(0, 34), "AES NEW: empty 0x0000000000000000\n");
   EXPECT_EQ(*tree_.ReadLink(q + "driver"),
             "../../../../bus/ap/drivers/cex4queue");
   EXPECT_EQ(Read(q + "uevent"),

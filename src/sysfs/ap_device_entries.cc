@@ -66,6 +66,77 @@ Status StoreConfig(apbus::ApBus& bus, uint8_t apid, std::string_view buf) {
   return bus.SetCardConfig(apid, *value == 1);
 }
 
+// zcrypt's query of a CCA or EP11 card, sent to queue `apqn`
+// (cca_get_info(), ep11_get_domain_info()): answered when the card can
+// be queried and the queue and its card are bound to zcrypt and online;
+// otherwise nothing, and every attribute shows its "could not query"
+// form (docs/host-profile.md, "Card information").
+std::optional<ap::CardSpec> Query(apbus::ApBus& bus, apbus::Zcrypt& zcrypt,
+                                  Apqn apqn) {
+  const std::optional<ApDevice> card = bus.Card(apqn.apid);
+  const std::optional<ApDevice> queue = bus.Queue(apqn);
+  if (!card || !queue || card->driver != "cex4card" ||
+      queue->driver != "cex4queue" || !zcrypt.CardOnline(*card) ||
+      !zcrypt.QueueOnline(*queue))
+    return std::nullopt;
+  std::optional<ap::CardState> state = bus.firmware().Card(apqn.apid);
+  if (!state || !state->spec.info.queryable) return std::nullopt;
+  return state->spec;
+}
+
+// ep11_get_card_info(): to any queue of the card (AUTOSEL_DOM).
+std::optional<ap::CardSpec> QueryCard(apbus::ApBus& bus, apbus::Zcrypt& zcrypt,
+                                      uint8_t apid) {
+  for (const ApDevice& q : bus.QueuesOfCard(apid)) {
+    if (std::optional<ap::CardSpec> a = Query(bus, zcrypt, q.apqn())) return a;
+  }
+  return std::nullopt;
+}
+
+// The names of the set bits, in bit order, then a newline
+// (ep11_card_op_modes_show(), ep11_queue_op_modes_show()).
+std::string OpModes(uint32_t bits) {
+  std::string out;
+  const std::vector<std::string_view>& names = ap::Ep11OpModeNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if ((bits >> i & 1) == 0) continue;
+    if (!out.empty()) out += ' ';
+    out += names[i];
+  }
+  return out + "\n";
+}
+
+// cca_mkvps_show(): new registers empty, the current key valid (invalid
+// without a pattern), old ones invalid.
+std::string CcaMkvps(const std::optional<ap::CardSpec>& a) {
+  std::string out;
+  const auto key = [&out, &a](const char* name, const std::string& cur, size_t digits) {
+    if (!a) {
+      for (const char* slot : {"NEW", "CUR", "OLD"})
+        out += fmt::format("{} {}: - -\n", name, slot);
+      return;
+    }
+    const std::string zero(digits, '0');
+    out += fmt::format("{} NEW: empty 0x{}\n", name, zero);
+    out += cur.empty() ? fmt::format("{} CUR: invalid 0x{}\n", name, zero)
+                       : fmt::format("{} CUR: valid 0x{}\n", name, cur);
+    out += fmt::format("{} OLD: invalid 0x{}\n", name, zero);
+  };
+  key("AES", a ? a->info.aes_mkvp : "", 16);
+  key("APKA", a ? a->info.apka_mkvp : "", 16);
+  key("ASYM", a ? a->info.asym_mkvp : "", 32);
+  return out;
+}
+
+// ep11_mkvps_show(): the current wrapping key valid (invalid without a
+// pattern), no new one.
+std::string Ep11Mkvps(const std::optional<ap::CardSpec>& a) {
+  if (!a) return "WK CUR: - -\nWK NEW: - -\n";
+  return (a->info.wkvp.empty() ? std::string("WK CUR: invalid -\n")
+                               : "WK CUR: valid 0x" + a->info.wkvp + "\n") +
+         "WK NEW: empty -\n";
+}
+
 void AddZcryptCardEntries(EntryList& out, const ApDevice& card,
                           apbus::ApBus& bus, apbus::Zcrypt& zcrypt) {
   const uint8_t apid = card.apid;
@@ -82,15 +153,40 @@ void AddZcryptCardEntries(EntryList& out, const ApDevice& card,
                       return zcrypt.StoreCardOnline(apid, buf);
                     }));
   out.emplace_back("load", FixedText("0\n"));
-  std::optional<ap::CardState> state = bus.firmware().Card(apid);
-  const std::string serial = state ? state->spec.serial : "";
+  const auto show = [&bus, &zcrypt, apid](auto format) -> ShowFn {
+    return [&bus, &zcrypt, apid, format]() -> Result<std::string> {
+      return format(QueryCard(bus, zcrypt, apid));
+    };
+  };
   if (IsCca(card)) {
-    out.emplace_back("serialnr", FixedText(serial + "\n"));
+    // cca_serialnr_show(): asked on the bus's default domain, if any.
+    out.emplace_back("serialnr", Attribute(kRo, [&bus, &zcrypt, apid]() -> Result<std::string> {
+      const int dom = bus.ap_domain();
+      std::optional<ap::CardSpec> a;
+      if (dom >= 0) a = Query(bus, zcrypt, Apqn(apid, static_cast<uint8_t>(dom)));
+      return (a ? a->serial : std::string()) + "\n";
+    }));
   } else if (IsEp11(card)) {
-    out.emplace_back("API_ordinalnr", FixedText("\n"));
-    out.emplace_back("FW_version", FixedText("\n"));
-    out.emplace_back("serialnr", FixedText(fmt::format("{:.16}\n", serial)));
-    out.emplace_back("op_modes", FixedText("\n"));
+    // ep11_api_ordinalnr_show(), _fw_version_show(), _serialnr_show(),
+    // ep11_card_op_modes_show(): one ep11_get_card_info() each.
+    using Answer = std::optional<ap::CardSpec>;
+    out.emplace_back("API_ordinalnr", Attribute(kRo, show([](const Answer& a) {
+      return a && a->info.api_ordinal > 0 ? fmt::format("{}\n", a->info.api_ordinal)
+                                          : std::string("\n");
+    })));
+    out.emplace_back("FW_version", Attribute(kRo, show([](const Answer& a) {
+      return a && a->info.fw_version > 0
+                 ? fmt::format("{}.{}\n", a->info.fw_version >> 8,
+                               a->info.fw_version & 0xff)
+                 : std::string("\n");
+    })));
+    out.emplace_back("serialnr", Attribute(kRo, show([](const Answer& a) {
+      return a && !a->serial.empty() ? fmt::format("{:>16.16}\n", a->serial)
+                                     : std::string("\n");
+    })));
+    out.emplace_back("op_modes", Attribute(kRo, show([](const Answer& a) {
+      return OpModes(a ? a->info.op_modes : 0);
+    })));
   }
 }
 
@@ -111,16 +207,17 @@ void AddZcryptQueueEntries(EntryList& out, const ApDevice& queue,
                        }));
   out.emplace_back("load", FixedText("0\n"));
   if (IsCca(queue)) {
-    std::string mkvps;
-    for (const char* key : {"AES", "APKA", "ASYM"}) {
-      for (const char* slot : {"NEW", "CUR", "OLD"}) {
-        mkvps += fmt::format("{} {}: - -\n", key, slot);
-      }
-    }
-    out.emplace_back("mkvps", FixedText(mkvps));
+    out.emplace_back("mkvps", Attribute(kRo, [&bus, &zcrypt, apqn]() -> Result<std::string> {
+      return CcaMkvps(Query(bus, zcrypt, apqn));
+    }));
   } else if (IsEp11(queue)) {
-    out.emplace_back("mkvps", FixedText("WK CUR: - -\nWK NEW: - -\n"));
-    out.emplace_back("op_modes", FixedText("\n"));
+    out.emplace_back("mkvps", Attribute(kRo, [&bus, &zcrypt, apqn]() -> Result<std::string> {
+      return Ep11Mkvps(Query(bus, zcrypt, apqn));
+    }));
+    out.emplace_back("op_modes", Attribute(kRo, [&bus, &zcrypt, apqn]() -> Result<std::string> {
+      const std::optional<ap::CardSpec> a = Query(bus, zcrypt, apqn);
+      return OpModes(a ? a->info.op_modes : 0);
+    }));
   }
 }
 
