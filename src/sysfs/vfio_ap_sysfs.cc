@@ -136,6 +136,42 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
   VfioApSysfs& s_;
 };
 
+// bus/mdev/drivers/vfio_ap_mdev: the driver's link to each mdev it has
+// bound (driver_sysfs_add()), computed (a stored link per mdev would cost
+// more than the rest of an mdev's nodes).
+class VfioApSysfs::MdevDriverLinks : public DynamicEntries {
+ public:
+  explicit MdevDriverLinks(const VfioApSysfs& s) : s_(s) {}
+  std::vector<DirEntry> List(uint64_t) const override {
+    std::vector<DirEntry> out;
+    for (std::string& name : s_.MdevNames())
+      out.push_back({std::move(name), NodeType::kSymlink});
+    return out;
+  }
+  std::optional<DynamicEntry> Find(uint64_t, std::string_view name) const override {
+    const Result<Uuid> uuid = Uuid::Parse(name);
+    if (!uuid.ok() || uuid->ToString() != name || !s_.HasMdev(*uuid))
+      return std::nullopt;
+    return Symlink(fmt::format("../../../../devices/vfio_ap/matrix/{}", name));
+  }
+
+ private:
+  const VfioApSysfs& s_;
+};
+
+std::vector<std::string> VfioApSysfs::MdevNames() const {
+  MutexLock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(iommu_group_.size());
+  for (const auto& [uuid, group] : iommu_group_) out.push_back(uuid.ToString());
+  return out;
+}
+
+bool VfioApSysfs::HasMdev(const Uuid& uuid) const {
+  MutexLock lock(mu_);
+  return iommu_group_.count(uuid) != 0;
+}
+
 std::optional<Uuid> VfioApSysfs::MdevOfKey(uint64_t key) const {
   MutexLock lock(mu_);
   auto it = mdev_of_group_.find(static_cast<int>(key));
@@ -201,7 +237,10 @@ void VfioApSysfs::BuildMatrixDevice() {
   Link(tree_, Dir(tree_, "class/mdev_bus"), "matrix",
        "../../devices/vfio_ap/matrix");
   mdev_devices_ = Dir(tree_, "bus/mdev/devices");
-  mdev_driver_ = Dir(tree_, "bus/mdev/drivers/vfio_ap_mdev");
+  VAP_CHECK(tree_
+                .MakeDynamicDir(Dir(tree_, "bus/mdev/drivers"), "vfio_ap_mdev",
+                                std::make_shared<MdevDriverLinks>(*this), 0)
+                .ok());
   AddBusFiles("matrix", "vfio_ap");
   AddBusFiles("mdev", "vfio_ap_mdev");
   iommu_groups_ = Dir(tree_, "kernel/iommu_groups");
@@ -264,8 +303,6 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
                                             static_cast<uint64_t>(group));
   Link(tree_, type_devices_, name, "../../../" + name);
   Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
-  // The driver's link to each device it has bound (driver_sysfs_add()).
-  Link(tree_, mdev_driver_, name, "../../../../devices/vfio_ap/matrix/" + name);
   const NodeRef group_dir =
       *tree_.MakeDir(iommu_groups_, fmt::format("{}", group));
   Link(tree_, *tree_.MakeDir(group_dir, "devices"), name,
@@ -312,7 +349,8 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
   };
   remove(iommu_groups_, fmt::format("{}", group));
   remove(mdev_devices_, name);
-  remove(mdev_driver_, name);
+  // The driver's computed link went with iommu_group_'s entry.
+  tree_.EntriesChanged("bus/mdev/drivers/vfio_ap_mdev", name);
   remove(type_devices_, name);
   remove(matrix_, name);
 }

@@ -45,7 +45,11 @@ class VfioApSysfs : private driver::MdevObserver {
   void OnMdevRemoved(const Uuid& uuid) override { TearDownMdev(uuid); }
 
   class MdevEntries;
+  class MdevDriverLinks;
   void BuildMatrixDevice();
+  // The mdevs there are now, by UUID text.
+  std::vector<std::string> MdevNames() const VAP_EXCLUDES(mu_);
+  bool HasMdev(const Uuid& uuid) const VAP_EXCLUDES(mu_);
   void AddBusFiles(const std::string& bus, const std::string& driver);
   // The mdev whose directory has key `key` (its IOMMU group number).
   std::optional<Uuid> MdevOfKey(uint64_t key) const VAP_EXCLUDES(mu_);
@@ -64,7 +68,6 @@ class VfioApSysfs : private driver::MdevObserver {
   NodeRef
       type_devices_;  // .../mdev_supported_types/vfio_ap-passthrough/devices
   NodeRef mdev_devices_;  // bus/mdev/devices
-  NodeRef mdev_driver_;   // bus/mdev/drivers/vfio_ap_mdev
   NodeRef iommu_groups_;  // kernel/iommu_groups
   // Every mdev directory's attributes and links are computed (about
   // 200 bytes saved per entry: 65,536 mdevs fit).
