@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,20 +135,6 @@ const fuse_lowlevel_ops& Operations() {
   return ops;
 }
 
-const fuse_custom_io& Io() {
-  static const fuse_custom_io io = [] {
-    fuse_custom_io out{};
-    out.read = [](int fd, void* buf, size_t len, void* userdata) {
-      return static_cast<ReplayFuse*>(userdata)->reader().Read(fd, buf, len);
-    };
-    out.writev = [](int fd, iovec* iov, int count, void*) {
-      return writev(fd, iov, count);
-    };
-    return out;
-  }();
-  return io;
-}
-
 }  // namespace
 
 uint64_t ReplayFuse::Load(const std::string& path, uint64_t parent) {
@@ -192,7 +177,8 @@ std::unique_ptr<ReplayFuse> ReplayFuse::Start(const std::string& from) {
   r->session_ = fuse_session_new(&args, &Operations(), sizeof(fuse_lowlevel_ops), r.get());
   if (r->session_ == nullptr) return nullptr;
   if (fuse_session_mount(r->session_, r->mount_.c_str()) != 0 ||
-      fuse_session_custom_io(r->session_, &Io(), fuse_session_fd(r->session_)) != 0) {
+      fuse_session_custom_io(r->session_, &fuse::SpinningIo<ReplayFuse>(),
+                             fuse_session_fd(r->session_)) != 0) {
     fuse_session_destroy(r->session_);
     r->session_ = nullptr;
     return nullptr;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -475,18 +474,6 @@ const fuse_lowlevel_ops& SysfsOperations() {
   return ops;
 }
 
-const fuse_custom_io& SysfsIo() {
-  static const fuse_custom_io io = [] {
-    fuse_custom_io out{};
-    out.read = [](int fd, void* buf, size_t len, void* userdata) {
-      return static_cast<OpsContext*>(userdata)->reader().Read(fd, buf, len);
-    };
-    out.writev = [](int fd, iovec* iov, int count, void*) {
-      return writev(fd, iov, count);
-    };
-    return out;
-  }();
-  return io;
-}
+const fuse_custom_io& SysfsIo() { return SpinningIo<OpsContext>(); }
 
 }  // namespace vap::fuse

@@ -18,7 +18,13 @@
 #ifndef VAP_FUSE_SPINNING_READER_H_
 #define VAP_FUSE_SPINNING_READER_H_
 
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 35
+#endif
+#include <fuse_lowlevel.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -45,6 +51,24 @@ class SpinningReader {
   // Requests read and not yet served.
   std::atomic<int> in_flight_{0};
 };
+
+// libfuse's custom I/O (fuse_session_custom_io()) for a session whose
+// user data is a `Context*` with a `SpinningReader& reader()`: requests
+// read through that reader, replies written as libfuse writes them.
+template <typename Context>
+const fuse_custom_io& SpinningIo() {
+  static const fuse_custom_io io = [] {
+    fuse_custom_io out{};
+    out.read = [](int fd, void* buf, size_t len, void* userdata) {
+      return static_cast<Context*>(userdata)->reader().Read(fd, buf, len);
+    };
+    out.writev = [](int fd, iovec* iov, int count, void*) {
+      return writev(fd, iov, count);
+    };
+    return out;
+  }();
+  return io;
+}
 
 }  // namespace vap::fuse
 
