@@ -6,16 +6,23 @@
 namespace vap::fuse {
 
 namespace {
-// Whether this thread's last Read returned a request, which it has served
-// by the time it reads again (libfuse's workers read, serve, read, ...).
-thread_local bool serving = false;
+// The count this thread's last Read added to: the request it returned is
+// served by the time the thread reads again (libfuse's workers read,
+// serve, read, ...), or when the thread ends (libfuse ends workers it
+// has too many of right after they served one).
+struct Serving {
+  std::atomic<int>* count = nullptr;
+  void Done() {
+    if (count != nullptr) count->fetch_sub(1);
+    count = nullptr;
+  }
+  ~Serving() { Done(); }
+};
+thread_local Serving serving;
 }  // namespace
 
 ssize_t SpinningReader::Read(int fd, void* buf, size_t len) {
-  if (serving) {
-    serving = false;
-    in_flight_.fetch_sub(1);
-  }
+  serving.Done();
   bool idle = false;
   // Watch only while no request is being served: the next request of a
   // caller waiting for a reply cannot come before the reply, and a long
@@ -33,8 +40,8 @@ ssize_t SpinningReader::Read(int fd, void* buf, size_t len) {
   }
   const ssize_t n = read(fd, buf, len);
   if (n > 0) {
-    serving = true;
     in_flight_.fetch_add(1);
+    serving.count = &in_flight_;
   }
   return n;
 }

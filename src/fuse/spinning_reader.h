@@ -44,6 +44,8 @@ class SpinningReader {
   // read(2) of one request from `fd`, after watching it for up to `spin`
   // if no other thread is watching. Sets errno as read(2) does.
   ssize_t Read(int fd, void* buf, size_t len);
+  // Requests read and not yet served.
+  int TEST_in_flight() const { return in_flight_.load(); }
 
  private:
   const std::chrono::microseconds spin_;
