@@ -445,10 +445,12 @@ double Seconds() {
 TEST_F(StaleViewTest, ReadersNeverSeeWhatTheTreeNoLongerHolds) {
   Run(Seconds());
   EXPECT_EQ(failures_.load(), 0u) << Report();
-  // Not vacuous: many quiet comparisons, every writer went round.
-  EXPECT_GE(compared_.load(), 2000u) << Report();
-  EXPECT_GE(ops_.load(), 20u) << Report();
-  EXPECT_GE(walks_.load(), 2u) << Report();
+  // Not vacuous: quiet comparisons, rounds of every writer, a whole walk
+  // (about 10,000, 1,300 and 10 in 4 s of a Debug build; a sanitizer
+  // build on a busy machine manages a tenth).
+  EXPECT_GE(compared_.load(), 300u) << Report();
+  EXPECT_GE(ops_.load(), 10u) << Report();
+  EXPECT_GE(walks_.load(), 1u) << Report();
   std::printf("%s\n", Report().c_str());
 }
 
