@@ -21,7 +21,9 @@ ApBus::ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock)
   qci_ = qci;
 }
 
-ApBus::~ApBus() {
+ApBus::~ApBus() { StopScanWorker(); }
+
+void ApBus::StopScanWorker() {
   {
     MutexLock lock(worker_mu_);
     worker_stop_ = true;

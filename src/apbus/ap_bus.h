@@ -72,6 +72,9 @@ class ApBus {
   // Periodic scans every config_time seconds (model time), and scans asked
   // for with RequestScan(), on a worker thread. Off until started.
   void StartScanWorker() VAP_EXCLUDES(worker_mu_);
+  // Ends the worker (after a scan it is running) for good; before the
+  // bus's observers go (sysfs::HostTree's destructor).
+  void StopScanWorker() VAP_EXCLUDES(worker_mu_);
   void RequestScan() VAP_EXCLUDES(worker_mu_);
   uint64_t scans() const VAP_EXCLUDES(devices_mu_);
   // BINDINGS=complete uevents sent so far (ap_bindings_complete_count,

@@ -4,6 +4,8 @@
 
 namespace vap::sysfs {
 
+HostTree::~HostTree() { drivers_.bus().StopScanWorker(); }
+
 HostTree::HostTree(const Clock& clock, const ap::HostProfile& profile,
                    Logger::Sink log_sink)
     : drivers_(clock, profile, std::move(log_sink)),
