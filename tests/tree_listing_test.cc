@@ -76,6 +76,13 @@ void List(const sysfs::Tree& tree, const std::string& path, std::string& out) {
   }
 }
 
+// Waits until no queue's state machine waits for a poll.
+void Settle(System& s) {
+  for (int i = 0; i < 1000 && s.bus().QueuesPolling(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(s.bus().QueuesPolling());
+}
+
 TEST(TreeListingTest, BuiltinDefaultAfterASessionIsAsCheckedIn) {
   SystemOptions o;
   o.time_scale = 0.001;
@@ -83,6 +90,7 @@ TEST(TreeListingTest, BuiltinDefaultAfterASessionIsAsCheckedIn) {
   Result<std::unique_ptr<System>> made = System::Create(o);
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   System& s = **made;
+  Settle(s);  // the first scan's resets, before the masks move queues
   sysfs::Tree& t = s.tree();
   const auto write = [&t](const std::string& path, const std::string& v) {
     Result<size_t> r = t.Write(path, v);
@@ -102,8 +110,9 @@ TEST(TreeListingTest, BuiltinDefaultAfterASessionIsAsCheckedIn) {
   ASSERT_TRUE(s.firmware().InjectFault({ap::FaultKind::kCheckstop, 6, 0xab}).ok());
   s.bus().Scan();
   // Every reset the session started has settled (20 ms of model time
-  // each, 20 us here).
+  // each, 20 us here), and so has every queue's state machine.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Settle(s);
 
   std::string listing;
   List(t, "", listing);

@@ -47,7 +47,8 @@ runs=("guest:-DSCENARIO=1:$exhaustive:-m100000"
       "bus:-DSCENARIO=2:$exhaustive:-m100000"
       "removal:-DSCENARIO=3:$exhaustive:-m100000"
       "uevents:-DSCENARIO=4:$exhaustive:-m100000"
-      "mount:-DSCENARIO=5:$exhaustive:-m100000")
+      "mount:-DSCENARIO=5:$exhaustive:-m100000"
+      "queues:-DSCENARIO=6:$exhaustive:-m100000")
 # All threads together: 5.6e8 states with -w31, about 8 minutes; only on
 # request (VAP_MODEL_FULL=1), not in CI.
 if [ "${VAP_MODEL_FULL:-0}" = 1 ]; then
@@ -64,7 +65,8 @@ for run in "reverse-probe:-DSCENARIO=2 -DREVERSE_PROBE:assertion violated" \
            "commit-in-store:-DSCENARIO=1 -DCOMMIT_IN_STORE:assertion violated" \
            "observe-locked:-DSCENARIO=1 -DOBSERVE_LOCKED:invalid end state" \
            "hub-waits:-DSCENARIO=4 -DHUB_WAITS:invalid end state" \
-           "lookup-waits:-DSCENARIO=5 -DLOOKUP_WAITS:invalid end state"; do
+           "lookup-waits:-DSCENARIO=5 -DLOOKUP_WAITS:invalid end state" \
+           "sm-locked-probe:-DSCENARIO=6 -DSM_LOCKED_PROBE:assertion violated"; do
   IFS=: read -r name spin_flags expect <<<"$run"
   verify "mutant-$name" "$spin_flags" "$exhaustive" "-m100000"
   rc=$?

@@ -61,8 +61,11 @@
 #define R_GUESTS 5
 #define R_KVM    6
 #define R_MDEVS  7
-#define R_LEAF   8    /* the durable state's state_dirty and state_commit,
-                         the uevent hub */
+#define R_QUEUE  8    /* the AP bus's queue state machines (aq->lock) */
+#define R_POLL   9    /* the AP bus's poll timer (ap_poll_timer_lock) */
+#define R_LEAF   10   /* the durable state's state_dirty and state_commit,
+                         the uevent hub, the firmware, the device records,
+                         the manual clock */
 
 #define NVCPU 2
 
@@ -73,6 +76,9 @@ byte hub_mu;                /* the uevent hub (leaf) */
 byte of_online;             /* a third open file's of->mutex */
 byte tree_mu, inodes_mu;    /* the tree's and the mount's node table (leaves) */
 byte dir_i;                 /* the kernel's inode lock of a directory */
+byte sm_mu, poll_mu;        /* the bus's queue machines and poll timer */
+byte fw_mu, devrec_mu, clock_mu; /* firmware, device records, clock (leaves) */
+byte of_reset;              /* a queue's `reset` open file */
 byte queued;                /* events waiting for the subscriber */
 #define QUEUE_CAP 1
 byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
@@ -243,7 +249,7 @@ inline plug() {
 }
 
 proctype Store() {
-  byte held = 0;
+  short held = 0;
   bool took_kvm;
   byte n = 0;
   do
@@ -281,7 +287,7 @@ inline close_device() {
 }
 
 proctype Qemu() {
-  byte held = 0;
+  short held = 0;
   bool took_kvm;
   /* realize: open and attach */
   acquire(bql, R_BQL);
@@ -316,7 +322,7 @@ done:
 /* A vCPU runs a few times and then idles for good, so that a state in
  * which every other thread waits is seen as the deadlock it is. */
 proctype Vcpu() {
-  byte held = 0;
+  short held = 0;
   byte lo, hi;
   byte n = 0;
 end_idle:
@@ -356,7 +362,7 @@ inline probe_or_remove_queue() {
 }
 
 proctype Bus() {
-  byte held = 0;
+  short held = 0;
   bool took_kvm;
   acquire(scan_mu, R_SCAN);        /* a queue probe or remove */
   probe_or_remove_queue();
@@ -375,7 +381,7 @@ proctype Bus() {
 }
 
 proctype Mask() {
-  byte held = 0;
+  short held = 0;
   bool took_kvm;
   acquire(attr_mu, R_ATTR);        /* apmask store: in_use */
   acquire(guests_mu, R_GUESTS);
@@ -391,7 +397,7 @@ proctype Mask() {
 }
 
 proctype Online() {
-  byte held = 0;
+  short held = 0;
   acquire(of_online, R_OF);        /* write(2) to a card's `online` */
   acquire(scan_mu, R_SCAN);        /* to tell the bus's observers */
 #if SCENARIO == 5
@@ -404,7 +410,7 @@ proctype Online() {
 }
 
 proctype Subscriber() {
-  byte held = 0;
+  short held = 0;
   do
   :: acquire(hub_mu, R_LEAF);
      if
@@ -417,7 +423,7 @@ proctype Subscriber() {
 }
 
 proctype Remove() {
-  byte held = 0;
+  short held = 0;
   bool took_kvm;
   acquire(of_remove, R_OF);        /* write(2) to `remove` */
   /* vfio_unregister_group_dev: ask until the device is closed */
@@ -458,7 +464,7 @@ proctype Remove() {
 }
 
 proctype Lookup() {
-  byte held = 0;
+  short held = 0;
   kernel_lock(dir_i);              /* lookup_slow(): held until the reply */
 #ifdef LOOKUP_WAITS
   acquire(scan_mu, R_SCAN);
@@ -473,12 +479,89 @@ proctype Lookup() {
   kernel_unlock(dir_i)             /* the reply is in: the kernel lets go */
 }
 
+/* Scenario 6: the AP bus's queue state machines. A mask store hands a
+ * queue from cex4queue to vfio_ap: ap_queue_prepare_remove() and
+ * ap_queue_remove() (ZAPQ) around the host driver's remove, then
+ * vfio_ap's probe with its driver locks, then the queue joins the polled
+ * ones. The bus never holds sm_mu across a driver's probe or remove. */
+inline sm_firmware_step() {
+  acquire(devrec_mu, R_LEAF);      /* load the machine */
+  release(devrec_mu, R_LEAF);
+  acquire(fw_mu, R_LEAF);          /* TAPQ, RAPQ, ZAPQ or AQIC */
+  release(fw_mu, R_LEAF);
+  acquire(devrec_mu, R_LEAF);      /* store it */
+  release(devrec_mu, R_LEAF)
+}
+
+inline arm_poll() {
+  acquire(poll_mu, R_POLL);
+  release(poll_mu, R_POLL)
+}
+
+proctype SmBus() {
+  short held = 0;
+  bool took_kvm;
+  acquire(scan_mu, R_SCAN);        /* the re-binding after the store */
+  acquire(sm_mu, R_QUEUE);         /* SHUTDOWN */
+  acquire(devrec_mu, R_LEAF);
+  release(devrec_mu, R_LEAF);
+  release(sm_mu, R_QUEUE);
+  acquire(sm_mu, R_QUEUE);         /* ZAPQ, UNINITIATED */
+  sm_firmware_step();
+  release(sm_mu, R_QUEUE);
+#ifdef SM_LOCKED_PROBE
+  acquire(sm_mu, R_QUEUE);
+#endif
+  update_locks();                  /* vfio_ap's probe */
+  plug();
+  update_unlock();
+#ifdef SM_LOCKED_PROBE
+  release(sm_mu, R_QUEUE);
+#endif
+  acquire(sm_mu, R_QUEUE);         /* QueueBound() */
+  acquire(devrec_mu, R_LEAF);
+  release(devrec_mu, R_LEAF);
+  arm_poll();
+  release(sm_mu, R_QUEUE);
+  release(scan_mu, R_SCAN)
+}
+
+proctype Poller() {
+  short held = 0;
+  byte n = 0;
+  do
+  :: n < 2 ->
+     acquire(poll_mu, R_POLL);     /* wait for the deadline */
+     acquire(clock_mu, R_LEAF);    /* a manual clock's WaitUntil */
+     release(clock_mu, R_LEAF);
+     release(poll_mu, R_POLL);
+     acquire(sm_mu, R_QUEUE);      /* the tasklet's pass */
+     sm_firmware_step();
+     arm_poll();
+     release(sm_mu, R_QUEUE);
+     n++
+  :: else -> break
+  od
+}
+
+proctype ResetStore() {
+  short held = 0;
+  acquire(of_reset, R_OF);         /* write(2) to a queue's `reset` */
+  acquire(sm_mu, R_QUEUE);         /* RESET_START, one step */
+  sm_firmware_step();
+  arm_poll();
+  release(sm_mu, R_QUEUE);
+  release(of_reset, R_OF)
+}
+
 /* Scenarios, each searched exhaustively (check.sh): 1, the guest's life
  * (hot plug, publication, PQAP, the request loop); 2, the bus paths with
  * an attached guest; 3, the bus paths with the mdev's removal; 4, the
  * uevent paths: the bus, a mask store, an online store and the removal
  * sending to a subscriber that may stop; 5, the mount's invalidations
- * from the same paths, with a LOOKUP in the directory they invalidate. Without SCENARIO all threads
+ * from the same paths, with a LOOKUP in the directory they invalidate; 6,
+ * the queue state machines with a hand-over to vfio_ap, the poller, a
+ * `reset` store, QEMU and a vCPU. Without SCENARIO all threads
  * run together, which
  * check.sh searches with bitstate hashing (an approximation). */
 init {
@@ -493,6 +576,8 @@ init {
     run Bus(); run Mask(); run Online(); run Remove(); run Subscriber()
 #elif SCENARIO == 5
     run Bus(); run Mask(); run Online(); run Remove(); run Lookup()
+#elif SCENARIO == 6
+    run SmBus(); run Poller(); run ResetStore(); run Qemu(); run Vcpu()
 #else
     run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Bus(); run Mask();
     run Remove()

@@ -406,4 +406,11 @@ bool Firmware::IrqEnabled(Apqn apqn) const {
   return q != queues_.end() && q->second.irq_enabled;
 }
 
+bool Firmware::GuestIrqEnabled(Apqn apqn) const {
+  MutexLock lock(mu_);
+  auto q = queues_.find(apqn.qid());
+  return q != queues_.end() && q->second.irq_enabled &&
+         q->second.gisa.gisa != nullptr;
+}
+
 }  // namespace vap::ap

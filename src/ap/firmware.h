@@ -161,6 +161,9 @@ class Firmware {
   bool RaiseInterrupt(Apqn apqn) VAP_EXCLUDES(mu_);
   // Whether interrupts are enabled on the queue (for invariant checks).
   bool IrqEnabled(Apqn apqn) const VAP_EXCLUDES(mu_);
+  // Whether they are enabled for a guest's GISA (vfio_ap's AQIC), not for
+  // the host's own AP bus (its state machine enables them without one).
+  bool GuestIrqEnabled(Apqn apqn) const VAP_EXCLUDES(mu_);
 
   // Counts the configuration changes above (adapters, domains, `config`,
   // faults and their clearing), for durable state.

@@ -65,6 +65,7 @@ TEST_F(FirmwareTest, AqicEnablesAndResetDisablesInterrupts) {
   EXPECT_TRUE(on.irq_enabled);
   EXPECT_TRUE(fw_.Tapq(Apqn(5, 4)).status.irq_enabled);
   EXPECT_TRUE(fw_.IrqEnabled(Apqn(5, 4)));
+  EXPECT_FALSE(fw_.GuestIrqEnabled(Apqn(5, 4)));  // no GISA: the host's
   EXPECT_EQ(fw_.AqicEnable(Apqn(5, 4), 3, 0x2000).response_code, kRcNormal);
   ASSERT_EQ(fw_.Zapq(Apqn(5, 4)).response_code, kRcNormal);
   EXPECT_EQ(fw_.AqicEnable(Apqn(5, 4), 3, 0x1000).response_code,

@@ -21,15 +21,21 @@ ApBus::ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock)
   qci_ = qci;
 }
 
-ApBus::~ApBus() { StopScanWorker(); }
+ApBus::~ApBus() { StopWorkers(); }
 
-void ApBus::StopScanWorker() {
+void ApBus::StopWorkers() {
   {
     MutexLock lock(worker_mu_);
     worker_stop_ = true;
   }
   worker_cv_.SignalAll();
   if (worker_.joinable()) worker_.join();
+  {
+    MutexLock lock(poll_mu_);
+    poll_stop_ = true;
+  }
+  poll_cv_.SignalAll();
+  if (poller_.joinable()) poller_.join();
 }
 
 void ApBus::AddObserver(BusObserver& observer) {

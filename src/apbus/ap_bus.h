@@ -15,6 +15,8 @@
 //             OnConfigChanged/OnScanComplete and observers run.
 //   attr_mu_  (kApAttr, ap_attr_mutex): apmask and aqmask; held while
 //             drivers' InUse runs. vfio_ap's assign stores take it too.
+//   sm_mu_    (kApQueue, the kernel's aq->lock for every queue): the queue
+//             state machines; held across their firmware calls.
 //   devices_mu_ (kLeaf): the device records, read by everyone.
 // No callback runs with a leaf lock held.
 #ifndef VAP_APBUS_AP_BUS_H_
@@ -24,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,6 +36,7 @@
 #include "ap/qci.h"
 #include "apbus/ap_device.h"
 #include "apbus/ap_driver.h"
+#include "apbus/queue_sm.h"
 #include "base/change_count.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -72,9 +76,10 @@ class ApBus {
   // Periodic scans every config_time seconds (model time), and scans asked
   // for with RequestScan(), on a worker thread. Off until started.
   void StartScanWorker() VAP_EXCLUDES(worker_mu_);
-  // Ends the worker (after a scan it is running) for good; before the
-  // bus's observers go (sysfs::HostTree's destructor).
-  void StopScanWorker() VAP_EXCLUDES(worker_mu_);
+  // Ends the scan worker (after a scan it is running) and the queue
+  // poller for good; before the bus's observers go (sysfs::HostTree's
+  // destructor).
+  void StopWorkers() VAP_EXCLUDES(worker_mu_, poll_mu_);
   void RequestScan() VAP_EXCLUDES(worker_mu_);
   uint64_t scans() const VAP_EXCLUDES(devices_mu_);
   // BINDINGS=complete uevents sent so far (ap_bindings_complete_count,
@@ -88,6 +93,22 @@ class ApBus {
   // bindings, driver_override, the masks (only when their value changes),
   // ap_domain and config_time.
   const ChangeCount& changes() const { return changes_; }
+
+  // --- The queues' state machines (apbus/queue_sm.h; ap_queue.c). A step
+  // that waits for the firmware is polled again after kQueuePollInterval
+  // of model time, by the poller thread once started (the kernel's poll
+  // timer and tasklet), else by PollQueues().
+  static constexpr Nanos kQueuePollInterval = std::chrono::milliseconds(5);
+  void StartQueuePoller() VAP_EXCLUDES(poll_mu_);
+  // One pass of the tasklet (ap_tasklet_fn()): steps every bound queue
+  // whose machine waits, until it waits again.
+  void PollQueues() VAP_EXCLUDES(sm_mu_, devices_mu_, poll_mu_);
+  // Whether a bound queue's machine waits for a poll (tests wait for
+  // false before they compare what the state machines left).
+  bool QueuesPolling() const VAP_EXCLUDES(sm_mu_);
+  // A queue's `reset` store (reset_store()): RESET_START, and a step if
+  // the machine runs. ENODEV for an unknown queue.
+  Status ResetQueue(Apqn apqn) VAP_EXCLUDES(sm_mu_, devices_mu_, poll_mu_);
 
   // --- apmask / aqmask (apmask_store(), aqmask_store() and their shows).
   Mutex& attr_mu() VAP_RETURN_CAPABILITY(attr_mu_) { return attr_mu_; }
@@ -219,6 +240,38 @@ class ApBus {
   std::optional<uint8_t> CompatibleType(
       uint8_t raw_hwtype, const std::optional<ap::QciInfo>& qci) const;
 
+  // ap_bus_queue_sm.cc. The queue's machine as the records hold it, with
+  // its device's config, chkstop and whether a driver has it.
+  struct SmView {
+    QueueSm sm;
+    bool config = false;
+    bool chkstop = false;
+    bool bound = false;
+  };
+  std::optional<SmView> LoadSmLocked(Apqn apqn) const VAP_REQUIRES(sm_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  void StoreSmLocked(Apqn apqn, const QueueSm& sm) VAP_REQUIRES(sm_mu_)
+      VAP_EXCLUDES(devices_mu_);
+  // Steps once (or, with `loop`, until it waits) and keeps a bound queue
+  // that waits for a poll in sm_polls_.
+  void StepQueueLocked(Apqn apqn, bool loop) VAP_REQUIRES(sm_mu_)
+      VAP_EXCLUDES(devices_mu_, poll_mu_);
+  // ap_queue_init_state(): OPERATING, RESET_START, one step.
+  void InitQueueState(Apqn apqn) VAP_EXCLUDES(sm_mu_, devices_mu_, poll_mu_);
+  // A probe's ap_device_probe(): the queue joins the polled ones (the
+  // kernel's ap_queues hash) if its machine has work left.
+  void QueueBound(Apqn apqn) VAP_EXCLUDES(sm_mu_, devices_mu_, poll_mu_);
+  // ap_queue_prepare_remove() before a driver's remove, ap_queue_remove()
+  // after: SHUTDOWN, then ZAPQ and UNINITIATED, no longer polled.
+  void QueueShutdown(Apqn apqn) VAP_EXCLUDES(sm_mu_, devices_mu_);
+  void QueueRemoved(Apqn apqn) VAP_EXCLUDES(sm_mu_, devices_mu_);
+  // ap_scan_domains() for a queue device that exists: checkstop, then
+  // config, then the error state, each ending the queue's turn.
+  void UpdateQueueLocked(const ApDevice& queue, bool decfg, bool chkstop)
+      VAP_REQUIRES(scan_mu_) VAP_EXCLUDES(sm_mu_, devices_mu_, poll_mu_);
+  void ArmPoll() VAP_EXCLUDES(poll_mu_);
+  void PollerLoop() VAP_EXCLUDES(poll_mu_);
+
   // ap_bus_binding.cc
   void AddDeviceLocked(const ApDevice& dev) VAP_REQUIRES(scan_mu_)
       VAP_EXCLUDES(devices_mu_);
@@ -285,6 +338,23 @@ class ApBus {
   bool bindings_armed_ VAP_GUARDED_BY(devices_mu_) = true;
   uint64_t bindings_complete_count_ VAP_GUARDED_BY(devices_mu_) = 0;
   bool drivers_autoprobe_ VAP_GUARDED_BY(devices_mu_) = true;
+
+  // The queue state machines; rank kApQueue (aq->lock).
+  mutable Mutex sm_mu_ VAP_ACQUIRED_AFTER(attr_mu_){LockRank::kApQueue,
+                                                    "ap_queue_lock"};
+  // Bound queues whose machine waits for a poll, by qid.
+  std::set<uint16_t> sm_polls_ VAP_GUARDED_BY(sm_mu_);
+  const HostIrq host_irq_;
+
+  // The queue poller (the kernel's poll timer and tasklet); rank kApPoll
+  // (ap_poll_timer_lock): taken under sm_mu_ to arm the timer, held while
+  // waiting on the clock (a manual clock takes a leaf lock then).
+  mutable Mutex poll_mu_ VAP_ACQUIRED_AFTER(sm_mu_){LockRank::kApPoll,
+                                                    "ap_poll_timer_lock"};
+  CondVar poll_cv_;
+  bool poll_stop_ VAP_GUARDED_BY(poll_mu_) = false;
+  std::optional<Nanos> poll_due_ VAP_GUARDED_BY(poll_mu_);
+  std::thread poller_;
 
   // The scan worker; rank kLeaf.
   mutable Mutex worker_mu_{LockRank::kLeaf, "ap_scan_worker"};

@@ -21,10 +21,6 @@ void ApBus::SetDriverRecLocked(const ApDevice& dev, ApDriver* drv) {
   auto q = card->second.queues.find(dev.apqi);
   if (q == card->second.queues.end()) return;
   q->second.driver = drv;
-  // ap_queue_init_state() in a host driver's probe; ap_queue_remove()
-  // after any driver's remove (ApDevice::initiated).
-  if (drv == nullptr) q->second.dev.initiated = false;
-  else if (drv->is_default()) q->second.dev.initiated = true;
 }
 
 Status ApBus::ProbeLocked(const ApDevice& dev, ApDriver& drv) {
@@ -66,6 +62,12 @@ Status ApBus::ProbeLocked(const ApDevice& dev, ApDriver& drv) {
     MutexLock lock(devices_mu_);
     SetDriverRecLocked(dev, &drv);
   }
+  if (dev.kind == DeviceKind::kQueue) {
+    // zcrypt's queue probe calls ap_queue_init_state(); any bound queue
+    // joins the ones the tasklet polls.
+    if (drv.is_default()) InitQueueState(dev.apqn());
+    else QueueBound(dev.apqn());
+  }
   ApDevice bound = dev;
   bound.driver = std::string(drv.name());
   for (BusObserver* o : observers_) o->OnDeviceBound(bound);
@@ -101,7 +103,10 @@ void ApBus::DetachLocked(const ApDevice& dev) {
     }
   }
   if (drv == nullptr) return;
+  const bool queue = dev.kind == DeviceKind::kQueue;
+  if (queue) QueueShutdown(dev.apqn());
   drv->Remove(current);
+  if (queue) QueueRemoved(dev.apqn());
   {
     MutexLock lock(devices_mu_);
     SetDriverRecLocked(dev, nullptr);

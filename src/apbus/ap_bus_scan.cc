@@ -138,7 +138,6 @@ void ApBus::ScanAdapterLocked(uint8_t apid,
     dev.depth = info->info.depth;
     dev.config = !decfg;
     dev.chkstop = chkstop;
-    dev.initiated = !decfg && !chkstop;  // ap_scan_domains()
     AddDeviceLocked(dev);
   }
   ScanDomainsLocked(apid, qci);
@@ -162,14 +161,7 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
     const bool decfg = rc == ap::kRcDeconfigured;
     const bool chkstop = rc == ap::kRcCheckstopped;
     if (queue) {
-      {
-        MutexLock lock(devices_mu_);
-        ApDevice& dev = cards_[apid].queues[apqn.apqi].dev;
-        dev.chkstop = chkstop;
-        if (!chkstop) dev.config = !decfg;
-      }
-      if (!chkstop && queue->config == decfg)
-        SendConfigLocked(apid, apqn.apqi, !decfg);
+      UpdateQueueLocked(*queue, decfg, chkstop);
       continue;
     }
     ApDevice dev = card;
@@ -178,8 +170,9 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
     dev.driver.clear();
     dev.config = !decfg;
     dev.chkstop = chkstop;
-    dev.initiated = !decfg && !chkstop;  // ap_scan_domains()
-    AddDeviceLocked(dev);
+    dev.sm = QueueSm{};
+    AddDeviceLocked(dev);  // device_register(): the probe comes first
+    if (!decfg && !chkstop) InitQueueState(apqn);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "apbus/queue_state.h"
 #include "matrix/apqn.h"
 
 namespace vap::apbus {
@@ -25,14 +26,14 @@ struct ApDevice {
   bool chkstop = false;         // checkstopped
   std::string driver;           // bound driver's name; empty if unbound
   std::string driver_override;  // queues only [6.19]; empty if unset
-  // Queues: the AP bus's state machine runs for it (the kernel's
-  // aq->dev_state > AP_DEV_STATE_UNINITIATED): from its creation if it
-  // was configured and not checkstopped (ap_scan_domains()), again when
-  // a host driver probes it (zcrypt's queue probe calls
-  // ap_queue_init_state()); no longer once its driver is removed
-  // (ap_queue_remove()), so a queue handed from cex4queue to vfio_ap is
-  // uninitiated, and its request_count shows "-".
-  bool initiated = false;
+  // Queues: the AP bus's state machine (apbus/queue_sm.h). It is
+  // initiated (the kernel's aq->dev_state > AP_DEV_STATE_UNINITIATED) from
+  // the queue's creation if it was configured and not checkstopped
+  // (ap_scan_domains()), again when a host driver probes it (zcrypt's
+  // queue probe calls ap_queue_init_state()), and no longer once its
+  // driver is removed (ap_queue_remove()): so a queue handed from
+  // cex4queue to vfio_ap is uninitiated, and its request_count shows "-".
+  QueueSm sm;
 
   Apqn apqn() const { return Apqn(apid, apqi); }
   // "card05" or "05.0004", the device's name on the bus.

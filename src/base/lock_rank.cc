@@ -23,6 +23,10 @@ const char* LockRankName(LockRank rank) {
       return "kKvm";
     case LockRank::kMdevs:
       return "kMdevs";
+    case LockRank::kApQueue:
+      return "kApQueue";
+    case LockRank::kApPoll:
+      return "kApPoll";
     case LockRank::kLeaf:
       return "kLeaf";
   }

@@ -32,6 +32,8 @@ enum class LockRank : uint8_t {
   kGuests = 40,     // matrix_dev->guests_lock
   kKvm = 50,        // kvm->lock, per guest
   kMdevs = 60,      // matrix_dev->mdevs_lock
+  kApQueue = 65,    // the AP bus's queue state machines (aq->lock)
+  kApPoll = 67,     // the AP bus's poll timer (ap_poll_timer_lock)
   kLeaf = 70,       // innermost; no lock is taken while one is held
 };
 

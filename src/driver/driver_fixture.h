@@ -24,6 +24,9 @@ class DriverFixture : public ::testing::Test {
     bus_.Scan();
     EXPECT_TRUE(bus_.WriteApmask("-5,-6").ok());
     EXPECT_TRUE(bus_.WriteAqmask("-4,-0x47,-0xab,-0xff").ok());
+    // The bus reset each queue cex4queue gave up (ap_queue_remove()): let
+    // those resets end before the tests use the queues.
+    clock_.Advance(ap::Firmware::kResetDuration);
   }
   ~DriverFixture() override { vfio_.CheckInvariants(); }
 

@@ -475,7 +475,7 @@ void VfioAp::CheckInvariants() const {
     if (q->mdev == nullptr || q->mdev->guest == nullptr) {
       VAP_CHECK_MSG(q->saved_isc == kIscInvalid && q->saved_iova == 0,
                     "a queue without a guest keeps its ISC or NIB");
-      VAP_CHECK_MSG(!bus_.firmware().IrqEnabled(q->apqn),
+      VAP_CHECK_MSG(!bus_.firmware().GuestIrqEnabled(q->apqn),
                     "a queue without a guest has interrupts enabled");
     }
     const uint8_t rc = q->reset_status.response_code;

@@ -76,6 +76,7 @@ TEST_F(AqicTest, S4_S5_EnableAndReenable) {
   EXPECT_EQ(guest_.AlertMask(), 0x10);
   EXPECT_EQ(vfio_.PinnedPages(kU1), (std::map<uint64_t, int>{{0x10000, 1}}));
   EXPECT_TRUE(fw_.IrqEnabled(Apqn(5, 4)));
+  EXPECT_TRUE(fw_.GuestIrqEnabled(Apqn(5, 4)));  // for the guest's GISA
   // Re-enable with another NIB and ISC: the old ones are released.
   r = Pqap(Aqic(Apqn(5, 4), true, 5, kNib2));
   EXPECT_EQ(r.cc, 0);

@@ -195,7 +195,13 @@ TEST_F(ApBusSysfsTest, QueueAttributes) {
   EXPECT_EQ(Read(q + "online"), "1\n");
   EXPECT_EQ(Read(q + "config"), "1\n");
   EXPECT_EQ(Read(q + "chkstop"), "0\n");
+  // The bus's state machine reset the queue at its creation and probe;
+  // the reset is still in progress until a poll after it ends.
+  EXPECT_EQ(Read(q + "reset"), "Reset in progress.\n");
   EXPECT_EQ(Read(q + "interrupt"), "Interrupts disabled.\n");
+  clock_.Advance(ap::Firmware::kResetDuration);
+  bus_.PollQueues();
+  EXPECT_EQ(Read(q + "interrupt"), "Interrupts enabled.\n");
   EXPECT_EQ(Read(q + "reset"), "No Reset Timer set.\n");
   EXPECT_EQ(Read(q + "request_count"), "0\n");
   EXPECT_EQ(Read(q + "ap_functions"), "0x72000000\n");
@@ -205,10 +211,21 @@ TEST_F(ApBusSysfsTest, QueueAttributes) {
             "../../../../bus/ap/drivers/cex4queue");
   EXPECT_EQ(Read(q + "uevent"),
             "DEVTYPE=ap_queue\nDRIVER=cex4queue\nMODE=cca\n");
+  // A reset store: RAPQ, which also disables the interrupts; the next
+  // poll after the reset ends enables them again.
   EXPECT_EQ(Write(q + "reset", "1\n"), 0);
   EXPECT_EQ(Read(q + "reset"), "Reset in progress.\n");
-  clock_.Advance(std::chrono::milliseconds(20));
+  EXPECT_EQ(Read(q + "interrupt"), "Interrupts disabled.\n");
+  bus_.PollQueues();
+  EXPECT_EQ(Read(q + "reset"), "Reset in progress.\n");
+  clock_.Advance(ap::Firmware::kResetDuration);
+  bus_.PollQueues();
   EXPECT_EQ(Read(q + "reset"), "No Reset Timer set.\n");
+  EXPECT_EQ(Read(q + "interrupt"), "Interrupts enabled.\n");
+  // ap_sm_setirq_wait() asked for one more poll, which finds it idle.
+  EXPECT_TRUE(bus_.QueuesPolling());
+  bus_.PollQueues();
+  EXPECT_FALSE(bus_.QueuesPolling());
   // The same device through bus/ap/devices.
   EXPECT_EQ(*tree_.ReadLink("bus/ap/devices/05.0004"),
             "../../../devices/ap/card05/05.0004");

@@ -314,30 +314,25 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
       // request_count_show() in ap_queue.c: the count only while the
       // state machine runs (vap's model never counts a request).
       Attribute(kRw, live([](const ApDevice& q) {
-                  return std::string(q.initiated ? "0\n" : "-\n");
+                  return std::string(q.sm.initiated() ? "0\n" : "-\n");
                 }),
                 IgnoreWrite));
   out.emplace_back("requestq_count", FixedText("0\n"));
   out.emplace_back("pendingq_count", FixedText("0\n"));
-  out.emplace_back("reset",
-                   Attribute(
-                       kRw,
-                       [&bus, apqn]() -> Result<std::string> {
-                         const uint8_t rc =
-                             bus.firmware().Tapq(apqn).status.response_code;
-                         return std::string(rc == ap::kRcResetInProgress
-                                                ? "Reset in progress.\n"
-                                                : "No Reset Timer set.\n");
-                       },
-                       [&bus, apqn](std::string_view) {
-                         (void)bus.firmware().Rapq(apqn);
-                         return Status::Ok();
-                       }));
+  // reset_show()/reset_store() and interrupt_show(): the AP bus's state
+  // machine (apbus/queue_sm.h); the I bit from TAPQ.
+  out.emplace_back(
+      "reset", Attribute(
+                   kRw, live([](const ApDevice& q) {
+                     return apbus::ResetText(q.sm.sm_state);
+                   }),
+                   [&bus, apqn](std::string_view) { return bus.ResetQueue(apqn); }));
   out.emplace_back(
       "interrupt", Attribute(kRo, [&bus, apqn]() -> Result<std::string> {
-        return std::string(bus.firmware().Tapq(apqn).status.irq_enabled
-                               ? "Interrupts enabled.\n"
-                               : "Interrupts disabled.\n");
+        std::optional<ApDevice> q = bus.Queue(apqn);
+        if (!q) return Gone();
+        return apbus::InterruptText(
+            q->sm.sm_state, bus.firmware().Tapq(apqn).status.irq_enabled);
       }));
   out.emplace_back("config", Attribute(kRo, live([](const ApDevice& q) {
                                          return fmt::format("{}\n",

@@ -4,7 +4,7 @@
 
 namespace vap::sysfs {
 
-HostTree::~HostTree() { drivers_.bus().StopScanWorker(); }
+HostTree::~HostTree() { drivers_.bus().StopWorkers(); }
 
 HostTree::HostTree(const Clock& clock, const ap::HostProfile& profile,
                    Logger::Sink log_sink)

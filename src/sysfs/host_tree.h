@@ -26,8 +26,9 @@ class HostTree {
   // `clock` must outlive this object. Returns after the first scan.
   HostTree(const Clock& clock, const ap::HostProfile& profile,
            Logger::Sink log_sink = nullptr);
-  // Stops the bus's scan worker first: a periodic scan tells the uevent
-  // source and the tree's observers, which go before the bus does.
+  // Stops the bus's scan worker and queue poller first: a periodic scan
+  // tells the uevent source and the tree's observers, which go before the
+  // bus does.
   ~HostTree();
   HostTree(const HostTree&) = delete;
   HostTree& operator=(const HostTree&) = delete;

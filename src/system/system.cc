@@ -51,6 +51,9 @@ System::System(const SystemOptions& options, ap::HostProfile profile)
                      : std::make_unique<RealClock>(options.time_scale)),
       clock_(options.clock != nullptr ? *options.clock : *own_clock_),
       host_(clock_, profile_, options.log_sink) {
+  // The queues' state machines always run, as the kernel's poll tasklet
+  // does; periodic scans only if asked for.
+  bus().StartQueuePoller();
   if (options.periodic_scans) bus().StartScanWorker();
 }
 

@@ -93,7 +93,7 @@ class Soak {
         Violation(fmt::format("mdev {} keeps pinned pages", i));
     }
     for (const apbus::ApDevice& q : s_.bus().Queues()) {
-      if (s_.firmware().IrqEnabled(q.apqn()))
+      if (s_.firmware().GuestIrqEnabled(q.apqn()))
         Violation(fmt::format("{} keeps interrupts enabled", q.Name()));
     }
   }
