@@ -22,11 +22,11 @@
 #ifndef VAP_APBUS_AP_BUS_H_
 #define VAP_APBUS_AP_BUS_H_
 
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -342,8 +342,9 @@ class ApBus {
   // The queue state machines; rank kApQueue (aq->lock).
   mutable Mutex sm_mu_ VAP_ACQUIRED_AFTER(attr_mu_){LockRank::kApQueue,
                                                     "ap_queue_lock"};
-  // Bound queues whose machine waits for a poll, by qid.
-  std::set<uint16_t> sm_polls_ VAP_GUARDED_BY(sm_mu_);
+  // Bound queues whose machine waits for a poll, by qid (a bit per
+  // possible queue: 8 KiB, where a set of all 65,536 took 2.6 MiB).
+  std::bitset<1 << 16> sm_polls_ VAP_GUARDED_BY(sm_mu_);
   const HostIrq host_irq_;
 
   // The queue poller (the kernel's poll timer and tasklet); rank kApPoll

@@ -33,7 +33,7 @@ void ApBus::StoreSmLocked(Apqn apqn, const QueueSm& sm) {
 void ApBus::StepQueueLocked(Apqn apqn, bool loop) {
   std::optional<SmView> v = LoadSmLocked(apqn);
   if (!v) {
-    sm_polls_.erase(apqn.qid());
+    sm_polls_.reset(apqn.qid());
     return;
   }
   SmStepLog log;
@@ -47,10 +47,10 @@ void ApBus::StepQueueLocked(Apqn apqn, bool loop) {
   // Only queues a driver has are in the kernel's ap_queues hash, which
   // the tasklet walks; an unbound queue's machine waits until a probe.
   if (wait == SmWait::kNone || !v->bound) {
-    sm_polls_.erase(apqn.qid());
+    sm_polls_.reset(apqn.qid());
     return;
   }
-  sm_polls_.insert(apqn.qid());
+  sm_polls_.set(apqn.qid());
   ArmPoll();
 }
 
@@ -79,7 +79,7 @@ void ApBus::QueueBound(Apqn apqn) {
   MutexLock lock(sm_mu_);
   std::optional<SmView> v = LoadSmLocked(apqn);
   if (!v || !v->sm.initiated() || v->sm.sm_state == SmState::kIdle) return;
-  sm_polls_.insert(apqn.qid());
+  sm_polls_.set(apqn.qid());
   ArmPoll();
 }
 
@@ -93,7 +93,7 @@ void ApBus::QueueShutdown(Apqn apqn) {
 
 void ApBus::QueueRemoved(Apqn apqn) {
   MutexLock lock(sm_mu_);
-  sm_polls_.erase(apqn.qid());
+  sm_polls_.reset(apqn.qid());
   std::optional<SmView> v = LoadSmLocked(apqn);
   if (!v) return;
   // A reset with zero also clears the interrupt registration.
@@ -145,13 +145,16 @@ void ApBus::UpdateQueueLocked(const ApDevice& queue, bool decfg,
 
 void ApBus::PollQueues() {
   MutexLock lock(sm_mu_);
-  const std::set<uint16_t> polls = sm_polls_;
-  for (uint16_t qid : polls) StepQueueLocked(Apqn::FromQid(qid), /*loop=*/true);
+  const std::bitset<1 << 16> polls = sm_polls_;
+  for (size_t qid = polls._Find_first(); qid < polls.size();
+       qid = polls._Find_next(qid)) {
+    StepQueueLocked(Apqn::FromQid(static_cast<uint16_t>(qid)), /*loop=*/true);
+  }
 }
 
 bool ApBus::QueuesPolling() const {
   MutexLock lock(sm_mu_);
-  return !sm_polls_.empty();
+  return sm_polls_.any();
 }
 
 void ApBus::ArmPoll() {
