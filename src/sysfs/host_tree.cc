@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "sysfs/module_sysfs.h"
+
 namespace vap::sysfs {
 
 HostTree::~HostTree() { drivers_.bus().StopWorkers(); }
@@ -17,6 +19,7 @@ HostTree::HostTree(const Clock& clock, const ap::HostProfile& profile,
   drivers_.bus().AddObserver(uevent_source_);
   drivers_.vfio().AddMdevObserver(uevent_source_);
   uevent_source_.MatrixRegistered();
+  AddModules(tree_, drivers_.bus(), drivers_.vfio(), uevent_source_);
   drivers_.bus().Scan();
 }
 
