@@ -9,6 +9,7 @@
 #include "base/check.h"
 #include "matrix/kernel_number.h"
 #include "sysfs/attr.h"
+#include "sysfs/iommu_group_entries.h"
 
 namespace vap::sysfs {
 
@@ -184,7 +185,8 @@ VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
     : tree_(tree),
       driver_(driver),
       uevents_(uevents),
-      mdev_entries_(std::make_shared<MdevEntries>(*this)) {
+      mdev_entries_(std::make_shared<MdevEntries>(*this)),
+      group_entries_(std::make_shared<IommuGroupEntries>()) {
   BuildMatrixDevice();
   bus_sysfs.AddQueueDriverEntries(
       "vfio_ap", std::make_shared<QueueStatusEntries>(driver_));
@@ -304,7 +306,8 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
   Link(tree_, type_devices_, name, "../../../" + name);
   Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
   const NodeRef group_dir =
-      *tree_.MakeDir(iommu_groups_, fmt::format("{}", group));
+      *tree_.MakeDynamicDir(iommu_groups_, fmt::format("{}", group),
+                            group_entries_, static_cast<uint64_t>(group));
   Link(tree_, *tree_.MakeDir(group_dir, "devices"), name,
        "../../../../devices/vfio_ap/matrix/" + name);
 }

@@ -72,6 +72,7 @@ class VfioApSysfs : private driver::MdevObserver {
   // Every mdev directory's attributes and links are computed (about
   // 200 bytes saved per entry: 65,536 mdevs fit).
   std::shared_ptr<const DynamicEntries> mdev_entries_;
+  std::shared_ptr<const DynamicEntries> group_entries_;
 
   // IOMMU group numbers; rank kLeaf.
   mutable Mutex mu_{LockRank::kLeaf, "vfio_ap_sysfs"};
