@@ -127,10 +127,10 @@ TEST_F(HostApiTest, AGuestSeesItsMdevAndPqapReachesTheQueue) {
   EXPECT_THAT(host_->Mdev(kU)->guest_domains, ElementsAre(0x47u));
 
   // The bus reset 05.0047 when cex4queue gave it up (ap_queue_remove()),
-  // and virtual time has not moved since: the guest's reset waits it out.
+  // and virtual time may not have moved since (it moves when someone
+  // waits, the bus's poller too): the guest's reset waits it out.
   PqapCall tapq;
   tapq.queue = {5, 0x47};
-  EXPECT_EQ(host_->Pqap("g1", tapq)->response_code, 0x02u);
   ASSERT_TRUE(host_->ResetGuest("g1").ok());
   const Result<PqapReply> in = host_->Pqap("g1", tapq);
   ASSERT_TRUE(in.ok());
