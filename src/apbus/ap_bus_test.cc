@@ -8,8 +8,7 @@
 
 #include <cerrno>
 
-#include "apbus/test_driver.h"
-#include "apbus/zcrypt.h"
+#include "apbus/bus_fixture.h"
 #include "matrix/mask_format.h"
 
 namespace vap::apbus {
@@ -18,26 +17,11 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 
-class ApBusTest : public ::testing::Test {
+class ApBusTest : public BusFixture {
  protected:
-  ApBusTest()
-      : fw_(clock_, *ap::BuiltinProfile("default")),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        zcrypt_(bus_) {
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
-    bus_.Scan();
-  }
+  ApBusTest() { bus_.Scan(); }
 
   std::string Driver(const char* name) { return bus_.Device(name)->driver; }
-
-  ManualClock clock_;
-  ap::Firmware fw_;
-  Logger log_;
-  ApBus bus_;
-  Zcrypt zcrypt_;
-  FakeVfioDriver vfio_;
 };
 
 TEST_F(ApBusTest, DefaultHostAfterTheFirstScan) {

@@ -5,24 +5,16 @@
 
 #include <gtest/gtest.h>
 
-#include "apbus/ap_bus.h"
-#include "apbus/test_driver.h"
-#include "apbus/zcrypt.h"
+#include "apbus/bus_fixture.h"
 
 namespace vap::apbus {
 namespace {
 
 const Apqn kQ(5, 4);
 
-class QueueSmTest : public ::testing::Test {
+class QueueSmTest : public BusFixture {
  protected:
-  QueueSmTest()
-      : fw_(clock_, *ap::BuiltinProfile("default")),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        zcrypt_(bus_) {
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
+  QueueSmTest() {
     EXPECT_TRUE(bus_.RegisterDriver(vfio_).ok());
     bus_.Scan();
   }
@@ -35,13 +27,6 @@ class QueueSmTest : public ::testing::Test {
     ASSERT_FALSE(bus_.QueuesPolling());
   }
   uint8_t TapqRc(Apqn q = kQ) { return fw_.Tapq(q).status.response_code; }
-
-  ManualClock clock_;
-  ap::Firmware fw_;
-  Logger log_;
-  ApBus bus_;
-  Zcrypt zcrypt_;
-  FakeVfioDriver vfio_;
 };
 
 TEST_F(QueueSmTest, AHostQueueIsResetThenGetsTheHostsInterrupts) {
