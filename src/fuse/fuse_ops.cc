@@ -46,6 +46,20 @@ OpsContext::OpsContext(sysfs::Tree& tree, std::chrono::microseconds spin)
 OpsContext::~OpsContext() {
   MutexLock lock(mu_);
   for (Handle* h : open_) delete h;
+  for (DirHandle* h : open_dirs_) delete h;
+}
+
+void OpsContext::OpenedDir(DirHandle* h) {
+  MutexLock lock(mu_);
+  open_dirs_.insert(h);
+}
+
+void OpsContext::ReleasedDir(DirHandle* h) {
+  {
+    MutexLock lock(mu_);
+    open_dirs_.erase(h);
+  }
+  delete h;
 }
 
 void OpsContext::Opened(Handle* h) {
@@ -244,7 +258,13 @@ void OpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   h->entries.push_back({"..", sysfs::NodeType::kDir, parent});
   for (sysfs::DirEntry& e : *entries) h->entries.push_back(std::move(e));
   fi->fh = reinterpret_cast<uint64_t>(h.get());
-  if (fuse_reply_open(req, fi) == 0) (void)h.release();
+  // Counted before the reply: a RELEASEDIR may follow it at once.
+  c.OpenedDir(h.get());
+  if (fuse_reply_open(req, fi) == 0) {
+    (void)h.release();
+  } else {
+    c.ReleasedDir(h.release());
+  }
 }
 
 // What readdir gives as an entry's inode number (never 0: the C library
@@ -321,8 +341,9 @@ void ReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 void ReleaseDir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
-  Ctx(req).Count(Request::kReleasedir);
-  delete reinterpret_cast<DirHandle*>(fi->fh);
+  OpsContext& c = Ctx(req);
+  c.Count(Request::kReleasedir);
+  c.ReleasedDir(reinterpret_cast<DirHandle*>(fi->fh));
   fuse_reply_err(req, 0);
 }
 

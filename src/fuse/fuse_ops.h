@@ -23,7 +23,8 @@
 
 namespace vap::fuse {
 
-struct Handle;  // an open attribute (fuse_ops.cc)
+struct Handle;     // an open attribute (fuse_ops.cc)
+struct DirHandle;  // an open directory (fuse_ops.cc)
 
 // The requests the mount answered, by kind (tests and benchmarks count
 // what a `cat` costs).
@@ -57,6 +58,10 @@ class OpsContext : public sysfs::ChangeObserver {
   SpinningReader& reader() { return reader_; }
   void Opened(Handle* h) VAP_EXCLUDES(mu_);
   void Released(Handle* h) VAP_EXCLUDES(mu_);
+  // The same for directories: what the kernel never released (a mount
+  // that went with directories open) goes with the context.
+  void OpenedDir(DirHandle* h) VAP_EXCLUDES(mu_);
+  void ReleasedDir(DirHandle* h) VAP_EXCLUDES(mu_);
 
   // The session to notify; null before the mount and after the loop.
   void SetSession(fuse_session* se) { session_.store(se); }
@@ -82,6 +87,7 @@ class OpsContext : public sysfs::ChangeObserver {
   // Rank kLeaf: taken only by open and release, holding nothing else.
   Mutex mu_{LockRank::kLeaf, "fuse_open_files"};
   std::unordered_set<Handle*> open_ VAP_GUARDED_BY(mu_);
+  std::unordered_set<DirHandle*> open_dirs_ VAP_GUARDED_BY(mu_);
 };
 
 // The operations table.
