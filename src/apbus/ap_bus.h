@@ -256,6 +256,11 @@ class ApBus {
   // that waits for a poll in sm_polls_.
   void StepQueueLocked(Apqn apqn, bool loop) VAP_REQUIRES(sm_mu_)
       VAP_EXCLUDES(devices_mu_, poll_mu_);
+  // ap_queue_init_state() (`init`: OPERATING, RESET_START) or
+  // reset_store() (RESET_START only), then one step; false if there is no
+  // such queue.
+  bool RestartQueueLocked(Apqn apqn, bool init) VAP_REQUIRES(sm_mu_)
+      VAP_EXCLUDES(devices_mu_, poll_mu_);
   // ap_queue_init_state(): OPERATING, RESET_START, one step.
   void InitQueueState(Apqn apqn) VAP_EXCLUDES(sm_mu_, devices_mu_, poll_mu_);
   // A probe's ap_device_probe(): the queue joins the polled ones (the

@@ -56,23 +56,29 @@ void ApBus::StepQueueLocked(Apqn apqn, bool loop) {
 
 void ApBus::InitQueueState(Apqn apqn) {
   MutexLock lock(sm_mu_);
-  std::optional<SmView> v = LoadSmLocked(apqn);
-  if (!v) return;
-  InitState(v->sm);
-  StoreSmLocked(apqn, v->sm);
-  StepQueueLocked(apqn, /*loop=*/false);
+  RestartQueueLocked(apqn, /*init=*/true);
 }
 
 Status ApBus::ResetQueue(Apqn apqn) {
   MutexLock lock(sm_mu_);
+  if (!RestartQueueLocked(apqn, /*init=*/false))
+    return Status::Error(ENODEV, "no such queue");
+  return Status::Ok();
+}
+
+bool ApBus::RestartQueueLocked(Apqn apqn, bool init) {
   std::optional<SmView> v = LoadSmLocked(apqn);
-  if (!v) return Status::Error(ENODEV, "no such queue");
-  // Set whether or not the machine runs: a queue no host driver has shows
-  // "Reset in progress." from now until a host driver initiates it.
-  v->sm.sm_state = SmState::kResetStart;
+  if (!v) return false;
+  if (init) {
+    InitState(v->sm);
+  } else {
+    // Set whether or not the machine runs: a queue no host driver has
+    // shows "Reset in progress." from now until a host driver initiates it.
+    v->sm.sm_state = SmState::kResetStart;
+  }
   StoreSmLocked(apqn, v->sm);
   StepQueueLocked(apqn, /*loop=*/false);
-  return Status::Ok();
+  return true;
 }
 
 void ApBus::QueueBound(Apqn apqn) {

@@ -8,23 +8,17 @@
 #include <thread>
 
 #include "apbus/ap_bus.h"
-#include "apbus/test_driver.h"
-#include "apbus/zcrypt.h"
+#include "apbus/bus_fixture.h"
 
 namespace vap::apbus {
 namespace {
 
 using ::testing::ElementsAre;
 
-class ApBusScanTest : public ::testing::Test {
+class ApBusScanTest : public BusFixture {
  protected:
   explicit ApBusScanTest(const char* profile = "default")
-      : fw_(clock_, *ap::BuiltinProfile(profile)),
-        log_(clock_),
-        bus_(fw_, log_, clock_),
-        zcrypt_(bus_) {
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.card_driver()).ok());
-    EXPECT_TRUE(bus_.RegisterDriver(zcrypt_.queue_driver()).ok());
+      : BusFixture(profile) {
     EXPECT_TRUE(bus_.RegisterDriver(vfio_).ok());
     bus_.Scan();
   }
@@ -33,12 +27,6 @@ class ApBusScanTest : public ::testing::Test {
     return ap::CardSpec::For(apid, *ap::CardType::Parse(type));
   }
 
-  ManualClock clock_;
-  ap::Firmware fw_;
-  Logger log_;
-  ApBus bus_;
-  Zcrypt zcrypt_;
-  FakeVfioDriver vfio_;
 };
 
 TEST_F(ApBusScanTest, ScanWithoutChangesCallsNoDriverHooks) {

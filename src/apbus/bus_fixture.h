@@ -14,8 +14,8 @@ namespace vap::apbus {
 
 class BusFixture : public ::testing::Test {
  protected:
-  BusFixture()
-      : fw_(clock_, *ap::BuiltinProfile("default")),
+  explicit BusFixture(const char* profile = "default")
+      : fw_(clock_, *ap::BuiltinProfile(profile)),
         log_(clock_),
         bus_(fw_, log_, clock_),
         zcrypt_(bus_) {
