@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
@@ -20,6 +21,8 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "sysfs/attr.h"
+#include "sysfs/power_entries.h"
 
 namespace vap::fuse {
 namespace {
@@ -205,6 +208,66 @@ TEST_F(FuseMountTest, TimesAndLinkCountsAreKernfss) {
   ASSERT_EQ(stat(P("devices/a/value").c_str(), &st), 0);
   EXPECT_EQ(st.st_size, 4096);
   EXPECT_NE(st.st_ino, 0u);
+}
+
+// A device directory whose `power` directory is computed, as a queue's is.
+class WithPower : public sysfs::DynamicEntries {
+ public:
+  std::vector<DirEntry> List(uint64_t) const override {
+    return {{"power", NodeType::kDir}};
+  }
+  std::optional<DynamicEntry> Find(uint64_t key,
+                                   std::string_view name) const override {
+    if (name != "power") return std::nullopt;
+    return sysfs::PowerEntries::Dir(power_, key);
+  }
+  uint32_t Subdirs(uint64_t) const override { return 1; }
+
+ private:
+  std::shared_ptr<sysfs::PowerEntries> power_ =
+      std::make_shared<sysfs::PowerEntries>();
+};
+
+TEST_F(FuseMountTest, ComputedDirectoriesAreServedAndGoWithTheirDevice) {
+  const NodeRef dev =
+      *tree_.MakeDynamicDir(a_, "dev", std::make_shared<WithPower>(), 1);
+  struct stat st {};
+  ASSERT_EQ(stat(P("devices/a/dev").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 3u);  // 2 + power
+  ASSERT_EQ(stat(P("devices/a/dev/power").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(st.st_nlink, 2u);
+  std::vector<std::string> names;
+  DIR* d = opendir(P("devices/a/dev/power").c_str());
+  ASSERT_NE(d, nullptr);
+  while (dirent* e = readdir(d)) names.push_back(e->d_name);
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       ".", "..", "autosuspend_delay_ms", "control",
+                       "runtime_active_time", "runtime_status",
+                       "runtime_suspended_time"}));
+  EXPECT_EQ(Cat("devices/a/dev/power/control"), "auto\n");
+  {
+    const int fd = open(P("devices/a/dev/power/autosuspend_delay_ms").c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    char buf[16];
+    EXPECT_EQ(read(fd, buf, sizeof buf), -1);
+    EXPECT_EQ(errno, EIO);
+    close(fd);
+  }
+  const int fd = open(P("devices/a/dev/power/control").c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(write(fd, "on\n", 3), 3);
+  close(fd);
+  EXPECT_EQ(Cat("devices/a/dev/power/control"), "on\n");
+  // The device goes: so do the names below its computed directory.
+  ASSERT_TRUE(tree_.Remove(dev).ok());
+  EXPECT_FALSE(Exists(P("devices/a/dev/power/control")));
+  EXPECT_FALSE(Exists(P("devices/a/dev/power")));
+  ASSERT_EQ(stat(P("devices/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 3u);  // 2 + q
 }
 
 }  // namespace

@@ -97,9 +97,15 @@ ApBusSysfs::ApBusSysfs(Tree& tree, apbus::ApBus& bus, apbus::Zcrypt& zcrypt,
     : tree_(tree),
       bus_(bus),
       uevents_(uevents),
-      card_entries_(std::make_shared<CardEntries>(bus, zcrypt, uevents)),
-      queue_entries_(std::make_shared<QueueEntries>(bus, zcrypt, uevents)) {
+      power_(std::make_shared<PowerEntries>()),
+      card_entries_(std::make_shared<CardEntries>(bus, zcrypt, uevents, power_)),
+      queue_entries_(
+          std::make_shared<QueueEntries>(bus, zcrypt, uevents, power_)) {
   devices_ap_ = *tree_.MakeDirs("devices/ap");
+  VAP_CHECK(tree_
+                .MakeDynamicDir(devices_ap_, "power", power_,
+                                PowerKey(PowerKind::kApRoot, 0))
+                .ok());
   // The bus's root device: no keys of its own (ap_uevent()), its events
   // SUBSYSTEM=ap; dev_err() names it "ap ap".
   AddAttribute(
@@ -222,18 +228,14 @@ void ApBusSysfs::AddDriverDir(std::string_view name) {
   VAP_CHECK(dir.ok());
   apbus::ApBus& bus = bus_;
   const std::string driver(name);
-  // bind/unbind compare names with sysfs_streq: one trailing newline is
-  // ignored.
-  const auto device_name = [](std::string_view buf) {
-    return buf.ends_with('\n') ? buf.substr(0, buf.size() - 1) : buf;
-  };
+  // bind/unbind compare names with sysfs_streq().
   AddAttribute(tree_, *dir, "bind", kWo, nullptr,
-               [&bus, driver, device_name](std::string_view buf) {
-                 return bus.Bind(driver, device_name(buf));
+               [&bus, driver](std::string_view buf) {
+                 return bus.Bind(driver, StreqText(buf));
                });
   AddAttribute(tree_, *dir, "unbind", kWo, nullptr,
-               [&bus, driver, device_name](std::string_view buf) {
-                 return bus.Unbind(driver, device_name(buf));
+               [&bus, driver](std::string_view buf) {
+                 return bus.Unbind(driver, StreqText(buf));
                });
   // The driver's uevent_store(): its kobject, SUBSYSTEM=drivers.
   UeventSource& uevents = uevents_;
@@ -266,6 +268,9 @@ void ApBusSysfs::OnDeviceAdded(const ApDevice& dev) {
 
 void ApBusSysfs::OnDeviceRemoved(const ApDevice& dev) {
   VAP_CHECK(tree_.Remove(DevicePath(dev)).ok());
+  power_->Forget(dev.kind == DeviceKind::kCard
+                     ? PowerKey(PowerKind::kCard, dev.apid)
+                     : PowerKey(PowerKind::kQueue, dev.apqn().qid()));
   tree_.EntriesChanged("bus/ap/devices", dev.Name());
 }
 

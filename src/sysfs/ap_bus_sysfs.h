@@ -12,6 +12,7 @@
 #include "apbus/ap_bus.h"
 #include "apbus/zcrypt.h"
 #include "sysfs/ap_device_entries.h"
+#include "sysfs/power_entries.h"
 #include "sysfs/tree.h"
 #include "sysfs/uevents.h"
 
@@ -50,6 +51,8 @@ class ApBusSysfs : public apbus::BusObserver {
   Tree& tree_;
   apbus::ApBus& bus_;
   UeventSource& uevents_;
+  // The power directories of the bus's devices.
+  const std::shared_ptr<PowerEntries> power_;
   const std::shared_ptr<CardEntries> card_entries_;
   const std::shared_ptr<QueueEntries> queue_entries_;
   NodeRef devices_ap_;  // /sys/devices/ap

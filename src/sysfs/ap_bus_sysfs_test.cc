@@ -75,7 +75,8 @@ class ApBusSysfsTest : public ::testing::Test {
 
 TEST_F(ApBusSysfsTest, DefaultHostAsTheToolsSeeIt) {
   EXPECT_THAT(Ls("devices/ap"),
-              ElementsAre("card03", "card04", "card05", "card06", "uevent"));
+              ElementsAre("card03", "card04", "card05", "card06", "power",
+                          "uevent"));
   EXPECT_EQ(Read("devices/ap/card03/type"), "CEX8C\n");
   EXPECT_EQ(Read("devices/ap/card04/type"), "CEX8P\n");
   EXPECT_EQ(Read("devices/ap/card05/type"), "CEX8C\n");
@@ -342,10 +343,54 @@ TEST_F(ApBusSysfsTest, HostChangesShowUpAfterAScan) {
   EXPECT_EQ(Write("bus/ap/scans", "1\n"), 0);
   EXPECT_EQ(Read("bus/ap/scans"), "2\n");
   EXPECT_THAT(Ls("devices/ap"),
-              ElementsAre("card03", "card05", "card06", "uevent"));
+              ElementsAre("card03", "card05", "card06", "power", "uevent"));
   EXPECT_EQ(Read("devices/ap/card03/03.0020/online"), "1\n");
   EXPECT_EQ(Read("bus/ap/bindings"), "57/57 (complete)\n");
   EXPECT_EQ(tree_.Read("bus/ap/devices/card04").status().errno_value(), ENOENT);
+}
+
+// dpm_sysfs_add()'s runtime group in every device directory, with runtime
+// PM never enabled (drivers/base/power/sysfs.c).
+TEST_F(ApBusSysfsTest, EveryDeviceHasAPowerDirectory) {
+  for (const char* dir : {"devices/ap/power", "devices/ap/card05/power",
+                          "devices/ap/card05/05.0047/power"}) {
+    SCOPED_TRACE(dir);
+    const std::string d(dir);
+    EXPECT_THAT(Ls(d), ElementsAre("autosuspend_delay_ms", "control",
+                                   "runtime_active_time", "runtime_status",
+                                   "runtime_suspended_time"));
+    EXPECT_EQ(tree_.GetAttr(d)->mode, 0755u);
+    EXPECT_EQ(tree_.GetAttr(d + "/control")->mode, 0644u);
+    EXPECT_EQ(tree_.GetAttr(d + "/autosuspend_delay_ms")->mode, 0644u);
+    EXPECT_EQ(tree_.GetAttr(d + "/runtime_status")->mode, 0444u);
+    EXPECT_EQ(Read(d + "/control"), "auto\n");
+    EXPECT_EQ(Read(d + "/runtime_status"), "unsupported\n");
+    EXPECT_EQ(Read(d + "/runtime_active_time"), "0\n");
+    EXPECT_EQ(Read(d + "/runtime_suspended_time"), "0\n");
+    EXPECT_EQ(tree_.Read(d + "/autosuspend_delay_ms").status().errno_value(),
+              EIO);
+    EXPECT_EQ(Write(d + "/autosuspend_delay_ms", "100\n"), EIO);
+  }
+  // A queue directory's link count counts its computed power directory.
+  EXPECT_EQ(tree_.GetAttr("devices/ap/card05/05.0047")->nlink, 3u);
+  EXPECT_EQ(Write("devices/ap/card05/05.0047/power/control", "on\n"), 0);
+  EXPECT_EQ(Read("devices/ap/card05/05.0047/power/control"), "on\n");
+  EXPECT_EQ(Read("devices/ap/card05/05.00ab/power/control"), "auto\n");
+  EXPECT_EQ(Write("devices/ap/card05/05.0047/power/control", "off\n"), EINVAL);
+  EXPECT_EQ(Write("devices/ap/card05/05.0047/power/control", "on\n\n"), EINVAL);
+  EXPECT_EQ(Read("devices/ap/card05/05.0047/power/control"), "on\n");
+  EXPECT_EQ(Write("devices/ap/card05/05.00ab/power/control",
+                  std::string_view("on\0x", 4)), 0);  // stops at the NUL
+  EXPECT_EQ(Write("devices/ap/card05/05.00ab/power/control", "auto"), 0);
+  EXPECT_EQ(Read("devices/ap/card05/05.00ab/power/control"), "auto\n");
+  // A queue made again is a new device: "auto".
+  ASSERT_TRUE(fw_.RemoveUsageDomain(0x47).ok());
+  bus_.Scan();
+  EXPECT_EQ(tree_.GetAttr("devices/ap/card05/05.0047/power").status().errno_value(),
+            ENOENT);
+  ASSERT_TRUE(fw_.AddUsageDomain(0x47).ok());
+  bus_.Scan();
+  EXPECT_EQ(Read("devices/ap/card05/05.0047/power/control"), "auto\n");
 }
 
 TEST_F(ApBusSysfsTest, BusAttributeStores) {

@@ -278,6 +278,8 @@ EntryList CardEntries::Entries(uint8_t apid) const {
       FixedText(fmt::format("{}\n",
                        card->ml > 0 ? card->ml * 4096u : kDefaultMaxMsgSize)));
   out.emplace_back("uevent", Uevent(*card, uevents_));
+  out.emplace_back("power",
+                   PowerEntries::Dir(power_, PowerKey(PowerKind::kCard, apid)));
   out.emplace_back("subsystem", Symlink("../../../bus/ap"));
   if (!card->driver.empty()) {
     out.emplace_back("driver",
@@ -363,6 +365,8 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
             return bus.SetDriverOverride(apqn, buf.substr(0, buf.find('\n')));
           }));
   out.emplace_back("uevent", Uevent(*queue, uevents_));
+  out.emplace_back("power", PowerEntries::Dir(
+                                power_, PowerKey(PowerKind::kQueue, apqn.qid())));
   out.emplace_back("subsystem", Symlink("../../../../bus/ap"));
   if (!queue->driver.empty()) {
     out.emplace_back("driver",

@@ -8,10 +8,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "apbus/ap_bus.h"
 #include "apbus/zcrypt.h"
 #include "base/mutex.h"
+#include "sysfs/power_entries.h"
 #include "sysfs/tree.h"
 #include "sysfs/uevents.h"
 
@@ -20,11 +22,13 @@ namespace vap::sysfs {
 // Card directories; the key is the APID.
 class CardEntries : public DynamicEntries {
  public:
-  CardEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt, UeventSource& uevents)
-      : bus_(bus), zcrypt_(zcrypt), uevents_(uevents) {}
+  CardEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt, UeventSource& uevents,
+              std::shared_ptr<const PowerEntries> power)
+      : bus_(bus), zcrypt_(zcrypt), uevents_(uevents), power_(std::move(power)) {}
   std::vector<DirEntry> List(uint64_t key) const override;
   std::optional<DynamicEntry> Find(uint64_t key,
                                    std::string_view name) const override;
+  uint32_t Subdirs(uint64_t) const override { return 1; }  // power
 
  private:
   std::vector<std::pair<std::string, DynamicEntry>> Entries(uint8_t apid) const;
@@ -32,6 +36,7 @@ class CardEntries : public DynamicEntries {
   apbus::ApBus& bus_;
   apbus::Zcrypt& zcrypt_;
   UeventSource& uevents_;
+  const std::shared_ptr<const PowerEntries> power_;
 };
 
 // Queue directories; the key is the queue id (APID << 8 | APQI). A driver
@@ -39,11 +44,13 @@ class CardEntries : public DynamicEntries {
 // to it (vfio_ap's `status`).
 class QueueEntries : public DynamicEntries {
  public:
-  QueueEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt, UeventSource& uevents)
-      : bus_(bus), zcrypt_(zcrypt), uevents_(uevents) {}
+  QueueEntries(apbus::ApBus& bus, apbus::Zcrypt& zcrypt, UeventSource& uevents,
+              std::shared_ptr<const PowerEntries> power)
+      : bus_(bus), zcrypt_(zcrypt), uevents_(uevents), power_(std::move(power)) {}
   std::vector<DirEntry> List(uint64_t key) const override;
   std::optional<DynamicEntry> Find(uint64_t key,
                                    std::string_view name) const override;
+  uint32_t Subdirs(uint64_t) const override { return 1; }  // power
 
   // Entries `provider` adds to queues bound to `driver` (key: queue id).
   void AddDriverEntries(std::string driver,
@@ -58,6 +65,7 @@ class QueueEntries : public DynamicEntries {
   apbus::ApBus& bus_;
   apbus::Zcrypt& zcrypt_;
   UeventSource& uevents_;
+  const std::shared_ptr<const PowerEntries> power_;
   // Guards driver_entries_; rank kLeaf.
   mutable Mutex mu_{LockRank::kLeaf, "queue_driver_entries"};
   std::map<std::string, std::shared_ptr<const DynamicEntries>> driver_entries_

@@ -6,6 +6,11 @@
 
 namespace vap::sysfs {
 
+std::string_view StreqText(std::string_view buf) {
+  buf = buf.substr(0, buf.find('\0'));
+  return buf.ends_with('\n') ? buf.substr(0, buf.size() - 1) : buf;
+}
+
 DynamicEntry Attribute(uint32_t mode, ShowFn show, StoreFn store) {
   DynamicEntry e;
   e.type = NodeType::kAttribute;
@@ -19,6 +24,16 @@ DynamicEntry Symlink(std::string target) {
   DynamicEntry e;
   e.type = NodeType::kSymlink;
   e.target = std::move(target);
+  return e;
+}
+
+DynamicEntry ComputedDir(std::shared_ptr<const DynamicEntries> entries,
+                         uint64_t key) {
+  DynamicEntry e;
+  e.type = NodeType::kDir;
+  e.mode = 0755;
+  e.entries = std::move(entries);
+  e.key = key;
   return e;
 }
 

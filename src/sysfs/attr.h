@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,10 +26,18 @@ inline constexpr uint32_t kWo = 0200;
 // A show's text, as the callbacks below return it.
 inline Result<std::string> Text(std::string text) { return text; }
 
+// What sysfs_streq() (lib/string.c) compares of a store's buffer: up to
+// the first NUL (kernfs terminates the copy there for the C parsers), less
+// one trailing newline.
+std::string_view StreqText(std::string_view buf);
+
 // A computed attribute.
 DynamicEntry Attribute(uint32_t mode, ShowFn show, StoreFn store = nullptr);
 // A computed symlink.
 DynamicEntry Symlink(std::string target);
+// A computed directory (0755) whose entries `entries` gives for `key`.
+DynamicEntry ComputedDir(std::shared_ptr<const DynamicEntries> entries,
+                         uint64_t key);
 
 // Adds a stored attribute to `dir`; aborts if the name is taken (a bug in
 // the code that builds the tree).

@@ -41,18 +41,28 @@ struct Node {
   std::string target;          // symlinks
   std::weak_ptr<Node> parent;  // empty for the root
   bool transient = false;      // computed by the parent's `dynamic`
+  // A transient node's parent, kept alive: a computed directory exists
+  // only as long as something below it is referenced.
+  NodeRef owner;
   std::shared_ptr<const DynamicEntries> dynamic;  // directories
   uint64_t dynamic_key = 0;
 
   std::map<std::string, NodeRef, std::less<>> children;  // directories
   uint32_t subdirs = 0;        // directories among `children`
   bool removed = false;
-  // Callbacks running on this node, and for a directory also those on its
-  // transient entries.
+  // Callbacks running on this node, and for a stored directory also those
+  // on the transient entries below it.
   int active = 0;
 };
 
 namespace {
+
+// The node a transient node's callbacks count on and whose removal ends
+// it: the nearest stored node at or above it.
+const Node* Anchor(const Node* node) {
+  while (node->transient && node->owner != nullptr) node = node->owner.get();
+  return node;
+}
 
 // Node numbers: 1 is the root's; never reused.
 std::atomic<uint64_t> g_next_id{2};
@@ -106,12 +116,13 @@ class Tree::ActiveRef {
   ActiveRef(const ActiveRef&) = delete;
   ActiveRef& operator=(const ActiveRef&) = delete;
 
-  // Counts a callback on `node` (on its directory if transient). ENODEV if
+  // Counts a callback on `node` (on its Anchor() if transient). ENODEV if
   // the node is gone (kernfs_get_active failing).
   Status Acquire(const NodeRef& node) VAP_EXCLUDES(tree_.mu_) {
     MutexLock lock(tree_.mu_);
-    NodeRef counted = node->transient ? node->parent.lock() : node;
-    if (counted == nullptr || counted->removed || node->removed) {
+    NodeRef counted = node;
+    while (counted->transient) counted = counted->owner;
+    if (counted->removed || node->removed) {
       return Error(ENODEV, "node was removed");
     }
     ++counted->active;
@@ -144,6 +155,9 @@ Result<NodeRef> Tree::AddChildLocked(const NodeRef& parent, NodeRef child) {
     return Error(ENOTDIR, PathOfLocked(parent.get()) + " is not a directory");
   }
   if (parent->removed) return Error(ENOENT, "parent directory was removed");
+  if (parent->transient) {
+    return Error(EINVAL, PathOfLocked(parent.get()) + " is computed");
+  }
   auto [it, inserted] = parent->children.try_emplace(child->name, child);
   if (!inserted) {
     return Error(EEXIST,
@@ -257,7 +271,7 @@ Status Tree::Remove(std::string_view path) {
 NodeRef Tree::Child(const NodeRef& dir, std::string_view name) const {
   {
     MutexLock lock(mu_);
-    if (dir->removed) return nullptr;
+    if (Anchor(dir.get())->removed) return nullptr;
     auto it = dir->children.find(name);
     if (it != dir->children.end()) return it->second;
   }
@@ -271,7 +285,10 @@ NodeRef Tree::Child(const NodeRef& dir, std::string_view name) const {
   node->show = std::move(entry->show);
   node->store = std::move(entry->store);
   node->target = std::move(entry->target);
+  node->dynamic = std::move(entry->entries);
+  node->dynamic_key = entry->key;
   node->parent = dir;
+  node->owner = dir;
   node->transient = true;
   return node;
 }
@@ -428,13 +445,13 @@ NodeStat Tree::Stat(const NodeRef& node) const {
   NodeStat st{node->type, node->mode,
               node->type == NodeType::kAttribute ? kPageSize : 0};
   st.id = node->id;
-  st.created_ns = node->created_ns;
-  if (node->transient) {
-    if (NodeRef dir = node->parent.lock()) st.created_ns = dir->created_ns;
-  }
+  st.created_ns = Anchor(node.get())->created_ns;
   if (node->type == NodeType::kDir) {
+    // Outside the tree's lock: the provider may take the model's locks.
+    const uint32_t computed =
+        node->dynamic ? node->dynamic->Subdirs(node->dynamic_key) : 0;
     MutexLock lock(mu_);
-    st.nlink = 2 + node->subdirs;
+    st.nlink = 2 + node->subdirs + computed;
   }
   return st;
 }
@@ -479,10 +496,7 @@ Status Tree::CheckOpen(const NodeRef& node, bool read, bool write) const {
 
 bool Tree::Removed(const NodeRef& node) const {
   MutexLock lock(mu_);
-  if (node->removed) return true;
-  if (!node->transient) return false;
-  NodeRef dir = node->parent.lock();
-  return dir == nullptr || dir->removed;
+  return node->removed || Anchor(node.get())->removed;
 }
 
 void Tree::SetChangeObserver(ChangeObserver* observer) {

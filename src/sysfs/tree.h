@@ -69,14 +69,19 @@ struct Node;  // opaque; defined in tree.cc
 // open file), though reads and writes through it then fail with ENODEV.
 using NodeRef = std::shared_ptr<Node>;
 
-// An attribute or symlink that a directory computes when asked instead of
-// storing it as a node (see DynamicEntries).
+class DynamicEntries;
+
+// An attribute, symlink or directory that a directory computes when asked
+// instead of storing it as a node (see DynamicEntries).
 struct DynamicEntry {
-  NodeType type = NodeType::kAttribute;  // kAttribute or kSymlink
+  NodeType type = NodeType::kAttribute;
   uint32_t mode = 0444;                  // attributes
   ShowFn show;                           // attributes
   StoreFn store;                         // attributes
   std::string target;                    // symlinks
+  // Directories: the provider of its entries, asked with `key`.
+  std::shared_ptr<const DynamicEntries> entries;
+  uint64_t key = 0;
 };
 
 struct DirEntry {
@@ -94,9 +99,11 @@ struct DirEntry {
 // Called without the tree's lock, from any thread; may take leaf locks of
 // the model it describes. A stored child shadows a computed entry of the
 // same name. A lookup yields a transient node: callbacks running on it
-// count as running on its directory, so removing the directory drains
-// them. An entry that disappears while a handle to it is open is not
-// drained: its callbacks must cope (return -ENODEV).
+// count as running on the nearest stored directory above it, so removing
+// that directory drains them. An entry that disappears while a handle to
+// it is open is not drained: its callbacks must cope (return -ENODEV).
+// A computed directory (the `power` group of 65,536 queues) has computed
+// entries only; nothing is ever stored in it.
 class DynamicEntries {
  public:
   virtual ~DynamicEntries() = default;
@@ -105,6 +112,10 @@ class DynamicEntries {
   // Entry `name` of the directory with `key`, if it exists now.
   virtual std::optional<DynamicEntry> Find(uint64_t key,
                                            std::string_view name) const = 0;
+  // How many of List(key)'s entries are directories, for the link count
+  // (asked at every stat, so it must be cheap). A provider that computes
+  // directories overrides it.
+  virtual uint32_t Subdirs(uint64_t /*key*/) const { return 0; }
 };
 
 struct NodeStat {
@@ -144,7 +155,7 @@ class Tree {
   NodeRef root() const { return root_; }
 
   // --- Building. Errors: ENOENT (parent missing or removed), ENOTDIR,
-  // EEXIST (name taken), EINVAL (empty or bad name).
+  // EEXIST (name taken), EINVAL (empty or bad name, or a computed parent).
   Result<NodeRef> MakeDir(const NodeRef& parent, std::string_view name,
                           uint32_t mode = 0755) VAP_EXCLUDES(mu_);
   // A directory whose entries also come from `dynamic`, asked with `key`.
@@ -191,7 +202,8 @@ class Tree {
   Result<std::string> ReadLink(const NodeRef& node) const VAP_EXCLUDES(mu_);
   // open(2)'s checks on `node`: EISDIR, EACCES by mode.
   Status CheckOpen(const NodeRef& node, bool read, bool write) const;
-  // Whether `node` was removed (a computed entry: its directory).
+  // Whether `node` was removed (a computed entry: the nearest stored
+  // directory above it).
   bool Removed(const NodeRef& node) const VAP_EXCLUDES(mu_);
 
   // --- Change notification. At most one observer; null: none.

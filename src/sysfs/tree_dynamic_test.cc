@@ -121,5 +121,76 @@ TEST(TreeDynamicTest, RemovingTheDirectoryDrainsComputedCallbacks) {
   EXPECT_EQ(tree.Read(id).status().errno_value(), ENODEV);
 }
 
+// Directory `key` has a computed directory "power" (key + 1000) whose
+// entries `inner` gives.
+class Outer : public DynamicEntries {
+ public:
+  explicit Outer(std::shared_ptr<const Provider> inner) : inner_(inner) {}
+  std::vector<DirEntry> List(uint64_t) const override {
+    return {{"power", NodeType::kDir}};
+  }
+  std::optional<DynamicEntry> Find(uint64_t key,
+                                   std::string_view name) const override {
+    if (name != "power") return std::nullopt;
+    DynamicEntry e;
+    e.type = NodeType::kDir;
+    e.mode = 0755;
+    e.entries = inner_;
+    e.key = key + 1000;
+    return e;
+  }
+  uint32_t Subdirs(uint64_t) const override { return 1; }
+
+ private:
+  std::shared_ptr<const Provider> inner_;
+};
+
+TEST(TreeDynamicTest, ComputedDirectoriesNest) {
+  Tree tree;
+  auto inner = std::make_shared<Provider>();
+  ASSERT_TRUE(tree.MakeDynamicDir(tree.root(), "q", std::make_shared<Outer>(inner), 7).ok());
+  EXPECT_EQ(tree.GetAttr("q")->nlink, 3u);  // 2 + power
+  const NodeStat power = *tree.GetAttr("q/power");
+  EXPECT_EQ(power.type, NodeType::kDir);
+  EXPECT_EQ(power.mode, 0755u);
+  EXPECT_EQ(power.nlink, 2u);
+  EXPECT_EQ(power.id, 0u);
+  EXPECT_EQ(power.created_ns, tree.GetAttr("q")->created_ns);
+  EXPECT_THAT(*tree.List("q/power"), ElementsAre(Field(&DirEntry::name, "id"),
+                                                 Field(&DirEntry::name, "up")));
+  EXPECT_EQ(*tree.Read("q/power/id"), "1007\n");
+  EXPECT_EQ(tree.Lookup("q/power/up")->get(), tree.Lookup("q")->get());
+  EXPECT_EQ(tree.PathOf(*tree.Lookup("q/power/id")), "/q/power/id");
+  // Nothing is stored in a computed directory.
+  EXPECT_EQ(tree.MakeDir(*tree.Lookup("q/power"), "x").status().errno_value(),
+            EINVAL);
+}
+
+TEST(TreeDynamicTest, RemovingTheStoredDirectoryEndsComputedOnesBelow) {
+  Tree tree;
+  auto inner = std::make_shared<Provider>();
+  ASSERT_TRUE(tree.MakeDynamicDir(tree.root(), "q", std::make_shared<Outer>(inner), 7).ok());
+  const NodeRef power = *tree.Lookup("q/power");
+  const NodeRef id = *tree.Open("q/power/id", true, false);
+  inner->hold = true;
+  std::thread reader([&] { EXPECT_EQ(*tree.Read(id), "1007\n"); });
+  while (inner->shows.load() == 0) std::this_thread::yield();
+  std::atomic<bool> removed{false};
+  std::thread remover([&] {
+    EXPECT_TRUE(tree.Remove("q").ok());
+    removed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // chance to fail
+  EXPECT_FALSE(removed.load());  // the read below the computed directory runs
+  inner->hold = false;
+  reader.join();
+  remover.join();
+  EXPECT_TRUE(removed.load());
+  EXPECT_TRUE(tree.Removed(power));
+  EXPECT_TRUE(tree.Removed(id));
+  EXPECT_EQ(tree.Read(id).status().errno_value(), ENODEV);
+  EXPECT_EQ(tree.LookupChild(power, "id").status().errno_value(), ENOENT);
+}
+
 }  // namespace
 }  // namespace vap::sysfs

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <iterator>
 #include <memory>
 
 #include "base/check.h"
@@ -81,8 +82,10 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
       out.push_back({st.name, NodeType::kAttribute});
     for (const char* n : {"driver", "iommu_group", "mdev_type", "subsystem"})
       out.push_back({n, NodeType::kSymlink});
+    for (const char* n : {"power", "vfio-dev"}) out.push_back({n, NodeType::kDir});
     return out;
   }
+  uint32_t Subdirs(uint64_t) const override { return 2; }  // power, vfio-dev
 
   std::optional<DynamicEntry> Find(uint64_t key,
                                    std::string_view name) const override {
@@ -130,6 +133,9 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
     if (name == "subsystem") return Symlink("../../../../bus/mdev");
     if (name == "iommu_group")
       return Symlink(fmt::format("../../../../kernel/iommu_groups/{}", key));
+    if (name == "power")
+      return PowerEntries::Dir(s_.power_, PowerKey(PowerKind::kMdev, key));
+    if (name == "vfio-dev") return ComputedDir(s_.vfio_entries_.vfio_dev_dir, key);
     return std::nullopt;
   }
 
@@ -173,6 +179,31 @@ bool VfioApSysfs::HasMdev(const Uuid& uuid) const {
   return iommu_group_.count(uuid) != 0;
 }
 
+std::optional<VfioNumbers> VfioApSysfs::ByGroup(int group) const {
+  MutexLock lock(mu_);
+  auto it = mdev_of_group_.find(group);
+  if (it == mdev_of_group_.end()) return std::nullopt;
+  return VfioNumbers{it->second, group, group};
+}
+
+std::optional<VfioNumbers> VfioApSysfs::ByIndex(int index) const {
+  return ByGroup(index);
+}
+
+std::vector<VfioNumbers> VfioApSysfs::AllNumbers() const {
+  MutexLock lock(mu_);
+  std::vector<VfioNumbers> out;
+  out.reserve(mdev_of_group_.size());
+  for (const auto& [group, uuid] : mdev_of_group_)
+    out.push_back({uuid, group, group});
+  return out;
+}
+
+size_t VfioApSysfs::Count() const {
+  MutexLock lock(mu_);
+  return iommu_group_.size();
+}
+
 std::optional<Uuid> VfioApSysfs::MdevOfKey(uint64_t key) const {
   MutexLock lock(mu_);
   auto it = mdev_of_group_.find(static_cast<int>(key));
@@ -185,8 +216,10 @@ VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
     : tree_(tree),
       driver_(driver),
       uevents_(uevents),
+      power_(std::make_shared<PowerEntries>()),
       mdev_entries_(std::make_shared<MdevEntries>(*this)),
-      group_entries_(std::make_shared<IommuGroupEntries>()) {
+      group_entries_(std::make_shared<IommuGroupEntries>()),
+      vfio_entries_(MakeVfioDeviceEntries(*this, power_, uevents)) {
   BuildMatrixDevice();
   bus_sysfs.AddQueueDriverEntries(
       "vfio_ap", std::make_shared<QueueStatusEntries>(driver_));
@@ -200,6 +233,13 @@ void VfioApSysfs::BuildMatrixDevice() {
   UeventSource& uevents = uevents_;
   // The vfio_ap root device (root_device_register()): an empty uevent
   // file; its events are filtered out, so a valid write sends nothing.
+  const auto power = [this](std::string_view dir, PowerKind kind) {
+    VAP_CHECK(
+        tree_.MakeDynamicDir(Dir(tree_, dir), "power", power_, PowerKey(kind, 0))
+            .ok());
+  };
+  power("devices/vfio_ap", PowerKind::kVfioApRoot);
+  power("devices/vfio_ap/matrix", PowerKind::kMatrix);
   AddAttribute(
       tree_, Dir(tree_, "devices/vfio_ap"), "uevent", kRw,
       [] { return Text(""); },
@@ -246,6 +286,17 @@ void VfioApSysfs::BuildMatrixDevice() {
   AddBusFiles("matrix", "vfio_ap");
   AddBusFiles("mdev", "vfio_ap_mdev");
   iommu_groups_ = Dir(tree_, "kernel/iommu_groups");
+  const auto computed = [this](std::string_view path,
+                               std::shared_ptr<const DynamicEntries> entries) {
+    const size_t slash = path.rfind('/');
+    VAP_CHECK(tree_
+                  .MakeDynamicDir(Dir(tree_, path.substr(0, slash)),
+                                  path.substr(slash + 1), std::move(entries), 0)
+                  .ok());
+  };
+  computed("class/vfio-dev", vfio_entries_.class_vfio_dev);
+  computed("class/vfio", vfio_entries_.class_vfio);
+  computed("devices/virtual/vfio", vfio_entries_.virtual_vfio);
 }
 
 // What every bus and driver has (drivers/base/bus.c): the write-only
@@ -297,7 +348,12 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
   int group;
   {
     MutexLock lock(mu_);
-    group = next_iommu_group_++;
+    if (free_groups_.empty()) {
+      group = next_iommu_group_++;
+    } else {
+      group = *free_groups_.begin();
+      free_groups_.erase(free_groups_.begin());
+    }
     iommu_group_[uuid] = group;
     mdev_of_group_[group] = uuid;
   }
@@ -310,6 +366,8 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
                             group_entries_, static_cast<uint64_t>(group));
   Link(tree_, *tree_.MakeDir(group_dir, "devices"), name,
        "../../../../devices/vfio_ap/matrix/" + name);
+  // Its link count: one more group directory.
+  tree_.EntriesChanged("devices/virtual/vfio", fmt::format("{}", group));
 }
 
 bool VfioApSysfs::Removing(const Uuid& uuid) const {
@@ -340,10 +398,19 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
   int group;
   {
     MutexLock lock(mu_);
-    group = iommu_group_[uuid];
+    group = iommu_group_.at(uuid);
     iommu_group_.erase(uuid);
     mdev_of_group_.erase(group);
+    free_groups_.insert(group);
+    while (!free_groups_.empty() && *free_groups_.rbegin() == next_iommu_group_ - 1) {
+      free_groups_.erase(std::prev(free_groups_.end()));
+      --next_iommu_group_;
+    }
   }
+  const auto key = static_cast<uint64_t>(group);
+  for (PowerKind kind :
+       {PowerKind::kMdev, PowerKind::kVfioGroup, PowerKind::kVfioDevice})
+    power_->Forget(PowerKey(kind, key));
   // What BuildMdevDir made, found from the directories it was made in;
   // only this removes them, so each is there.
   const auto remove = [this](const NodeRef& dir, const std::string& child) {
@@ -352,8 +419,11 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
   };
   remove(iommu_groups_, fmt::format("{}", group));
   remove(mdev_devices_, name);
-  // The driver's computed link went with iommu_group_'s entry.
+  // The computed links and directories went with iommu_group_'s entry.
   tree_.EntriesChanged("bus/mdev/drivers/vfio_ap_mdev", name);
+  tree_.EntriesChanged("class/vfio-dev", fmt::format("vfio{}", group));
+  tree_.EntriesChanged("class/vfio", fmt::format("{}", group));
+  tree_.EntriesChanged("devices/virtual/vfio", fmt::format("{}", group));
   remove(type_devices_, name);
   remove(matrix_, name);
 }

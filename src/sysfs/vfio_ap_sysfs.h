@@ -1,8 +1,8 @@
 // vfio_ap in the sysfs tree (docs/sysfs-abi.md, "The tree under the mount"):
 // the matrix device /sys/devices/vfio_ap/matrix with `features` and the mdev
 // type vfio_ap-passthrough, one directory per mdev with its attributes and
-// links, the bus/class links libvirt and mdevctl follow, an IOMMU group per
-// mdev, and each bound queue's `status`.
+// links, the bus/class links libvirt and mdevctl follow, an IOMMU group and
+// the VFIO character devices per mdev, and each bound queue's `status`.
 #ifndef VAP_SYSFS_VFIO_AP_SYSFS_H_
 #define VAP_SYSFS_VFIO_AP_SYSFS_H_
 
@@ -11,21 +11,24 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/mutex.h"
 #include "driver/mdev_observer.h"
 #include "driver/vfio_ap.h"
 #include "matrix/uuid.h"
 #include "sysfs/ap_bus_sysfs.h"
+#include "sysfs/power_entries.h"
 #include "sysfs/tree.h"
 #include "sysfs/uevents.h"
+#include "sysfs/vfio_device_entries.h"
 
 namespace vap::sysfs {
 
 // The mdev directories follow the driver (driver::MdevObserver): however
 // an mdev is created or removed, its directory, links and IOMMU group
 // appear and go with it.
-class VfioApSysfs : private driver::MdevObserver {
+class VfioApSysfs : private driver::MdevObserver, private VfioNumberSource {
  public:
   // Builds vfio_ap's part of `tree` for the mdevs `driver` already has,
   // and follows the driver from then on; writes to `uevent` files go to
@@ -43,6 +46,14 @@ class VfioApSysfs : private driver::MdevObserver {
   void OnMdevCreated(const Uuid& uuid) override { BuildMdevDir(uuid); }
   void OnMdevChanged(const Uuid&) override {}
   void OnMdevRemoved(const Uuid& uuid) override { TearDownMdev(uuid); }
+
+  // VfioNumberSource
+  std::optional<VfioNumbers> ByGroup(int group) const override
+      VAP_EXCLUDES(mu_);
+  std::optional<VfioNumbers> ByIndex(int index) const override
+      VAP_EXCLUDES(mu_);
+  std::vector<VfioNumbers> AllNumbers() const override VAP_EXCLUDES(mu_);
+  size_t Count() const override VAP_EXCLUDES(mu_);
 
   class MdevEntries;
   class MdevDriverLinks;
@@ -69,15 +80,24 @@ class VfioApSysfs : private driver::MdevObserver {
       type_devices_;  // .../mdev_supported_types/vfio_ap-passthrough/devices
   NodeRef mdev_devices_;  // bus/mdev/devices
   NodeRef iommu_groups_;  // kernel/iommu_groups
+  // The power directories of the matrix device, the mdevs and their VFIO
+  // devices.
+  const std::shared_ptr<PowerEntries> power_;
   // Every mdev directory's attributes and links are computed (about
   // 200 bytes saved per entry: 65,536 mdevs fit).
   std::shared_ptr<const DynamicEntries> mdev_entries_;
   std::shared_ptr<const DynamicEntries> group_entries_;
+  const VfioDeviceEntries vfio_entries_;
 
-  // IOMMU group numbers; rank kLeaf.
+  // The mdevs' IOMMU group numbers; rank kLeaf. A number is the lowest
+  // free one (ida_alloc() in iommu_group_alloc()); the VFIO device index
+  // and the character devices' minors are allocated and freed with it,
+  // lowest free too, so they are the same number (VfioNumbers).
   mutable Mutex mu_{LockRank::kLeaf, "vfio_ap_sysfs"};
   std::map<Uuid, int> iommu_group_ VAP_GUARDED_BY(mu_);
   std::map<int, Uuid> mdev_of_group_ VAP_GUARDED_BY(mu_);
+  // Numbers below next_iommu_group_ that are free again.
+  std::set<int> free_groups_ VAP_GUARDED_BY(mu_);
   // Mdevs whose `remove` store runs: one writer removes, as
   // kernfs_remove_self() lets one win, and `remove` is gone meanwhile.
   std::set<Uuid> removing_ VAP_GUARDED_BY(mu_);

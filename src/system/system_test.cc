@@ -77,12 +77,19 @@ TEST_F(SystemTest, MdevsMadeThroughTheDriverAreInTheTree) {
   EXPECT_EQ(tree().Lookup(dir).status().errno_value(), ENOENT);
   EXPECT_EQ(tree().Lookup("kernel/iommu_groups/0").status().errno_value(),
             ENOENT);
-  // And back through the store: the next IOMMU group, as the kernel's.
+  // And back through the store, twice: the lowest free IOMMU group
+  // (ida_alloc() in iommu_group_alloc()), 0 again, then 1.
   const std::string type =
       "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/";
   ASSERT_TRUE(tree().Write(type + "create", kU.ToString()).ok());
   EXPECT_EQ(*tree().ReadLink(dir + "/iommu_group"),
+            "../../../../kernel/iommu_groups/0");
+  const Uuid other = *Uuid::Parse("66666666-7777-4888-9999-aaaaaaaaaaaa");
+  ASSERT_TRUE(tree().Write(type + "create", other.ToString()).ok());
+  EXPECT_EQ(*tree().ReadLink("devices/vfio_ap/matrix/" + other.ToString() +
+                             "/iommu_group"),
             "../../../../kernel/iommu_groups/1");
+  ASSERT_TRUE(system_->vfio().RemoveMdev(other).ok());
   ASSERT_TRUE(tree().Write(dir + "/remove", "1").ok());
   EXPECT_TRUE(system_->vfio().Mdevs().empty());
 }
@@ -115,6 +122,59 @@ TEST_F(SystemTest, TheMatrixAndMdevBusesHaveWhatEveryBusHas) {
                 .errno_value(),
             ENOENT);
   EXPECT_EQ(tree().Write("bus/mdev/drivers_probe", u).status().errno_value(), ENODEV);
+}
+
+// The VFIO core's entries of a bound mdev (vfio_device_add(),
+// vfio_create_group() in drivers/vfio): its character devices with their
+// numbers, the class links, and `power` everywhere; gone with the mdev.
+TEST_F(SystemTest, AnMdevHasItsVfioDevicesAndPowerDirectories) {
+  const std::string u = kU.ToString();
+  const std::string dir = "devices/vfio_ap/matrix/" + u;
+  ASSERT_TRUE(system_->vfio().CreateMdev(kU).ok());
+  EXPECT_EQ(tree().GetAttr(dir)->nlink, 4u);  // power, vfio-dev
+  std::vector<std::string> names;
+  const Result<std::vector<sysfs::DirEntry>> entries =
+      tree().List(dir + "/vfio-dev/vfio0");
+  ASSERT_TRUE(entries.ok());
+  for (const sysfs::DirEntry& e : *entries) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"dev", "device", "power",
+                                             "subsystem", "uevent"}));
+  const std::string dev = dir + "/vfio-dev/vfio0";
+  EXPECT_EQ(*tree().Read(dev + "/dev"), "242:0\n");
+  EXPECT_EQ(*tree().Read(dev + "/uevent"),
+            "MAJOR=242\nMINOR=0\nDEVNAME=vfio/devices/vfio0\n");
+  EXPECT_EQ(*tree().ReadLink(dev + "/device"), "../../../" + u);
+  EXPECT_EQ(*tree().Lookup(dev + "/device"), *tree().Lookup(dir));
+  EXPECT_EQ(*tree().ReadLink(dev + "/subsystem"),
+            "../../../../../../class/vfio-dev");
+  EXPECT_EQ(*tree().Lookup(dev + "/subsystem"), *tree().Lookup("class/vfio-dev"));
+  EXPECT_EQ(*tree().ReadLink("class/vfio-dev/vfio0"), "../../" + dev);
+  EXPECT_EQ(*tree().Read("class/vfio-dev/vfio0/power/runtime_status"),
+            "unsupported\n");
+  EXPECT_EQ(*tree().ReadLink("class/vfio/0"), "../../devices/virtual/vfio/0");
+  EXPECT_EQ(*tree().Read("class/vfio/0/dev"), "243:0\n");
+  EXPECT_EQ(*tree().Read("devices/virtual/vfio/0/uevent"),
+            "MAJOR=243\nMINOR=0\nDEVNAME=vfio/0\n");
+  EXPECT_EQ(*tree().ReadLink("devices/virtual/vfio/0/subsystem"),
+            "../../../../class/vfio");
+  EXPECT_EQ(tree().GetAttr("devices/virtual/vfio")->nlink, 3u);
+  EXPECT_EQ(tree().Lookup("class/vfio-dev/vfio00").status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup("class/vfio/00").status().errno_value(), ENOENT);
+  // A write to the device's uevent file sends its event (ENODEV-free).
+  EXPECT_TRUE(tree().Write(dev + "/uevent", "change").ok());
+  EXPECT_TRUE(tree().Write(dir + "/power/control", "on").ok());
+  EXPECT_EQ(*tree().Read(dir + "/power/control"), "on\n");
+  EXPECT_EQ(*tree().Read("devices/vfio_ap/matrix/power/control"), "auto\n");
+  EXPECT_EQ(*tree().Read("devices/vfio_ap/power/control"), "auto\n");
+  ASSERT_TRUE(system_->vfio().RemoveMdev(kU).ok());
+  for (const std::string& gone :
+       {dev, std::string("class/vfio-dev/vfio0"), std::string("class/vfio/0"),
+        std::string("devices/virtual/vfio/0")})
+    EXPECT_EQ(tree().Lookup(gone, false).status().errno_value(), ENOENT) << gone;
+  EXPECT_EQ(tree().GetAttr("devices/virtual/vfio")->nlink, 2u);
+  // The same UUID again is a new device: power/control is "auto".
+  ASSERT_TRUE(system_->vfio().CreateMdev(kU).ok());
+  EXPECT_EQ(*tree().Read(dir + "/power/control"), "auto\n");
 }
 
 // A refused store answers its errno with the kernel's reason, the line

@@ -13,7 +13,8 @@
 #     a rule writing ATTR{aqmask} on BINDINGS=complete takes effect; a
 #     "udev" monitor hears udevd's events.
 #  3. --udev with the host's rules masks 80-drivers.rules; the host's /run
-#     and /dev are not the sandbox's.
+#     and /dev are not the sandbox's; udevd links /dev/char/MAJ:MIN for the
+#     mdev's VFIO character devices.
 #
 # usage: udev_test.sh VAPD VAP
 set -u
@@ -168,10 +169,15 @@ grep -q "^UDEV .* bind .*/devices/vfio_ap/matrix/$U (mdev)" "$tmp/udevd.out" ||
 echo "udev: mdevctl autostart by rule, trigger --settle, udevadm info, an ATTR{} rule, udev monitors"
 
 # 3. The host's rules, less module loading; /run and /dev are private.
-out=$(sb --udev -- sh -c 'readlink /run/udev/rules.d/80-drivers.rules; ls /dev | tr "\n" " "') ||
+# udevd links /dev/char/MAJ:MIN to the node of each device with a number:
+# mdev $U's VFIO group and VFIO device.
+out=$(sb --udev -- sh -c 'readlink /run/udev/rules.d/80-drivers.rules; ls /dev | tr "\n" " "; echo
+  for l in /dev/char/*; do echo "$l -> $(readlink "$l")"; done') ||
   fail "the host-rules sandbox"
 [ "$out" = "/dev/null
-fd full null random shm stderr stdin stdout tty urandom zero " ] ||
+char fd full null random shm stderr stdin stdout tty urandom zero 
+/dev/char/242:0 -> ../vfio/devices/vfio0
+/dev/char/243:0 -> ../vfio/0" ] ||
   fail "host rules sandbox: $out"
 [ ! -e /run/udev/rules.d/80-drivers.rules ] || fail "the host's /run was written"
 echo "udev: the host's rules without 80-drivers.rules, private /run and /dev"
