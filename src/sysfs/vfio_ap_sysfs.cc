@@ -401,16 +401,7 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
     group = iommu_group_.at(uuid);
     iommu_group_.erase(uuid);
     mdev_of_group_.erase(group);
-    free_groups_.insert(group);
-    while (!free_groups_.empty() && *free_groups_.rbegin() == next_iommu_group_ - 1) {
-      free_groups_.erase(std::prev(free_groups_.end()));
-      --next_iommu_group_;
-    }
   }
-  const auto key = static_cast<uint64_t>(group);
-  for (PowerKind kind :
-       {PowerKind::kMdev, PowerKind::kVfioGroup, PowerKind::kVfioDevice})
-    power_->Forget(PowerKey(kind, key));
   // What BuildMdevDir made, found from the directories it was made in;
   // only this removes them, so each is there.
   const auto remove = [this](const NodeRef& dir, const std::string& child) {
@@ -426,6 +417,21 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
   tree_.EntriesChanged("devices/virtual/vfio", fmt::format("{}", group));
   remove(type_devices_, name);
   remove(matrix_, name);
+  // After the directory is gone (its stores drained), so no store can set
+  // `control` again for a number the next mdev may get.
+  const auto key = static_cast<uint64_t>(group);
+  for (PowerKind kind :
+       {PowerKind::kMdev, PowerKind::kVfioGroup, PowerKind::kVfioDevice})
+    power_->Forget(PowerKey(kind, key));
+  // Last: a creation meanwhile must not take the number of directories
+  // still there.
+  MutexLock lock(mu_);
+  free_groups_.insert(group);
+  while (!free_groups_.empty() &&
+         *free_groups_.rbegin() == next_iommu_group_ - 1) {
+    free_groups_.erase(std::prev(free_groups_.end()));
+    --next_iommu_group_;
+  }
 }
 
 }  // namespace vap::sysfs
