@@ -174,7 +174,8 @@ unsigned VfioAp::available_instances() const {
 Status VfioAp::CreateMdev(const Uuid& uuid) {
   MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
-  if (FindMdevLocked(uuid) != nullptr || retiring_.count(uuid) != 0) {
+  if (FindMdevLocked(uuid) != nullptr || retiring_.count(uuid) != 0 ||
+      unbound_.count(uuid) != 0) {
     return Status::Error(EEXIST, uuid.ToString() + " exists");
   }
   if (available_instances_ == 0)
@@ -213,6 +214,40 @@ void VfioAp::RequestLocked(MdevState& m) {
 }
 
 Status VfioAp::RemoveMdev(const Uuid& uuid) {
+  std::vector<MdevObserver*> observers;
+  bool was_bound = true;
+  {
+    MutexLock guests(guests_mu_);
+    MutexLock mdevs(mdevs_mu_);
+    if (unbound_.erase(uuid) != 0) {
+      // The mdev core's device alone: nothing of the driver's is left.
+      was_bound = false;
+      retiring_.insert(uuid);
+      observers = observers_;
+    }
+  }
+  if (was_bound) {
+    VAP_ASSIGN_OR_RETURN(observers, ReleaseFromDriver(uuid, /*keep_device=*/false));
+    for (MdevObserver* o : observers) o->OnMdevUnbound(uuid);
+  }
+  // The observers follow, holding no driver lock; then the UUID is free
+  // again.
+  for (MdevObserver* o : observers) o->OnMdevRemoved(uuid);
+  MutexLock mdevs(mdevs_mu_);
+  retiring_.erase(uuid);
+  ++available_instances_;  // the mdev core's count, at the device's release
+  return Status::Ok();
+}
+
+Status VfioAp::UnbindMdev(const Uuid& uuid) {
+  VAP_ASSIGN_OR_RETURN(std::vector<MdevObserver*> observers,
+                       ReleaseFromDriver(uuid, /*keep_device=*/true));
+  for (MdevObserver* o : observers) o->OnMdevUnbound(uuid);
+  return Status::Ok();
+}
+
+Result<std::vector<MdevObserver*>> VfioAp::ReleaseFromDriver(
+    const Uuid& uuid, bool keep_device) {
   // 1. From now on no open starts (the vfio core's unregistration: the
   // device takes no new users); one in progress is waited for below.
   {
@@ -242,21 +277,17 @@ Status VfioAp::RemoveMdev(const Uuid& uuid) {
       (void)clock_.WaitUntil(detached_, mdevs_mu_, deadline);
     }
   }
-  // 3. Reset its queues, unlink them and forget the mdev.
-  std::vector<MdevObserver*> observers;
-  {
-    MutexLock guests(guests_mu_);
-    MutexLock mdevs(mdevs_mu_);
-    ForgetMdevLocked(uuid);
-    retiring_.insert(uuid);
-    observers = observers_;
-  }
-  // 4. The observers follow, holding no driver lock; then the UUID is
-  // free again.
-  for (MdevObserver* o : observers) o->OnMdevRemoved(uuid);
+  // 3. Reset its queues, unlink them and forget the mdev; its UUID stays
+  // taken, by the unbound device or until the observers have been told.
+  MutexLock guests(guests_mu_);
   MutexLock mdevs(mdevs_mu_);
-  retiring_.erase(uuid);
-  return Status::Ok();
+  ForgetMdevLocked(uuid);
+  if (keep_device) {
+    unbound_.insert(uuid);
+  } else {
+    retiring_.insert(uuid);
+  }
+  return observers_;
 }
 
 void VfioAp::ForgetMdevLocked(const Uuid& uuid) {
@@ -273,7 +304,6 @@ void VfioAp::ForgetMdevLocked(const Uuid& uuid) {
   by_uuid_.erase(uuid);
   mdevs_.remove_if(
       [m](const std::unique_ptr<MdevState>& p) { return p.get() == m; });
-  ++available_instances_;
 }
 
 std::vector<Uuid> VfioAp::Mdevs() const {
@@ -281,6 +311,16 @@ std::vector<Uuid> VfioAp::Mdevs() const {
   std::vector<Uuid> out;
   for (const auto& m : mdevs_) out.push_back(m->uuid);
   return out;
+}
+
+std::vector<Uuid> VfioAp::UnboundMdevs() const {
+  MutexLock lock(mdevs_mu_);
+  return {unbound_.begin(), unbound_.end()};
+}
+
+bool VfioAp::IsUnbound(const Uuid& uuid) const {
+  MutexLock lock(mdevs_mu_);
+  return unbound_.count(uuid) != 0;
 }
 
 MdevInfo VfioAp::InfoLocked(const MdevState& m) const {

@@ -101,10 +101,23 @@ class VfioAp : public apbus::ApDriver {
   Status CreateMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   // Blocks while a guest holds the device, relaying device requests every
   // 10 s (model time); then resets the mdev's queues, forgets it and tells
-  // the observers. ENODEV if there is no such mdev or it is being removed.
+  // the observers (OnMdevUnbound, then OnMdevRemoved). An mdev unbound
+  // before goes at once (OnMdevRemoved only). ENODEV if there is no such
+  // mdev or it is being removed or unbound.
   Status RemoveMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
-  // Newest first, as the kernel's list.
+  // vfio_ap_mdev_remove() without the device's removal: the mdev core's
+  // device stays, bound to no driver (the `unbind` store of
+  // bus/mdev/drivers/vfio_ap_mdev). Blocks as RemoveMdev does, then resets
+  // and unlinks the queues and forgets the matrix; the instance stays
+  // taken and the UUID with it until RemoveMdev. Nothing binds it again:
+  // the mdev bus matches no driver (mdev_match() in
+  // drivers/vfio/mdev/mdev_driver.c). ENODEV as RemoveMdev.
+  Status UnbindMdev(const Uuid& uuid) VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  // The bound mdevs, newest first, as the kernel's list.
   std::vector<Uuid> Mdevs() const VAP_EXCLUDES(mdevs_mu_);
+  // The mdevs bound to no driver, and whether `uuid` is one.
+  std::vector<Uuid> UnboundMdevs() const VAP_EXCLUDES(mdevs_mu_);
+  bool IsUnbound(const Uuid& uuid) const VAP_EXCLUDES(mdevs_mu_);
   Result<MdevInfo> Mdev(const Uuid& uuid) const VAP_EXCLUDES(mdevs_mu_);
 
   // --- The mdev attributes (assign_adapter_store() and its siblings in
@@ -350,6 +363,13 @@ class VfioAp : public apbus::ApDriver {
   // Removal's last step under the locks (vfio_ap_mdev_remove()): resets
   // and unlinks the mdev's queues and drops it from the lists.
   void ForgetMdevLocked(const Uuid& uuid) VAP_REQUIRES(guests_mu_, mdevs_mu_);
+  // vfio_ap_mdev_remove() as RemoveMdev and UnbindMdev share it: marks the
+  // mdev removing, waits for its guest to let go, then forgets it and
+  // either keeps its UUID as unbound or retires it. Returns the observers
+  // to tell (ENODEV as RemoveMdev).
+  Result<std::vector<MdevObserver*>> ReleaseFromDriver(const Uuid& uuid,
+                                                       bool keep_device)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
 
   apbus::ApBus& bus_;
   Logger& log_;
@@ -384,6 +404,9 @@ class VfioAp : public apbus::ApDriver {
   // free for CreateMdev yet (the mdev core keeps a removed device on its
   // list until its release).
   std::set<Uuid> retiring_ VAP_GUARDED_BY(mdevs_mu_);
+  // Mdevs whose device the mdev core keeps bound to no driver (UnbindMdev):
+  // their UUIDs and instances stay taken.
+  std::set<Uuid> unbound_ VAP_GUARDED_BY(mdevs_mu_);
   // "Waited N ms for reset" is printk_ratelimited in the kernel.
   RateLimit reset_notices_ VAP_GUARDED_BY(mdevs_mu_);
 };

@@ -235,6 +235,35 @@ TEST_F(VfioTest, S26_RemovalWhileInUseRelaysRequests) {
   EXPECT_EQ(vfio_.available_instances(), kMaxMdevs);
 }
 
+// An unbind is vfio_ap_mdev_remove() as a removal is: it relays requests
+// while the guest holds the device, then resets the queues; the instance
+// stays taken (the mdev core's device is still there).
+TEST_F(VfioTest, UnbindWhileInUseRelaysRequestsAndKeepsTheInstance) {
+  ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(5, 0xab))).cc, 0);
+  std::atomic<bool> unbound{false};
+  std::thread unbinder([&] {
+    EXPECT_TRUE(vfio_.UnbindMdev(kU1).ok());
+    unbound = true;
+  });
+  while (req_->signals() == 0) std::this_thread::yield();
+  EXPECT_EQ(guest_.Apcb().apm(), ApMask());
+  EXPECT_FALSE(unbound.load());
+  EXPECT_EQ(vfio_.UnbindMdev(kU1).errno_value(), ENODEV);  // under way
+  EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(0, 0x24), -1, nullptr).ok());
+  EXPECT_TRUE(vfio_.SetIrqs(kU1, Header(1, 0x24), -1, nullptr).ok());
+  vfio_.Detach(kU1);
+  unbinder.join();
+  EXPECT_TRUE(unbound.load());
+  EXPECT_FALSE(fw_.IrqEnabled(Apqn(5, 0xab)));  // reset
+  EXPECT_EQ(vfio_.Mdev(kU1).status().errno_value(), ENODEV);
+  EXPECT_EQ(vfio_.available_instances(), kMaxMdevs - 1);
+  EXPECT_EQ(vfio_.Attach(kU1, &guest_).errno_value(), ENODEV);
+  EXPECT_EQ(vfio_.CreateMdev(kU1).errno_value(), EEXIST);
+  ASSERT_TRUE(vfio_.RemoveMdev(kU1).ok());
+  EXPECT_EQ(vfio_.available_instances(), kMaxMdevs);
+  EXPECT_EQ(vfio_.RemoveMdev(kU1).errno_value(), ENODEV);
+}
+
 TEST_F(VfioTest, S30_HostLosesAnAdapterWithoutAReset) {
   ASSERT_EQ(guest_.Pqap(false, EnableAqic(Apqn(6, 4))).cc, 0);
   const uint64_t signals = cfg_->signals();

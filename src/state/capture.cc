@@ -60,6 +60,8 @@ SystemState Capture(System& system) {
       st.mdevs.push_back(
           {uuid, m->matrix.apm(), m->matrix.aqm(), m->matrix.adm()});
   }
+  for (const Uuid& uuid : system.vfio().UnboundMdevs())
+    st.mdevs.push_back({uuid, {}, {}, {}, /*unbound=*/true});
   std::sort(st.mdevs.begin(), st.mdevs.end(),
             [](const MdevRecord& a, const MdevRecord& b) {
               return a.uuid < b.uuid;

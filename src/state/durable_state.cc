@@ -161,6 +161,9 @@ Status DurableState::WriteChanges() {
       r.mdev.apm = m->matrix.apm();
       r.mdev.aqm = m->matrix.aqm();
       r.mdev.adm = m->matrix.adm();
+    } else if (system_.vfio().IsUnbound(uuid)) {
+      r.kind = JournalRecord::Kind::kMdev;
+      r.mdev.unbound = true;
     } else {
       r.kind = JournalRecord::Kind::kRemove;
     }

@@ -71,6 +71,7 @@ class DurableState : private driver::MdevObserver {
   // written by the next commit.
   void OnMdevCreated(const Uuid& uuid) override { MarkDirty(uuid); }
   void OnMdevChanged(const Uuid& uuid) override { MarkDirty(uuid); }
+  void OnMdevUnbound(const Uuid& uuid) override { MarkDirty(uuid); }
   void OnMdevRemoved(const Uuid& uuid) override { MarkDirty(uuid); }
   void MarkDirty(const Uuid& uuid) VAP_EXCLUDES(dirty_mu_);
 

@@ -78,6 +78,36 @@ TEST_F(DurableStateTest, CommittedChangesSurviveAReopen) {
             "05.0020\n05.0047\n");
 }
 
+// An mdev unbound from vfio_ap_mdev stays an unbound device across a
+// restart: through the journal, then through the snapshot the reopen
+// writes.
+TEST_F(DurableStateTest, AnUnboundMdevSurvivesAReopen) {
+  {
+    Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+    ASSERT_TRUE(o.ok()) << o.status().ToString();
+    o->system->tree().SetStoreObserver([&] { return o->state->Commit(); });
+    ChangeEverything(*o->system);
+    ASSERT_TRUE(o->system->tree()
+                    .Write("bus/mdev/drivers/vfio_ap_mdev/unbind",
+                           kMdevB.ToString())
+                    .ok());
+  }
+  for (const char* from : {"journal", "snapshot"}) {
+    SCOPED_TRACE(from);
+    Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);
+    ASSERT_TRUE(o.ok()) << o.status().ToString();
+    EXPECT_EQ(o->system->vfio().UnboundMdevs(), std::vector<Uuid>{kMdevB});
+    EXPECT_EQ(o->system->vfio().Mdevs(), std::vector<Uuid>{kMdevA});
+    EXPECT_EQ(*o->system->tree().Read(MdevDir(kMdevB) + "uevent"), "");
+    Result<SystemState> on_disk = DecodeState(FileText());
+    ASSERT_TRUE(on_disk.ok()) << on_disk.status().ToString();
+    ASSERT_EQ(on_disk->mdevs.size(), 2u);
+    EXPECT_EQ(on_disk->mdevs[0].uuid, kMdevB);  // by UUID
+    EXPECT_TRUE(on_disk->mdevs[0].unbound);
+    EXPECT_FALSE(on_disk->mdevs[1].unbound);
+  }
+}
+
 TEST_F(DurableStateTest, BadFileIsRefusedAndLeftAlone) {
   {
     Result<DurableState::Opened> o = DurableState::Open(TestOptions(), path_);

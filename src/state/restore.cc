@@ -80,6 +80,7 @@ Status RestoreMdev(System& system, const MdevRecord& m) {
   const std::string what = "mdevs: " + m.uuid.ToString();
   driver::VfioAp& vfio = system.vfio();
   VAP_RETURN_IF_ERROR(Step(vfio.CreateMdev(m.uuid), what, "create"));
+  if (m.unbound) return Step(vfio.UnbindMdev(m.uuid), what, "unbind");
   if (m.apm.Empty() && m.aqm.Empty() && m.adm.Empty()) return Status::Ok();
   ApMatrix x;
   x.apm() = m.apm;

@@ -30,10 +30,12 @@ std::string Crc32(std::string_view text) {
 }
 
 Json MdevToJson(const MdevRecord& m) {
-  return {{"uuid", m.uuid.ToString()},
-          {"apm", FormatMaskHex(m.apm)},
-          {"aqm", FormatMaskHex(m.aqm)},
-          {"adm", FormatMaskHex(m.adm)}};
+  Json j = {{"uuid", m.uuid.ToString()},
+            {"apm", FormatMaskHex(m.apm)},
+            {"aqm", FormatMaskHex(m.aqm)},
+            {"adm", FormatMaskHex(m.adm)}};
+  if (m.unbound) j["unbound"] = true;  // written only when set
+  return j;
 }
 
 Json StateToJson(const SystemState& st) {
@@ -108,6 +110,13 @@ Result<MdevRecord> MdevFromJson(const Json& m, const std::string& at) {
   VAP_ASSIGN_OR_RETURN(r.apm, MaskField(m, at, "apm"));
   VAP_ASSIGN_OR_RETURN(r.aqm, MaskField(m, at, "aqm"));
   VAP_ASSIGN_OR_RETURN(r.adm, MaskField(m, at, "adm"));
+  if (m.contains("unbound")) {
+    const Json& b = m["unbound"];
+    if (!b.is_boolean()) return Bad(at + ".unbound", "must be true or false");
+    r.unbound = b.get<bool>();
+    if (r.unbound && !(r.apm.Empty() && r.aqm.Empty() && r.adm.Empty()))
+      return Bad(at + ".unbound", "an unbound mdev has no matrix");
+  }
   return r;
 }
 

@@ -159,6 +159,33 @@ TEST(StateTest, BadFilesAreRefusedWithTheReason) {
       "state.host: colour: unknown field");
   EXPECT_EQ(DecodeError(Edited(good, [](Json& s) { s["offline"][0] = 1; })),
             "state.offline[0]: must be a string");
+  EXPECT_EQ(DecodeError(Edited(good,
+                               [](Json& s) { s["mdevs"][0]["unbound"] = 1; })),
+            "state.mdevs[0].unbound: must be true or false");
+  // mdevs[0] has a matrix: an unbound mdev has none.
+  EXPECT_EQ(DecodeError(Edited(
+                good, [](Json& s) { s["mdevs"][0]["unbound"] = true; })),
+            "state.mdevs[0].unbound: an unbound mdev has no matrix");
+}
+
+// An unbound mdev (the `unbind` store) is captured and restored unbound.
+TEST(StateTest, AnUnboundMdevIsCapturedAndRestoredUnbound) {
+  std::unique_ptr<System> a = NewSystem();
+  ChangeEverything(*a);
+  ASSERT_TRUE(a->vfio().UnbindMdev(kMdevA).ok());
+  const SystemState st = Capture(*a);
+  ASSERT_EQ(st.mdevs.size(), 2u);
+  const MdevRecord want{kMdevA, {}, {}, {}, true};
+  EXPECT_EQ(st.mdevs[1], want);
+  Result<SystemState> decoded = DecodeState(EncodeState(st));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, st);
+  SystemOptions o = TestOptions();
+  o.profile = decoded->host;
+  std::unique_ptr<System> b = NewSystem(o);
+  ASSERT_TRUE(Restore(*b, *decoded).ok());
+  EXPECT_EQ(Capture(*b), st);
+  EXPECT_EQ(SysfsView(*b), SysfsView(*a));
 }
 
 }  // namespace

@@ -31,6 +31,9 @@ struct DeviceBinding {
 struct MdevRecord {
   Uuid uuid;
   ApMask apm, aqm, adm;  // what `ap_config` shows
+  // Bound to no driver (the `unbind` store): the masks are empty. Absent
+  // in older files: bound.
+  bool unbound = false;
   friend bool operator==(const MdevRecord&, const MdevRecord&) = default;
 };
 

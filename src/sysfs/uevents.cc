@@ -39,7 +39,8 @@ UeventTarget MatrixTarget() {
   return {kMatrix, "matrix", {"DRIVER=vfio_ap"}, "vfio_ap matrix", false};
 }
 
-UeventTarget MdevTarget(const Uuid& uuid) {
+UeventTarget MdevTarget(const Uuid& uuid, bool bound) {
+  if (!bound) return {MdevDevpath(uuid), "mdev", {}, "mdev " + uuid.ToString(), false};
   return {MdevDevpath(uuid), "mdev", {"DRIVER=vfio_ap_mdev"},
           "vfio_ap_mdev " + uuid.ToString(), false};
 }
@@ -132,8 +133,11 @@ void UeventSource::OnMdevCreated(const Uuid& uuid) {
   Send("bind", MdevDevpath(uuid), "mdev", {"DRIVER=vfio_ap_mdev"});
 }
 
-void UeventSource::OnMdevRemoved(const Uuid& uuid) {
+void UeventSource::OnMdevUnbound(const Uuid& uuid) {
   Send("unbind", MdevDevpath(uuid), "mdev", {});
+}
+
+void UeventSource::OnMdevRemoved(const Uuid& uuid) {
   Send("remove", MdevDevpath(uuid), "mdev", {});
 }
 

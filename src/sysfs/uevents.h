@@ -6,7 +6,8 @@
 //     ONLINE on devices);
 //   - the matrix device's registration (add, bind, MDEV_STATE=registered)
 //     and vfio_ap's mdevs (an mdev observer): add and bind at creation
-//     (mdev_device_create()), unbind and remove at removal;
+//     (mdev_device_create()), unbind at an unbind, unbind and remove at
+//     removal;
 //   - writes to `uevent` files (Synthesize: kobject_synth_uevent()).
 #ifndef VAP_SYSFS_UEVENTS_H_
 #define VAP_SYSFS_UEVENTS_H_
@@ -63,6 +64,7 @@ class UeventSource : public apbus::BusObserver, public driver::MdevObserver {
   // driver::MdevObserver
   void OnMdevCreated(const Uuid& uuid) override;
   void OnMdevChanged(const Uuid&) override {}
+  void OnMdevUnbound(const Uuid& uuid) override;
   void OnMdevRemoved(const Uuid& uuid) override;
 
  private:
@@ -81,7 +83,9 @@ class UeventSource : public apbus::BusObserver, public driver::MdevObserver {
 
 // The matrix device's and an mdev's `uevent` targets.
 UeventTarget MatrixTarget();
-UeventTarget MdevTarget(const Uuid& uuid);
+// An mdev bound to no driver has no DRIVER key, and dev_err() names it
+// by its bus.
+UeventTarget MdevTarget(const Uuid& uuid, bool bound = true);
 
 }  // namespace vap::sysfs
 

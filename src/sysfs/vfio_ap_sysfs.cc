@@ -66,32 +66,49 @@ constexpr MdevStore kMdevStores[] = {
 
 }  // namespace
 
-// An mdev directory's entries. The attributes ask the driver with the
-// mdev's UUID; once the mdev is gone they answer ENODEV, as a removed
-// node would. `remove` is gone while its store runs.
+// An mdev directory's entries: the mdev core's (mdev_type, remove,
+// subsystem, uevent, power), and while vfio_ap_mdev has it bound the
+// driver's attributes (its dev_groups), its link and the VFIO core's
+// entries. The attributes ask the driver with the mdev's UUID; once the
+// mdev is gone they answer ENODEV, as a removed node would. `remove` is
+// gone while its store runs.
 class VfioApSysfs::MdevEntries : public DynamicEntries {
  public:
   explicit MdevEntries(VfioApSysfs& s) : s_(s) {}
 
-  std::vector<DirEntry> List(uint64_t) const override {
+  std::vector<DirEntry> List(uint64_t key) const override {
+    const std::optional<KeyedMdev> m = s_.MdevOfKey(key);
+    if (!m) return {};
     std::vector<DirEntry> out;
+    for (const char* n : {"remove", "uevent"})
+      out.push_back({n, NodeType::kAttribute});
+    for (const char* n : {"mdev_type", "subsystem"})
+      out.push_back({n, NodeType::kSymlink});
+    out.push_back({"power", NodeType::kDir});
+    if (m->group < 0) return out;
     for (const char* n : {"ap_config", "control_domains", "guest_matrix",
-                          "matrix", "remove", "uevent"})
+                          "matrix"})
       out.push_back({n, NodeType::kAttribute});
     for (const MdevStore& st : kMdevStores)
       out.push_back({st.name, NodeType::kAttribute});
-    for (const char* n : {"driver", "iommu_group", "mdev_type", "subsystem"})
+    for (const char* n : {"driver", "iommu_group"})
       out.push_back({n, NodeType::kSymlink});
-    for (const char* n : {"power", "vfio-dev"}) out.push_back({n, NodeType::kDir});
+    out.push_back({"vfio-dev", NodeType::kDir});
     return out;
   }
-  uint32_t Subdirs(uint64_t) const override { return 2; }  // power, vfio-dev
+  uint32_t Subdirs(uint64_t key) const override {
+    const std::optional<KeyedMdev> m = s_.MdevOfKey(key);
+    return m && m->group >= 0 ? 2 : 1;  // power, vfio-dev
+  }
 
   std::optional<DynamicEntry> Find(uint64_t key,
                                    std::string_view name) const override {
-    const std::optional<Uuid> u = s_.MdevOfKey(key);
-    if (!u) return std::nullopt;
-    const Uuid uuid = *u;
+    const std::optional<KeyedMdev> m = s_.MdevOfKey(key);
+    if (!m) return std::nullopt;
+    const Uuid uuid = m->uuid;
+    if (std::optional<DynamicEntry> e = CoreEntry(key, uuid, m->group >= 0, name))
+      return e;
+    if (m->group < 0) return std::nullopt;
     driver::VfioAp& d = s_.driver_;
     for (const MdevStore& st : kMdevStores) {
       if (name != st.name) continue;
@@ -99,13 +116,6 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
                        [&d, uuid, method = st.method](std::string_view buf) {
                          return (d.*method)(uuid, buf);
                        });
-    }
-    if (name == "remove") {
-      if (s_.Removing(uuid)) return std::nullopt;
-      VfioApSysfs* s = &s_;
-      return Attribute(kWo, nullptr, [s, uuid](std::string_view buf) {
-        return s->RemoveStore(uuid, buf);
-      });
     }
     if (name == "ap_config") {
       return Attribute(
@@ -118,28 +128,43 @@ class VfioApSysfs::MdevEntries : public DynamicEntries {
       return Attribute(kRo, [&d, uuid] { return d.ShowMatrix(uuid); });
     if (name == "guest_matrix")
       return Attribute(kRo, [&d, uuid] { return d.ShowGuestMatrix(uuid); });
-    if (name == "uevent") {
-      UeventSource* uevents = &s_.uevents_;
-      return Attribute(
-          kRw, [] { return Text("DRIVER=vfio_ap_mdev\n"); },
-          [uevents, uuid](std::string_view buf) {
-            return uevents->Synthesize(MdevTarget(uuid), buf);
-          });
-    }
-    if (name == "mdev_type")
-      return Symlink(fmt::format("../mdev_supported_types/{}", kTypeDir));
     if (name == "driver")
       return Symlink("../../../../bus/mdev/drivers/vfio_ap_mdev");
-    if (name == "subsystem") return Symlink("../../../../bus/mdev");
+    const auto group = static_cast<uint64_t>(m->group);
     if (name == "iommu_group")
-      return Symlink(fmt::format("../../../../kernel/iommu_groups/{}", key));
-    if (name == "power")
-      return PowerEntries::Dir(s_.power_, PowerKey(PowerKind::kMdev, key));
-    if (name == "vfio-dev") return ComputedDir(s_.vfio_entries_.vfio_dev_dir, key);
+      return Symlink(fmt::format("../../../../kernel/iommu_groups/{}", group));
+    if (name == "vfio-dev")
+      return ComputedDir(s_.vfio_entries_.vfio_dev_dir, group);
     return std::nullopt;
   }
 
  private:
+  // The mdev core's entries, bound or not.
+  std::optional<DynamicEntry> CoreEntry(uint64_t key, const Uuid& uuid,
+                                        bool bound, std::string_view name) const {
+    if (name == "remove") {
+      if (s_.Removing(uuid)) return std::nullopt;
+      VfioApSysfs* s = &s_;
+      return Attribute(kWo, nullptr, [s, uuid](std::string_view buf) {
+        return s->RemoveStore(uuid, buf);
+      });
+    }
+    if (name == "uevent") {
+      UeventSource* uevents = &s_.uevents_;
+      return Attribute(
+          kRw, [bound] { return Text(bound ? "DRIVER=vfio_ap_mdev\n" : ""); },
+          [uevents, uuid, bound](std::string_view buf) {
+            return uevents->Synthesize(MdevTarget(uuid, bound), buf);
+          });
+    }
+    if (name == "mdev_type")
+      return Symlink(fmt::format("../mdev_supported_types/{}", kTypeDir));
+    if (name == "subsystem") return Symlink("../../../../bus/mdev");
+    if (name == "power")
+      return PowerEntries::Dir(s_.power_, PowerKey(PowerKind::kMdev, key));
+    return std::nullopt;
+  }
+
   VfioApSysfs& s_;
 };
 
@@ -157,7 +182,7 @@ class VfioApSysfs::MdevDriverLinks : public DynamicEntries {
   }
   std::optional<DynamicEntry> Find(uint64_t, std::string_view name) const override {
     const Result<Uuid> uuid = Uuid::Parse(name);
-    if (!uuid.ok() || uuid->ToString() != name || !s_.HasMdev(*uuid))
+    if (!uuid.ok() || uuid->ToString() != name || !s_.HasBoundMdev(*uuid))
       return std::nullopt;
     return Symlink(fmt::format("../../../../devices/vfio_ap/matrix/{}", name));
   }
@@ -169,14 +194,16 @@ class VfioApSysfs::MdevDriverLinks : public DynamicEntries {
 std::vector<std::string> VfioApSysfs::MdevNames() const {
   MutexLock lock(mu_);
   std::vector<std::string> out;
-  out.reserve(iommu_group_.size());
-  for (const auto& [uuid, group] : iommu_group_) out.push_back(uuid.ToString());
+  out.reserve(numbers_.size());
+  for (const auto& [uuid, n] : numbers_)
+    if (n.group >= 0) out.push_back(uuid.ToString());
   return out;
 }
 
-bool VfioApSysfs::HasMdev(const Uuid& uuid) const {
+bool VfioApSysfs::HasBoundMdev(const Uuid& uuid) const {
   MutexLock lock(mu_);
-  return iommu_group_.count(uuid) != 0;
+  auto it = numbers_.find(uuid);
+  return it != numbers_.end() && it->second.group >= 0;
 }
 
 std::optional<VfioNumbers> VfioApSysfs::ByGroup(int group) const {
@@ -201,14 +228,15 @@ std::vector<VfioNumbers> VfioApSysfs::AllNumbers() const {
 
 size_t VfioApSysfs::Count() const {
   MutexLock lock(mu_);
-  return iommu_group_.size();
+  return mdev_of_group_.size();
 }
 
-std::optional<Uuid> VfioApSysfs::MdevOfKey(uint64_t key) const {
+std::optional<VfioApSysfs::KeyedMdev> VfioApSysfs::MdevOfKey(
+    uint64_t key) const {
   MutexLock lock(mu_);
-  auto it = mdev_of_group_.find(static_cast<int>(key));
-  if (it == mdev_of_group_.end()) return std::nullopt;
-  return it->second;
+  if (key >= by_key_.size() || !by_key_[key]) return std::nullopt;
+  const Uuid& uuid = *by_key_[key];
+  return KeyedMdev{uuid, numbers_.at(uuid).group};
 }
 
 VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
@@ -226,6 +254,10 @@ VfioApSysfs::VfioApSysfs(Tree& tree, driver::VfioAp& driver,
   // Oldest first, so IOMMU group numbers follow creation order.
   std::vector<Uuid> mdevs = driver_.Mdevs();
   for (auto it = mdevs.rbegin(); it != mdevs.rend(); ++it) BuildMdevDir(*it);
+  for (const Uuid& uuid : driver_.UnboundMdevs()) {
+    BuildMdevDir(uuid);
+    TearDownBinding(uuid);
+  }
   driver_.AddMdevObserver(*this);
 }
 
@@ -279,10 +311,11 @@ void VfioApSysfs::BuildMatrixDevice() {
   Link(tree_, Dir(tree_, "class/mdev_bus"), "matrix",
        "../../devices/vfio_ap/matrix");
   mdev_devices_ = Dir(tree_, "bus/mdev/devices");
-  VAP_CHECK(tree_
-                .MakeDynamicDir(Dir(tree_, "bus/mdev/drivers"), "vfio_ap_mdev",
-                                std::make_shared<MdevDriverLinks>(*this), 0)
-                .ok());
+  const Result<NodeRef> mdev_driver =
+      tree_.MakeDynamicDir(Dir(tree_, "bus/mdev/drivers"), "vfio_ap_mdev",
+                           std::make_shared<MdevDriverLinks>(*this), 0);
+  VAP_CHECK(mdev_driver.ok());
+  AddMdevDriverBinding(*mdev_driver);
   AddBusFiles("matrix", "vfio_ap");
   AddBusFiles("mdev", "vfio_ap_mdev");
   iommu_groups_ = Dir(tree_, "kernel/iommu_groups");
@@ -338,6 +371,27 @@ void VfioApSysfs::AddBusFiles(const std::string& bus,
                });
 }
 
+// bind_store() and unbind_store() in drivers/base/bus.c, the device found
+// by its name with sysfs_streq(). `bind` fails with ENODEV for every name:
+// the mdev bus matches no driver (mdev_match()), so a device unbound from
+// vfio_ap_mdev stays unbound. `unbind` detaches an mdev bound to the
+// driver (blocking while a guest holds it, as removal does); ENODEV for
+// any other name.
+void VfioApSysfs::AddMdevDriverBinding(const NodeRef& dir) {
+  AddAttribute(tree_, dir, "bind", kWo, nullptr, [](std::string_view) {
+    return Status::Error(ENODEV, "the mdev bus matches no driver");
+  });
+  AddAttribute(tree_, dir, "unbind", kWo, nullptr,
+               [this](std::string_view buf) -> Status {
+                 const std::string_view name = StreqText(buf);
+                 const Result<Uuid> uuid = Uuid::Parse(name);
+                 if (!uuid.ok() || uuid->ToString() != name ||
+                     !HasBoundMdev(*uuid))
+                   return Status::Error(ENODEV, "no such device bound");
+                 return driver_.UnbindMdev(*uuid);
+               });
+}
+
 Status VfioApSysfs::Create(std::string_view buf) {
   VAP_ASSIGN_OR_RETURN(Uuid uuid, Uuid::ParseCreateInput(buf));
   return driver_.CreateMdev(uuid);
@@ -346,6 +400,7 @@ Status VfioApSysfs::Create(std::string_view buf) {
 void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
   const std::string name = uuid.ToString();
   int group;
+  uint32_t key;
   {
     MutexLock lock(mu_);
     if (free_groups_.empty()) {
@@ -354,11 +409,18 @@ void VfioApSysfs::BuildMdevDir(const Uuid& uuid) {
       group = *free_groups_.begin();
       free_groups_.erase(free_groups_.begin());
     }
-    iommu_group_[uuid] = group;
+    if (free_keys_.empty()) {
+      key = static_cast<uint32_t>(by_key_.size());
+      by_key_.emplace_back(uuid);
+    } else {
+      key = free_keys_.back();
+      free_keys_.pop_back();
+      by_key_[key] = uuid;
+    }
+    numbers_[uuid] = {key, group};
     mdev_of_group_[group] = uuid;
   }
-  const NodeRef dir = *tree_.MakeDynamicDir(matrix_, name, mdev_entries_,
-                                            static_cast<uint64_t>(group));
+  VAP_CHECK(tree_.MakeDynamicDir(matrix_, name, mdev_entries_, key).ok());
   Link(tree_, type_devices_, name, "../../../" + name);
   Link(tree_, mdev_devices_, name, "../../../devices/vfio_ap/matrix/" + name);
   const NodeRef group_dir =
@@ -393,36 +455,30 @@ Status VfioApSysfs::RemoveStore(const Uuid& uuid, std::string_view buf) {
   return Status::Ok();
 }
 
-void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
+void VfioApSysfs::TearDownBinding(const Uuid& uuid) {
   const std::string name = uuid.ToString();
   int group;
   {
     MutexLock lock(mu_);
-    group = iommu_group_.at(uuid);
-    iommu_group_.erase(uuid);
+    Numbers& n = numbers_.at(uuid);
+    group = n.group;
+    n.group = -1;
     mdev_of_group_.erase(group);
   }
-  // What BuildMdevDir made, found from the directories it was made in;
-  // only this removes them, so each is there.
-  const auto remove = [this](const NodeRef& dir, const std::string& child) {
-    const Status removed = tree_.Remove(tree_.PathOf(dir) + "/" + child);
-    VAP_CHECK_MSG(removed.ok(), removed.ToString().c_str());
-  };
-  remove(iommu_groups_, fmt::format("{}", group));
-  remove(mdev_devices_, name);
-  // The computed links and directories went with iommu_group_'s entry.
+  // The driver's attributes and links, computed, went with the group
+  // (device_remove_groups(), driver_sysfs_remove(), the VFIO core's
+  // unregistration).
+  tree_.EntriesChanged(tree_.PathOf(matrix_) + "/" + name);
+  const Status removed =
+      tree_.Remove(tree_.PathOf(iommu_groups_) + "/" + fmt::format("{}", group));
+  VAP_CHECK_MSG(removed.ok(), removed.ToString().c_str());
   tree_.EntriesChanged("bus/mdev/drivers/vfio_ap_mdev", name);
   tree_.EntriesChanged("class/vfio-dev", fmt::format("vfio{}", group));
   tree_.EntriesChanged("class/vfio", fmt::format("{}", group));
   tree_.EntriesChanged("devices/virtual/vfio", fmt::format("{}", group));
-  remove(type_devices_, name);
-  remove(matrix_, name);
-  // After the directory is gone (its stores drained), so no store can set
-  // `control` again for a number the next mdev may get.
-  const auto key = static_cast<uint64_t>(group);
-  for (PowerKind kind :
-       {PowerKind::kMdev, PowerKind::kVfioGroup, PowerKind::kVfioDevice})
-    power_->Forget(PowerKey(kind, key));
+  const auto number = static_cast<uint64_t>(group);
+  for (PowerKind kind : {PowerKind::kVfioGroup, PowerKind::kVfioDevice})
+    power_->Forget(PowerKey(kind, number));
   // Last: a creation meanwhile must not take the number of directories
   // still there.
   MutexLock lock(mu_);
@@ -432,6 +488,33 @@ void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
     free_groups_.erase(std::prev(free_groups_.end()));
     --next_iommu_group_;
   }
+}
+
+void VfioApSysfs::TearDownMdev(const Uuid& uuid) {
+  const std::string name = uuid.ToString();
+  uint32_t key;
+  {
+    MutexLock lock(mu_);
+    const Numbers n = numbers_.at(uuid);
+    VAP_CHECK_MSG(n.group < 0, "an mdev removed while bound");
+    key = n.key;
+    numbers_.erase(uuid);
+    by_key_[key].reset();
+  }
+  // What BuildMdevDir made, found from the directories it was made in;
+  // only this removes them, so each is there.
+  const auto remove = [this](const NodeRef& dir, const std::string& child) {
+    const Status removed = tree_.Remove(tree_.PathOf(dir) + "/" + child);
+    VAP_CHECK_MSG(removed.ok(), removed.ToString().c_str());
+  };
+  remove(mdev_devices_, name);
+  remove(type_devices_, name);
+  remove(matrix_, name);
+  // After the directory is gone (its stores drained), so no store can set
+  // `control` again for a key the next mdev may get; then the key is free.
+  power_->Forget(PowerKey(PowerKind::kMdev, key));
+  MutexLock lock(mu_);
+  free_keys_.push_back(key);
 }
 
 }  // namespace vap::sysfs

@@ -45,6 +45,7 @@ class VfioApSysfs : private driver::MdevObserver, private VfioNumberSource {
   // driver::MdevObserver
   void OnMdevCreated(const Uuid& uuid) override { BuildMdevDir(uuid); }
   void OnMdevChanged(const Uuid&) override {}
+  void OnMdevUnbound(const Uuid& uuid) override { TearDownBinding(uuid); }
   void OnMdevRemoved(const Uuid& uuid) override { TearDownMdev(uuid); }
 
   // VfioNumberSource
@@ -58,13 +59,23 @@ class VfioApSysfs : private driver::MdevObserver, private VfioNumberSource {
   class MdevEntries;
   class MdevDriverLinks;
   void BuildMatrixDevice();
-  // The mdevs there are now, by UUID text.
+  // The mdevs bound to vfio_ap_mdev now, by UUID text.
   std::vector<std::string> MdevNames() const VAP_EXCLUDES(mu_);
-  bool HasMdev(const Uuid& uuid) const VAP_EXCLUDES(mu_);
+  bool HasBoundMdev(const Uuid& uuid) const VAP_EXCLUDES(mu_);
   void AddBusFiles(const std::string& bus, const std::string& driver);
-  // The mdev whose directory has key `key` (its IOMMU group number).
-  std::optional<Uuid> MdevOfKey(uint64_t key) const VAP_EXCLUDES(mu_);
+  // bus/mdev/drivers/vfio_ap_mdev's `bind` and `unbind`.
+  void AddMdevDriverBinding(const NodeRef& dir);
+  // The mdev whose directory has key `key`, and its IOMMU group (-1 while
+  // it is bound to no driver).
+  struct KeyedMdev {
+    Uuid uuid;
+    int group;
+  };
+  std::optional<KeyedMdev> MdevOfKey(uint64_t key) const VAP_EXCLUDES(mu_);
   void BuildMdevDir(const Uuid& uuid) VAP_EXCLUDES(mu_);
+  // What the binding to vfio_ap_mdev added: the IOMMU group, the VFIO
+  // devices, the driver's link, the attributes.
+  void TearDownBinding(const Uuid& uuid) VAP_EXCLUDES(mu_);
   // The mdev's `remove` store (remove_store() in
   // drivers/vfio/mdev/mdev_sysfs.c).
   Status RemoveStore(const Uuid& uuid, std::string_view buf)
@@ -89,13 +100,21 @@ class VfioApSysfs : private driver::MdevObserver, private VfioNumberSource {
   std::shared_ptr<const DynamicEntries> group_entries_;
   const VfioDeviceEntries vfio_entries_;
 
-  // The mdevs' IOMMU group numbers; rank kLeaf. A number is the lowest
+  // An mdev directory's key (the index of its UUID in by_key_) and its
+  // IOMMU group number, -1 once unbound. A group number is the lowest
   // free one (ida_alloc() in iommu_group_alloc()); the VFIO device index
   // and the character devices' minors are allocated and freed with it,
   // lowest free too, so they are the same number (VfioNumbers).
+  struct Numbers {
+    uint32_t key;
+    int group;
+  };
+  // Rank kLeaf.
   mutable Mutex mu_{LockRank::kLeaf, "vfio_ap_sysfs"};
-  std::map<Uuid, int> iommu_group_ VAP_GUARDED_BY(mu_);
+  std::map<Uuid, Numbers> numbers_ VAP_GUARDED_BY(mu_);
   std::map<int, Uuid> mdev_of_group_ VAP_GUARDED_BY(mu_);
+  std::vector<std::optional<Uuid>> by_key_ VAP_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_keys_ VAP_GUARDED_BY(mu_);
   // Numbers below next_iommu_group_ that are free again.
   std::set<int> free_groups_ VAP_GUARDED_BY(mu_);
   // Mdevs whose `remove` store runs: one writer removes, as

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/uevent.h"
+
 namespace vap {
 namespace {
 
@@ -175,6 +177,84 @@ TEST_F(SystemTest, AnMdevHasItsVfioDevicesAndPowerDirectories) {
   // The same UUID again is a new device: power/control is "auto".
   ASSERT_TRUE(system_->vfio().CreateMdev(kU).ok());
   EXPECT_EQ(*tree().Read(dir + "/power/control"), "auto\n");
+}
+
+// bus/mdev/drivers/vfio_ap_mdev's unbind (unbind_store() in
+// drivers/base/bus.c, vfio_ap_mdev_remove()): the mdev core's device stays
+// with its own entries only; the driver's attributes, matrix, IOMMU group
+// and VFIO devices go, its queues are reset and freed. `bind` gives ENODEV
+// for every name (mdev_match() matches nothing), and `remove` still works.
+TEST_F(SystemTest, AnMdevUnboundFromVfioApMdevKeepsOnlyTheMdevCoresEntries) {
+  MakeMdev();
+  const std::string u = kU.ToString();
+  const std::string dir = "devices/vfio_ap/matrix/" + u;
+  const std::string drv = "bus/mdev/drivers/vfio_ap_mdev/";
+  const std::string type =
+      "devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/";
+  EXPECT_EQ(tree().GetAttr(drv + "bind")->mode, 0200u);
+  EXPECT_EQ(tree().GetAttr(drv + "unbind")->mode, 0200u);
+  const std::string instances = *tree().Read(type + "available_instances");
+  std::unique_ptr<UeventHub::Subscription> events =
+      system_->uevents().Subscribe();
+  EXPECT_EQ(tree().Write(drv + "unbind", "nosuch").status().errno_value(), ENODEV);
+  std::string upper = u;
+  for (char& c : upper) c = static_cast<char>(toupper(c));
+  EXPECT_EQ(tree().Write(drv + "unbind", upper).status().errno_value(), ENODEV);
+  ASSERT_TRUE(tree().Write(drv + "unbind", u + "\n").ok());
+
+  std::vector<std::string> names;
+  const Result<std::vector<sysfs::DirEntry>> entries = tree().List(dir);
+  ASSERT_TRUE(entries.ok());
+  for (const sysfs::DirEntry& e : *entries) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"mdev_type", "power", "remove",
+                                             "subsystem", "uevent"}));
+  EXPECT_EQ(tree().GetAttr(dir)->nlink, 3u);  // power
+  EXPECT_EQ(*tree().Read(dir + "/uevent"), "");
+  EXPECT_EQ(tree().Read(dir + "/matrix").status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup(drv + u, false).status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup("kernel/iommu_groups/0").status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup("class/vfio/0", false).status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup("class/vfio-dev/vfio0", false).status().errno_value(),
+            ENOENT);
+  EXPECT_TRUE(tree().Lookup("bus/mdev/devices/" + u).ok());
+  EXPECT_TRUE(tree().Lookup(type + "devices/" + u).ok());
+  EXPECT_EQ(*tree().Read(type + "available_instances"), instances);
+  // Its queues are free: the queue's status says so.
+  EXPECT_EQ(*tree().Read("devices/ap/card05/05.0047/status"), "unassigned\n");
+  EXPECT_TRUE(system_->vfio().Mdevs().empty());
+  EXPECT_EQ(system_->vfio().UnboundMdevs(), std::vector<Uuid>{kU});
+  // The event: unbind, without DRIVER.
+  std::optional<Uevent> e = events->Next(std::chrono::seconds(5));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->action(), "unbind");
+  EXPECT_EQ(e->devpath(), "/devices/vfio_ap/matrix/" + u);
+  EXPECT_EQ(e->Get("DRIVER"), "");
+
+  EXPECT_EQ(tree().Write(drv + "bind", u).status().errno_value(), ENODEV);
+  EXPECT_EQ(tree().Write(drv + "unbind", u).status().errno_value(), ENODEV);
+  EXPECT_EQ(tree().Write(type + "create", u).status().errno_value(), EEXIST);
+  // Another mdev takes the freed IOMMU group.
+  const Uuid other = *Uuid::Parse("66666666-7777-4888-9999-aaaaaaaaaaaa");
+  ASSERT_TRUE(tree().Write(type + "create", other.ToString()).ok());
+  EXPECT_EQ(*tree().ReadLink("devices/vfio_ap/matrix/" + other.ToString() +
+                             "/iommu_group"),
+            "../../../../kernel/iommu_groups/0");
+  ASSERT_TRUE(tree().Write(dir + "/remove", "1").ok());
+  EXPECT_EQ(tree().Lookup(dir).status().errno_value(), ENOENT);
+  EXPECT_EQ(tree().Lookup("bus/mdev/devices/" + u, false).status().errno_value(),
+            ENOENT);
+  EXPECT_TRUE(system_->vfio().UnboundMdevs().empty());
+  e = events->Next(std::chrono::seconds(5));  // the other's add and bind
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->action(), "add");
+  e = events->Next(std::chrono::seconds(5));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->action(), "bind");
+  e = events->Next(std::chrono::seconds(5));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->action(), "remove");  // no second unbind
+  EXPECT_EQ(e->devpath(), "/devices/vfio_ap/matrix/" + u);
+  ASSERT_TRUE(tree().Write(type + "create", u).ok());  // the UUID is free
 }
 
 // A refused store answers its errno with the kernel's reason, the line
