@@ -41,6 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ap/ap_instructions.h"
 #include "ap/card_type.h"
 #include "ap/profile.h"
 #include "ap/qci.h"
@@ -53,19 +54,6 @@
 #include "matrix/apqn.h"
 
 namespace vap::ap {
-
-// What TAPQ with the T bit returns in GR2 besides the status.
-struct TapqInfo {
-  uint32_t functions = 0;  // ap_functions bits
-  uint8_t raw_hwtype = 0;  // the card's AP type
-  uint8_t depth = 0;       // queue depth
-  uint8_t nd = 0;          // number of domains - 1 (QCI's nd)
-};
-
-struct TapqResult {
-  QueueStatus status;
-  TapqInfo info;  // valid when the status says the queue exists (RC != 1)
-};
 
 // Where the machine makes an adapter interrupt pending for a guest: its
 // GISA (kvm::Gisa). Called with no firmware lock held.
@@ -112,7 +100,7 @@ struct Fault {
   uint8_t rc = 0;                                 // kAnswer only
 };
 
-class Firmware {
+class Firmware : public ApInstructions {
  public:
   static constexpr Nanos kResetDuration = std::chrono::milliseconds(20);
 
@@ -131,6 +119,18 @@ class Firmware {
   QueueStatus AqicEnable(Apqn apqn, uint8_t isc, uint64_t nib,
                          GisaTarget gisa = {}) VAP_EXCLUDES(mu_);
   QueueStatus AqicDisable(Apqn apqn) VAP_EXCLUDES(mu_);
+
+  // ApInstructions: the host's own AP bus issues these.
+  std::optional<QciInfo> QueryConfig() override { return Qci(); }
+  TapqResult TestQueue(Apqn apqn) override { return Tapq(apqn); }
+  QueueStatus ResetQueue(Apqn apqn) override { return Rapq(apqn); }
+  QueueStatus ZeroizeQueue(Apqn apqn) override { return Zapq(apqn); }
+  QueueStatus EnableInterrupts(Apqn apqn, uint8_t isc, uint64_t nib) override {
+    return AqicEnable(apqn, isc, nib);
+  }
+  Status ConfigureAdapter(uint8_t apid, bool configured) override {
+    return SetAdapterConfigured(apid, configured);
+  }
 
   // Cards in the configuration, by APID.
   std::vector<CardState> Cards() const VAP_EXCLUDES(mu_);

@@ -11,8 +11,16 @@
 namespace vap::apbus {
 
 ApBus::ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock)
-    : firmware_(firmware), log_(log), clock_(clock) {
-  std::optional<ap::QciInfo> qci = firmware_.Qci();
+    : ApBus(firmware, firmware, log, clock, HostIrq{}) {}
+
+ApBus::ApBus(ap::ApInstructions& machine, ap::Firmware& firmware, Logger& log,
+             const Clock& clock, HostIrq irq)
+    : machine_(machine),
+      firmware_(firmware),
+      log_(log),
+      clock_(clock),
+      host_irq_(irq) {
+  std::optional<ap::QciInfo> qci = machine_.QueryConfig();
   if (qci) {
     max_adapter_id_ = qci->BusMaxAdapterId();
     max_domain_id_ = qci->BusMaxDomainId();

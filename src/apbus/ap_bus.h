@@ -55,10 +55,16 @@ struct Bindings {
 
 class ApBus {
  public:
-  // The bus as ap_module_init leaves it: masks all ones, maxima from QCI,
-  // no devices until the first Scan(). `firmware`, `log` and `clock` must
-  // outlive the bus.
+  // The host's bus as ap_module_init leaves it: masks all ones, maxima
+  // from QCI, no devices until the first Scan(); its AP instructions go to
+  // `firmware`. `firmware`, `log` and `clock` must outlive the bus.
   ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock);
+  // A bus whose AP instructions go to `machine` (a guest's), with the
+  // adapter interrupt `irq` (HostIrq::available false: none registered);
+  // `firmware` is the host's, whose cards `machine` reaches. All must
+  // outlive the bus.
+  ApBus(ap::ApInstructions& machine, ap::Firmware& firmware, Logger& log,
+        const Clock& clock, HostIrq irq);
   ~ApBus();
   ApBus(const ApBus&) = delete;
   ApBus& operator=(const ApBus&) = delete;
@@ -211,6 +217,11 @@ class ApBus {
 
   ap::Firmware& firmware() { return firmware_; }
   const ap::Firmware& firmware() const { return firmware_; }
+  // Where the bus's AP instructions go (the attributes that issue one,
+  // like a queue's `interrupt`, go there too).
+  ap::ApInstructions& machine() { return machine_; }
+  // Whether the bus registered its adapter interrupt (`ap_interrupts`).
+  bool interrupts() const { return host_irq_.available; }
   Logger& log() { return log_; }
 
  private:
@@ -314,6 +325,7 @@ class ApBus {
   // Blocks until a scan is due; false once the bus is being destroyed.
   bool WaitForScanRequest() VAP_EXCLUDES(worker_mu_);
 
+  ap::ApInstructions& machine_;
   ap::Firmware& firmware_;
   Logger& log_;
   const Clock& clock_;

@@ -38,9 +38,9 @@ void ApBus::StepQueueLocked(Apqn apqn, bool loop) {
   }
   SmStepLog log;
   const SmWait wait =
-      loop ? StepLoop(v->sm, v->config, v->chkstop, apqn, firmware_,
+      loop ? StepLoop(v->sm, v->config, v->chkstop, apqn, machine_,
                       host_irq_, &log)
-           : Step(v->sm, v->config, v->chkstop, apqn, firmware_, host_irq_,
+           : Step(v->sm, v->config, v->chkstop, apqn, machine_, host_irq_,
                   &log);
   StoreSmLocked(apqn, v->sm);
   if (!log.err.empty()) log_.Log(LogLevel::kErr, log.err);
@@ -103,7 +103,7 @@ void ApBus::QueueRemoved(Apqn apqn) {
   std::optional<SmView> v = LoadSmLocked(apqn);
   if (!v) return;
   // A reset with zero also clears the interrupt registration.
-  (void)firmware_.Zapq(apqn);
+  (void)machine_.ZeroizeQueue(apqn);
   v->sm.dev_state = DevState::kUninitiated;
   StoreSmLocked(apqn, v->sm);
 }

@@ -35,7 +35,7 @@ std::optional<uint8_t> ApBus::CompatibleType(
 
 void ApBus::ScanLocked() {
   std::optional<ap::QciInfo> old_qci;
-  std::optional<ap::QciInfo> new_qci = firmware_.Qci();
+  std::optional<ap::QciInfo> new_qci = machine_.QueryConfig();
   {
     MutexLock lock(devices_mu_);
     old_qci = qci_;
@@ -83,7 +83,7 @@ void ApBus::SelectDomainLocked() {
     for (unsigned card = 0; card <= max_adapter_id_; ++card) {
       if (!InConfig(qci, true, card) || !apm.Test(card)) continue;
       const Apqn apqn(static_cast<uint8_t>(card), static_cast<uint8_t>(dom));
-      if (firmware_.Tapq(apqn).status.response_code == ap::kRcNormal) {
+      if (machine_.TestQueue(apqn).status.response_code == ap::kRcNormal) {
         ChangeCount::Scope change(changes_);
         MutexLock lock(devices_mu_);
         ap_domain_ = static_cast<int>(dom);
@@ -104,7 +104,7 @@ void ApBus::ScanAdapterLocked(uint8_t apid,
   std::optional<ap::TapqResult> info;
   for (unsigned dom = 0; dom <= max_domain_id_ && !info; ++dom) {
     if (!InConfig(qci, false, dom)) continue;
-    ap::TapqResult r = firmware_.Tapq(Apqn(apid, static_cast<uint8_t>(dom)));
+    ap::TapqResult r = machine_.TestQueue(Apqn(apid, static_cast<uint8_t>(dom)));
     if (InfoValid(r.status.response_code)) info = r;
   }
   if (!info || info->info.raw_hwtype == 0) {
@@ -153,7 +153,7 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
       if (queue) RemoveQueueLocked(apqn);
       continue;
     }
-    const uint8_t rc = firmware_.Tapq(apqn).status.response_code;
+    const uint8_t rc = machine_.TestQueue(apqn).status.response_code;
     if (!InfoValid(rc)) {
       if (queue) RemoveQueueLocked(apqn);
       continue;
@@ -177,12 +177,21 @@ void ApBus::ScanDomainsLocked(uint8_t apid,
 }
 
 Status ApBus::SetCardConfig(uint8_t apid, bool configured) {
-  Status s = firmware_.SetAdapterConfigured(apid, configured);
-  if (!s.ok()) return Status::Error(ENODEV, s.message());
+  // config_store() in ap_card.c: SCLP only for a change; its error as it
+  // comes (EOPNOTSUPP in a QEMU guest).
+  const std::optional<ApDevice> card = Card(apid);
+  if (!card) return Status::Error(ENODEV, "no such card");
+  if (card->config != configured) {
+    const Status s = machine_.ConfigureAdapter(apid, configured);
+    if (!s.ok()) {
+      return s.errno_value() == ENOENT ? Status::Error(ENODEV, s.message())
+                                       : s;
+    }
+  }
   {
     MutexLock lock(devices_mu_);
-    auto card = cards_.find(apid);
-    if (card != cards_.end()) card->second.dev.config = configured;
+    auto rec = cards_.find(apid);
+    if (rec != cards_.end()) rec->second.dev.config = configured;
   }
   // config_store() in ap_card.c: CONFIG= on every successful write.
   MutexLock scan(scan_mu_);

@@ -14,8 +14,8 @@ SmWait Fail(QueueSm& sm, uint8_t rc) {
 }
 
 // ap_sm_reset(): RAPQ.
-SmWait Reset(QueueSm& sm, Apqn apqn, ap::Firmware& fw) {
-  const uint8_t rc = fw.Rapq(apqn).response_code;
+SmWait Reset(QueueSm& sm, Apqn apqn, ap::ApInstructions& fw) {
+  const uint8_t rc = fw.ResetQueue(apqn).response_code;
   if (rc == ap::kRcNormal || rc == ap::kRcResetInProgress) {
     sm.sm_state = SmState::kResetWait;
     return SmWait::kTimeout;
@@ -24,9 +24,9 @@ SmWait Reset(QueueSm& sm, Apqn apqn, ap::Firmware& fw) {
 }
 
 // ap_queue_enable_irq(): true if the AQIC took.
-bool EnableIrq(Apqn apqn, ap::Firmware& fw, const HostIrq& irq,
+bool EnableIrq(Apqn apqn, ap::ApInstructions& fw, const HostIrq& irq,
                SmStepLog* log) {
-  const uint8_t rc = fw.AqicEnable(apqn, irq.isc, irq.nib).response_code;
+  const uint8_t rc = fw.EnableInterrupts(apqn, irq.isc, irq.nib).response_code;
   switch (rc) {
     case ap::kRcNormal:
     case ap::kRcOtherwiseChanged:
@@ -47,9 +47,9 @@ bool EnableIrq(Apqn apqn, ap::Firmware& fw, const HostIrq& irq,
 }
 
 // ap_sm_reset_wait(): TAPQ until the reset is over, then interrupts.
-SmWait ResetWait(QueueSm& sm, Apqn apqn, ap::Firmware& fw, const HostIrq& irq,
+SmWait ResetWait(QueueSm& sm, Apqn apqn, ap::ApInstructions& fw, const HostIrq& irq,
                  SmStepLog* log) {
-  const uint8_t rc = fw.Tapq(apqn).status.response_code;
+  const uint8_t rc = fw.TestQueue(apqn).status.response_code;
   switch (rc) {
     case ap::kRcNormal:
       sm.sm_state = irq.available && EnableIrq(apqn, fw, irq, log)
@@ -65,8 +65,8 @@ SmWait ResetWait(QueueSm& sm, Apqn apqn, ap::Firmware& fw, const HostIrq& irq,
 }
 
 // ap_sm_setirq_wait(): TAPQ until the I bit shows.
-SmWait SetirqWait(QueueSm& sm, Apqn apqn, ap::Firmware& fw) {
-  const ap::QueueStatus s = fw.Tapq(apqn).status;
+SmWait SetirqWait(QueueSm& sm, Apqn apqn, ap::ApInstructions& fw) {
+  const ap::QueueStatus s = fw.TestQueue(apqn).status;
   if (s.irq_enabled) sm.sm_state = SmState::kIdle;
   if (s.response_code == ap::kRcNormal || s.response_code == ap::kRcQueueFull)
     return SmWait::kTimeout;
@@ -82,7 +82,7 @@ void InitState(QueueSm& sm) {
 }
 
 SmWait Step(QueueSm& sm, bool config, bool chkstop, Apqn apqn,
-            ap::Firmware& fw, const HostIrq& irq, SmStepLog* log) {
+            ap::ApInstructions& fw, const HostIrq& irq, SmStepLog* log) {
   if (!config || chkstop || !sm.initiated()) return SmWait::kNone;
   switch (sm.sm_state) {
     case SmState::kResetStart:
@@ -100,7 +100,7 @@ SmWait Step(QueueSm& sm, bool config, bool chkstop, Apqn apqn,
 }
 
 SmWait StepLoop(QueueSm& sm, bool config, bool chkstop, Apqn apqn,
-                ap::Firmware& fw, const HostIrq& irq, SmStepLog* log) {
+                ap::ApInstructions& fw, const HostIrq& irq, SmStepLog* log) {
   SmWait wait;
   while ((wait = Step(sm, config, chkstop, apqn, fw, irq, log)) ==
          SmWait::kAgain) {

@@ -5,7 +5,7 @@
 //
 // A step runs only while the queue is configured, not checkstopped and
 // initiated (dev_state above UNINITIATED), as in the kernel. The functions
-// here are pure over the firmware: the bus keeps the state and decides
+// here are pure over the machine (ap::ApInstructions): the bus keeps the state and decides
 // when to step (apbus/ap_bus_queue_sm.cc).
 #ifndef VAP_APBUS_QUEUE_SM_H_
 #define VAP_APBUS_QUEUE_SM_H_
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ap/firmware.h"
+#include "ap/ap_instructions.h"
 #include "apbus/queue_state.h"
 #include "matrix/apqn.h"
 
@@ -41,10 +41,10 @@ void InitState(QueueSm& sm);
 // One POLL event (ap_sm_event()). `config` and `chkstop` are the queue
 // device's; NONE without a step.
 SmWait Step(QueueSm& sm, bool config, bool chkstop, Apqn apqn,
-            ap::Firmware& fw, const HostIrq& irq, SmStepLog* log);
+            ap::ApInstructions& fw, const HostIrq& irq, SmStepLog* log);
 // Steps while a step asks for another at once (ap_sm_event_loop()).
 SmWait StepLoop(QueueSm& sm, bool config, bool chkstop, Apqn apqn,
-                ap::Firmware& fw, const HostIrq& irq, SmStepLog* log);
+                ap::ApInstructions& fw, const HostIrq& irq, SmStepLog* log);
 
 // The texts of the queue's `reset` and `interrupt` attributes
 // (reset_show(), interrupt_show()); `irq_enabled` is TAPQ's I bit.

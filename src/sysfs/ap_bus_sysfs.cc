@@ -160,7 +160,9 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
         (void)on;
         return Status::Ok();
       });
-  AddAttribute(tree_, dir, "ap_interrupts", kRo, [] { return Text("1\n"); });
+  AddAttribute(tree_, dir, "ap_interrupts", kRo, [&bus] {
+    return Text(bus.interrupts() ? "1\n" : "0\n");
+  });
   auto poll_timeout = std::make_shared<std::atomic<uint64_t>>(kPollTimeoutNs);
   AddAttribute(
       tree_, dir, "poll_timeout", kRw,

@@ -334,7 +334,7 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
         std::optional<ApDevice> q = bus.Queue(apqn);
         if (!q) return Gone();
         return apbus::InterruptText(
-            q->sm.sm_state, bus.firmware().Tapq(apqn).status.irq_enabled);
+            q->sm.sm_state, bus.machine().TestQueue(apqn).status.irq_enabled);
       }));
   out.emplace_back("config", Attribute(kRo, live([](const ApDevice& q) {
                                          return fmt::format("{}\n",
@@ -346,7 +346,7 @@ EntryList QueueEntries::Entries(Apqn apqn) const {
                                         })));
   out.emplace_back("ap_functions",
                    Attribute(kRo, [&bus, apqn]() -> Result<std::string> {
-                     const ap::TapqResult r = bus.firmware().Tapq(apqn);
+                     const ap::TapqResult r = bus.machine().TestQueue(apqn);
                      if (r.status.response_code > ap::kRcBusy) {
                        return Status::Error(EIO, "TAPQ failed");
                      }
