@@ -25,6 +25,24 @@ struct TapqInfo {
   uint8_t nd = 0;          // number of domains - 1 (QCI's nd)
 };
 
+// TAPQ's GR2 with the T bit (struct ap_tapq_hwinfo in
+// arch/s390/include/asm/ap.h): the facility word in the high 32 bits,
+// then the AP type, the number of domains and the queue depth (QD, one
+// less than `depth`).
+constexpr uint64_t EncodeTapqGr2(const TapqInfo& info) {
+  const uint64_t qd = info.depth > 0 ? info.depth - 1u : 0u;
+  return (uint64_t{info.functions} << 32) | (uint64_t{info.raw_hwtype} << 24) |
+         (uint64_t{info.nd} << 16) | (qd & 0xf);
+}
+constexpr TapqInfo DecodeTapqGr2(uint64_t gr2) {
+  TapqInfo info;
+  info.functions = static_cast<uint32_t>(gr2 >> 32);
+  info.raw_hwtype = static_cast<uint8_t>(gr2 >> 24);
+  info.nd = static_cast<uint8_t>(gr2 >> 16);
+  info.depth = info.raw_hwtype == 0 ? 0 : static_cast<uint8_t>((gr2 & 0xf) + 1);
+  return info;
+}
+
 struct TapqResult {
   QueueStatus status;
   TapqInfo info;  // valid when the status says the queue exists (RC != 1)

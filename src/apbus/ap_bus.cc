@@ -11,15 +11,23 @@
 namespace vap::apbus {
 
 ApBus::ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock)
-    : ApBus(firmware, firmware, log, clock, HostIrq{}) {}
+    : ApBus(firmware, firmware, log, clock, HostIrq{}, kHostRanks) {}
 
 ApBus::ApBus(ap::ApInstructions& machine, ap::Firmware& firmware, Logger& log,
              const Clock& clock, HostIrq irq)
+    : ApBus(machine, firmware, log, clock, irq, kGuestRanks) {}
+
+ApBus::ApBus(ap::ApInstructions& machine, ap::Firmware& firmware, Logger& log,
+             const Clock& clock, HostIrq irq, const Ranks& ranks)
     : machine_(machine),
       firmware_(firmware),
       log_(log),
       clock_(clock),
-      host_irq_(irq) {
+      scan_mu_(ranks.scan, "ap_scan_bus_mutex"),
+      attr_mu_(ranks.attr, "ap_attr_mutex"),
+      sm_mu_(ranks.queue, "ap_queue_lock"),
+      host_irq_(irq),
+      poll_mu_(ranks.poll, "ap_poll_timer_lock") {
   std::optional<ap::QciInfo> qci = machine_.QueryConfig();
   if (qci) {
     max_adapter_id_ = qci->BusMaxAdapterId();

@@ -59,10 +59,10 @@ class ApBus {
   // from QCI, no devices until the first Scan(); its AP instructions go to
   // `firmware`. `firmware`, `log` and `clock` must outlive the bus.
   ApBus(ap::Firmware& firmware, Logger& log, const Clock& clock);
-  // A bus whose AP instructions go to `machine` (a guest's), with the
-  // adapter interrupt `irq` (HostIrq::available false: none registered);
-  // `firmware` is the host's, whose cards `machine` reaches. All must
-  // outlive the bus.
+  // A guest kernel's bus: its AP instructions go to `machine`, it has the
+  // adapter interrupt `irq` (HostIrq::available false: none registered)
+  // and its locks take the guest ranks (docs/locking.md); `firmware` is
+  // the host's, whose cards `machine` reaches. All must outlive the bus.
   ApBus(ap::ApInstructions& machine, ap::Firmware& firmware, Logger& log,
         const Clock& clock, HostIrq irq);
   ~ApBus();
@@ -332,14 +332,25 @@ class ApBus {
   uint8_t max_adapter_id_ = 63;  // fixed at init, as in the kernel
   uint8_t max_domain_id_ = 15;
 
+  // The ranks of the four ranked locks below: the host's, or a guest's.
+  struct Ranks {
+    LockRank scan, attr, queue, poll;
+  };
+  static constexpr Ranks kHostRanks{LockRank::kApScanBus, LockRank::kApAttr,
+                                    LockRank::kApQueue, LockRank::kApPoll};
+  static constexpr Ranks kGuestRanks{
+      LockRank::kGuestApScanBus, LockRank::kGuestApAttr,
+      LockRank::kGuestApQueue, LockRank::kGuestApPoll};
+  ApBus(ap::ApInstructions& machine, ap::Firmware& firmware, Logger& log,
+        const Clock& clock, HostIrq irq, const Ranks& ranks);
+
   // Serializes scans, (un)binding and driver (un)registration; rank
   // kApScanBus (ap_scan_bus_mutex). docs/locking.md.
-  mutable Mutex scan_mu_{LockRank::kApScanBus, "ap_scan_bus_mutex"};
+  mutable Mutex scan_mu_;
   std::vector<BusObserver*> observers_ VAP_GUARDED_BY(scan_mu_);
 
   // apmask/aqmask; rank kApAttr (ap_attr_mutex).
-  mutable Mutex attr_mu_ VAP_ACQUIRED_AFTER(scan_mu_){LockRank::kApAttr,
-                                                      "ap_attr_mutex"};
+  mutable Mutex attr_mu_ VAP_ACQUIRED_AFTER(scan_mu_);
   ApMask apmask_ VAP_GUARDED_BY(attr_mu_) = ApMask::All();
   ApMask aqmask_ VAP_GUARDED_BY(attr_mu_) = ApMask::All();
 
@@ -357,8 +368,7 @@ class ApBus {
   bool drivers_autoprobe_ VAP_GUARDED_BY(devices_mu_) = true;
 
   // The queue state machines; rank kApQueue (aq->lock).
-  mutable Mutex sm_mu_ VAP_ACQUIRED_AFTER(attr_mu_){LockRank::kApQueue,
-                                                    "ap_queue_lock"};
+  mutable Mutex sm_mu_ VAP_ACQUIRED_AFTER(attr_mu_);
   // Bound queues whose machine waits for a poll, by qid (a bit per
   // possible queue: 8 KiB, where a set of all 65,536 took 2.6 MiB).
   std::bitset<1 << 16> sm_polls_ VAP_GUARDED_BY(sm_mu_);
@@ -367,8 +377,7 @@ class ApBus {
   // The queue poller (the kernel's poll timer and tasklet); rank kApPoll
   // (ap_poll_timer_lock): taken under sm_mu_ to arm the timer, held while
   // waiting on the clock (a manual clock takes a leaf lock then).
-  mutable Mutex poll_mu_ VAP_ACQUIRED_AFTER(sm_mu_){LockRank::kApPoll,
-                                                    "ap_poll_timer_lock"};
+  mutable Mutex poll_mu_ VAP_ACQUIRED_AFTER(sm_mu_);
   CondVar poll_cv_;
   bool poll_stop_ VAP_GUARDED_BY(poll_mu_) = false;
   std::optional<Nanos> poll_due_ VAP_GUARDED_BY(poll_mu_);

@@ -11,6 +11,14 @@ const char* LockRankName(LockRank rank) {
       return "kOpenFile";
     case LockRank::kQemu:
       return "kQemu";
+    case LockRank::kGuestApScanBus:
+      return "kGuestApScanBus";
+    case LockRank::kGuestApAttr:
+      return "kGuestApAttr";
+    case LockRank::kGuestApQueue:
+      return "kGuestApQueue";
+    case LockRank::kGuestApPoll:
+      return "kGuestApPoll";
     case LockRank::kApScanBus:
       return "kApScanBus";
     case LockRank::kApAttr:

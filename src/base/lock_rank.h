@@ -26,6 +26,13 @@ namespace vap {
 enum class LockRank : uint8_t {
   kOpenFile = 2,    // an open attribute's of->mutex (kernfs_open_file)
   kQemu = 5,        // a VM's QEMU main-loop lock (the BQL), per VM
+  // A guest kernel's AP bus (the same locks as the host's, in the same
+  // order, per guest): a vCPU holds them when it issues PQAP, so they
+  // come before every host lock a PQAP intercept takes.
+  kGuestApScanBus = 6,
+  kGuestApAttr = 7,
+  kGuestApQueue = 8,
+  kGuestApPoll = 9,
   kApScanBus = 10,  // ap_scan_bus_mutex: serializes AP bus scans
   kApAttr = 20,     // ap_attr_mutex (ap_perms_mutex before v6.19)
   kPqapHook = 30,   // kvm->arch.crypto.pqap_hook_rwsem, per guest

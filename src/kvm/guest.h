@@ -43,6 +43,7 @@ struct GuestOptions {
   bool crypto = true;      // the VM has a CRYCB designation
   bool apie = true;        // ECA.APIE: AP instructions interpreted
   bool aiv = true;         // ECA.AIV: a GISA is in use
+  bool facility12 = true;  // APQCI: PQAP(QCI)
   bool facility15 = true;  // APFT: TAPQ with the T bit
   bool facility65 = true;  // AP queue interruption control
   uint64_t memory_size = uint64_t{1} << 30;  // guest memory from address 0
@@ -60,6 +61,7 @@ class Guest {
   Guest& operator=(const Guest&) = delete;
 
   const std::string& name() const { return options_.name; }
+  const GuestOptions& options() const { return options_; }
   bool crypto_enabled() const { return options_.crypto; }
   // KVM's choice at VM creation: 0 without facility 76, else 2 with host
   // APXA, else 1.

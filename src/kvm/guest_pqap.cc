@@ -44,14 +44,21 @@ PqapResult Guest::Pqap(bool problem_state, PqapRegs regs) {
       return Exception(PqapOutcome::kPrivilegedOperation, regs);
     const Apqn apqn = ApqnOf(regs);
     ap::QueueStatus status = ap::QueueStatus::Rc(ap::kRcQueueNotAvailable);
-    if (Apcb().HasApqn(apqn) && options_.firmware != nullptr) {
-      ap::Firmware& fw = *options_.firmware;
-      status = fc == kPqapTapq   ? fw.Tapq(apqn).status
-               : fc == kPqapRapq ? fw.Rapq(apqn)
-                                 : fw.Zapq(apqn);
-    }
     PqapResult r;
     r.regs = regs;
+    if (Apcb().HasApqn(apqn) && options_.firmware != nullptr) {
+      ap::Firmware& fw = *options_.firmware;
+      if (fc == kPqapTapq) {
+        const ap::TapqResult t = fw.Tapq(apqn);
+        status = t.status;
+        // With the T bit (APFT), GR2 gets the real queue's information.
+        if ((regs.gr0 & kPqapTBit) != 0 && options_.facility15 &&
+            status.response_code != ap::kRcQueueNotAvailable)
+          r.regs.gr2 = ap::EncodeTapqGr2(t.info);
+      } else {
+        status = fc == kPqapRapq ? fw.Rapq(apqn) : fw.Zapq(apqn);
+      }
+    }
     r.regs.gr1 = status.Word();
     r.cc = status.response_code == ap::kRcNormal ? 0 : 3;
     return r;
