@@ -151,6 +151,17 @@ void ApBus::Scan() {
   ScanLocked();
 }
 
+bool ApBus::ForceRescan() {
+  if (scans() == 0) return false;
+  if (scan_mu_.TryLock()) {
+    ScanLocked();
+    scan_mu_.Unlock();
+    return true;
+  }
+  MutexLock running(scan_mu_);  // the scan that runs, to its end
+  return false;
+}
+
 uint64_t ApBus::scans() const {
   MutexLock lock(devices_mu_);
   return scans_;

@@ -79,6 +79,11 @@ class ApBus {
 
   // --- Scans (ap_scan_bus()). Synchronous, as a write to `scans` is.
   void Scan() VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
+  // ap_bus_force_rescan() as v6.10 and later have it (the AP bus's answer
+  // to an AP configuration-change event): nothing before the first scan;
+  // a scan now if none runs; else waits for the running scan to end and
+  // does not scan again. Whether it scanned.
+  bool ForceRescan() VAP_EXCLUDES(scan_mu_, attr_mu_, devices_mu_);
   // Periodic scans every config_time seconds (model time), and scans asked
   // for with RequestScan(), on a worker thread. Off until started.
   void StartScanWorker() VAP_EXCLUDES(worker_mu_);

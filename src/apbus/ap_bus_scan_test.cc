@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -28,6 +29,31 @@ class ApBusScanTest : public BusFixture {
   }
 
 };
+
+// ap_bus_force_rescan(): nothing before the first scan, a scan when none
+// runs, and joining (not repeating) a scan that runs.
+class ApBusForceRescanTest : public BusFixture {};
+
+TEST_F(ApBusForceRescanTest, IgnoredBeforeTheFirstScanJoinsARunningOne) {
+  EXPECT_FALSE(bus_.ForceRescan());
+  EXPECT_EQ(bus_.scans(), 0u);
+  bus_.Scan();
+  EXPECT_TRUE(bus_.ForceRescan());
+  EXPECT_EQ(bus_.scans(), 2u);
+  std::atomic<bool> done{false};
+  std::thread forced;
+  {
+    MutexLock scanning(bus_.scan_mu());  // stands for a running scan
+    forced = std::thread([&] {
+      EXPECT_FALSE(bus_.ForceRescan());
+      done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(done.load());  // it waits for the scan
+  }
+  forced.join();
+  EXPECT_EQ(bus_.scans(), 2u);  // and does not scan again
+}
 
 TEST_F(ApBusScanTest, ScanWithoutChangesCallsNoDriverHooks) {
   vfio_.events.clear();
