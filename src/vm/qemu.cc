@@ -20,7 +20,8 @@ driver::VfioIrqSet TriggerEventfd(uint32_t index) {
 Qemu::Qemu(driver::VfioAp& vfio, VmOptions options)
     : vfio_(vfio),
       options_(std::move(options)),
-      guest_(std::make_unique<kvm::Guest>(options_.guest)) {
+      guest_(std::make_unique<kvm::Guest>(options_.guest)),
+      guest_handles_crws_(options_.guest_handles_crws) {
   main_loop_ = std::thread([this] { MainLoop(); });
 }
 
@@ -94,31 +95,61 @@ uint64_t Qemu::guest_ap_rescans() const {
   return guest_ap_rescans_;
 }
 
-void Qemu::GuestHandleCrwsLocked() {
+int Qemu::GuestHandleCrwsLocked() {
+  int events = 0;
   while (std::optional<Crw> crw = css_.StoreCrw()) {
     if (crw->rsc() != kCrwRscCss) continue;
     // chsc_process_crw: SEI until no more events are pending.
     for (;;) {
       const SeiResponse r = css_.StoreEventInformation();
       if (r.response_code != kChscResponseOk) break;
-      if (r.rs() == kNt0RsAp && r.cc() == kNt0CcApConfigChanged)
+      if (r.rs() == kNt0RsAp && r.cc() == kNt0CcApConfigChanged) {
         ++guest_ap_rescans_;
+        ++events;
+      }
       if (!r.more_pending()) break;
     }
   }
+  return events;
+}
+
+void Qemu::DeliverApEvents(int events) {
+  MutexLock lock(os_mu_);
+  if (os_ == nullptr) return;
+  for (int i = 0; i < events; ++i) os_->ApConfigChanged();
+}
+
+void Qemu::AttachGuestOs(GuestOs* os) {
+  MutexLock lock(os_mu_);
+  os_ = os;
+}
+
+void Qemu::SetGuestHandlesCrws(bool on) {
+  int events = 0;
+  {
+    MutexLock bql(bql_);
+    guest_handles_crws_ = on;
+    if (on) events = GuestHandleCrwsLocked();
+  }
+  DeliverApEvents(events);
 }
 
 void Qemu::MainLoop() {
   while (poller_->Wait()) {
-    MutexLock bql(bql_);
-    // vfio_ap_cfg_chg_notifier_handler.
-    if (cfg_fd_->Read() > 0) {
-      css_.ApConfigChanged();
-      if (options_.guest_handles_crws) GuestHandleCrwsLocked();
+    int events = 0;
+    {
+      MutexLock bql(bql_);
+      // vfio_ap_cfg_chg_notifier_handler.
+      if (cfg_fd_->Read() > 0) {
+        css_.ApConfigChanged();
+        if (guest_handles_crws_) events = GuestHandleCrwsLocked();
+      }
+      // vfio_ap_req_notifier_handler: qdev_unplug, which the AP bridge
+      // grants at once.
+      if (req_fd_->Read() > 0 && options_.unplug_on_request) UnrealizeLocked();
     }
-    // vfio_ap_req_notifier_handler: qdev_unplug, which the AP bridge
-    // grants at once.
-    if (req_fd_->Read() > 0 && options_.unplug_on_request) UnrealizeLocked();
+    // The guest's kmcheck thread runs the AP bus's handler, outside QEMU.
+    DeliverApEvents(events);
   }
 }
 

@@ -31,6 +31,17 @@
 
 namespace vap::vm {
 
+// The guest kernel, as far as QEMU hands it events (src/guest implements
+// it: the guest's AP bus). Called from QEMU's main loop with no QEMU lock
+// held: the guest runs its handlers itself, not under the BQL.
+class GuestOs {
+ public:
+  virtual ~GuestOs() = default;
+  // An AP configuration-changed event (CHSC SEI NT0, rs 5, cc 3) reached
+  // the AP bus's CHSC notifier (ap_bus_cfg_chg()): once per event.
+  virtual void ApConfigChanged() = 0;
+};
+
 struct VmOptions {
   kvm::GuestOptions guest;
   int vcpus = 2;
@@ -75,6 +86,13 @@ class Qemu {
   uint64_t cfg_chg_count() const { return cfg_fd_->signals(); }
   // AP bus rescans the guest kernel made for NT0 rs 5 cc 3 events.
   uint64_t guest_ap_rescans() const VAP_EXCLUDES(bql_);
+  // The guest kernel that handles the AP events from now on (null: none,
+  // they are only counted). It must outlive its attachment.
+  void AttachGuestOs(GuestOs* os) VAP_EXCLUDES(bql_, os_mu_);
+  // Whether the guest kernel handles CRWs: paused, they stay queued (a
+  // test looks between the host's change and the guest's rescan); resumed,
+  // the queued ones are handled at once.
+  void SetGuestHandlesCrws(bool on) VAP_EXCLUDES(bql_, os_mu_);
   ChannelSubsystem& css() { return css_; }
 
  private:
@@ -90,7 +108,10 @@ class Qemu {
                    std::shared_ptr<EventFd> eventfd) VAP_REQUIRES(bql_);
   // The guest kernel's CRW machine-check handler: STCRW until none is
   // left; for a channel-subsystem CRW, SEI until no event is pending.
-  void GuestHandleCrwsLocked() VAP_REQUIRES(bql_);
+  // Returns the AP configuration-change events it took.
+  int GuestHandleCrwsLocked() VAP_REQUIRES(bql_);
+  // Hands `events` to the guest kernel, holding no QEMU lock.
+  void DeliverApEvents(int events) VAP_EXCLUDES(bql_, os_mu_);
 
   driver::VfioAp& vfio_;
   const VmOptions options_;
@@ -105,6 +126,12 @@ class Qemu {
   std::optional<Uuid> device_ VAP_GUARDED_BY(bql_);
   bool vcpus_started_ VAP_GUARDED_BY(bql_) = false;
   uint64_t guest_ap_rescans_ VAP_GUARDED_BY(bql_) = 0;
+  bool guest_handles_crws_ VAP_GUARDED_BY(bql_);
+  // The guest kernel; held while it handles events, so that a detach
+  // waits for that to end, and the handler takes the guest's AP bus locks
+  // and the host's: rank kQemu, as bql_, which is never held with it.
+  mutable Mutex os_mu_{LockRank::kQemu, "qemu_guest_os"};
+  GuestOs* os_ VAP_GUARDED_BY(os_mu_) = nullptr;
   std::thread main_loop_;
 };
 
