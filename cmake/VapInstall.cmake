@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 
 set(_vap_libs vap_base vap_matrix vap_ap vap_apbus vap_kvm vap_driver vap_vm
-              vap_sysfs vap_system vap_api)
+              vap_sysfs vap_guest vap_system vap_api)
 add_library(vap_library INTERFACE)
 set_target_properties(vap_library PROPERTIES EXPORT_NAME vap)
 target_link_libraries(vap_library INTERFACE ${_vap_libs})

@@ -113,6 +113,11 @@ TEST(TreeListingTest, BuiltinDefaultAfterASessionIsAsCheckedIn) {
   // each, 20 us here), and so has every queue's state machine.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Settle(s);
+  // The guest's kernel reset its queues and enabled their interrupts.
+  apbus::ApBus& guest_bus = *(*s.GuestKernelOf("guest1"))->bus();
+  for (int i = 0; i < 1000 && guest_bus.QueuesPolling(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(guest_bus.QueuesPolling());
 
   std::string listing;
   List(t, "", listing);

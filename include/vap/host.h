@@ -81,6 +81,10 @@ struct HostOptions {
   // kernel does; off, the bus is scanned at start and when asked
   // (writing `bus/ap/scans`, a host configuration change).
   bool periodic_scans = true;
+  // Each guest runs its own kernel's AP bus (its queues reset and enable
+  // interrupts, it rescans on configuration changes); off, a guest issues
+  // only the PQAPs asked of it (Host::Pqap).
+  bool guest_kernels = true;
   // Every kernel log line, as dmesg prints it without its timestamp
   // ("vfio_ap_mdev 6217...: Userspace may not assign queue ..."), with
   // its printk level (3 err .. 7 debug). Called on the thread that

@@ -37,6 +37,7 @@ Result<std::unique_ptr<Host>> Host::Create(const HostOptions& options) {
   VAP_ASSIGN_OR_RETURN(o.profile, Profile(options.profile));
   o.time_scale = options.time_scale;
   o.periodic_scans = options.periodic_scans;
+  o.guest_kernels = options.guest_kernels;
   if (options.virtual_time) {
     impl->virtual_clock = std::make_unique<ManualClock>(/*auto_advance=*/true);
     o.clock = impl->virtual_clock.get();

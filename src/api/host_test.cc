@@ -26,6 +26,7 @@ class HostApiTest : public ::testing::Test {
     HostOptions o;
     o.virtual_time = true;
     o.periodic_scans = false;
+    o.guest_kernels = false;  // the tests issue the guests' PQAPs themselves
     o.log_sink = [this](int level, std::string_view line) {
       lines_.emplace_back(level, std::string(line));
     };

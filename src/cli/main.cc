@@ -164,16 +164,20 @@ void AddHost(CLI::App& app, Request& req) {
 void AddGuest(CLI::App& app, Request& req) {
   CLI::App* guest = app.add_subcommand("guest", "KVM guests (QEMU models)")
                         ->require_subcommand(1);
-  static std::string name, mdev, op, apqn, nib = "0x1000";
+  static std::string name, mdev, op, apqn, nib = "0x1000", cpu_model;
   static unsigned vcpus = 2, isc = 3;
   auto* start = guest->add_subcommand(
       "start", "Start a guest with an mdev (returns once the device is open)");
   start->add_option("name", name)->required();
   start->add_option("--mdev", mdev, "The mdev's UUID")->required();
   start->add_option("--vcpus", vcpus)->capture_default_str();
+  start->add_option("--cpu-model", cpu_model,
+                    "AP features as QEMU's -cpu names them, each =on or =off "
+                    "(default all on): ap,apqci,apft,apqi");
   start->callback([&req] {
-    req = Req("guest.start", {{"name", name}, {"mdev", mdev}, {"vcpus", vcpus}},
-              RenderGuest);
+    Json params = {{"name", name}, {"mdev", mdev}, {"vcpus", vcpus}};
+    if (!cpu_model.empty()) params["cpu_model"] = cpu_model;
+    req = Req("guest.start", params, RenderGuest);
   });
   auto* stop =
       guest->add_subcommand("stop", "Stop a guest (closes its device)");

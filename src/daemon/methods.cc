@@ -7,6 +7,7 @@
 
 #include "daemon/monitor.h"
 #include "driver/explain.h"
+#include "kvm/cpu_model.h"
 #include "matrix/apqn.h"
 #include "matrix/mask_format.h"
 
@@ -92,6 +93,7 @@ Json GuestJson(const GuestInfo& g) {
           {"ap_rescans", g.ap_rescans},
           {"publications", g.publications},
           {"torn_reads", g.torn_reads},
+          {"cpu_model", kvm::FormatCpuModel(g.cpu)},
           {"queues", queues}};
 }
 
@@ -289,8 +291,15 @@ void RegisterGuests(rpc::Dispatcher& d, System& s) {
     VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
     VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
     VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
+    kvm::CpuModel cpu;
+    if (p.contains("cpu_model")) {
+      VAP_ASSIGN_OR_RETURN(std::string text, String(p, "cpu_model"));
+      Result<kvm::CpuModel> parsed = kvm::ParseCpuModel(text);
+      if (!parsed.ok()) return rpc::InvalidParams(parsed.status().message());
+      cpu = *parsed;
+    }
     VAP_RETURN_IF_ERROR(s.StartGuest(
-        name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000))));
+        name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000)), cpu));
     VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
     return GuestJson(g);
   });

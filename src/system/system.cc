@@ -46,6 +46,12 @@ Result<std::unique_ptr<System>> System::Create(const SystemOptions& options) {
 System::System(const SystemOptions& options, ap::HostProfile profile)
     : profile_(std::move(profile)),
       vcpu_pause_(options.vcpu_pause),
+      guest_kernel_(options.guest_kernels
+                        ? std::optional<guest::GuestKernelOptions>(
+                              guest::GuestKernelOptions{
+                                  .useirq = true,
+                                  .periodic_scans = options.periodic_scans})
+                        : std::nullopt),
       own_clock_(options.clock != nullptr
                      ? nullptr
                      : std::make_unique<RealClock>(options.time_scale)),
@@ -80,7 +86,8 @@ std::optional<uint64_t> System::QuietChanges() const {
       {&d.firmware().changes(), &d.bus().changes(), &d.zcrypt().changes()});
 }
 
-Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
+Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus,
+                          const kvm::CpuModel& cpu) {
   if (!ValidName(name))
     return Status::Error(EINVAL, "a guest name is 1-64 of A-Z a-z 0-9 . _ -");
   if (vcpus < 1 || vcpus > kMaxVcpus)
@@ -97,13 +104,14 @@ Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
   options.guest.host_apxa = profile_.apxa;
   options.guest.firmware = &firmware();
   options.guest.vcpu_pause = vcpu_pause_;
+  kvm::ApplyCpuModel(cpu, &options.guest);
   options.vcpus = vcpus;
-  std::shared_ptr<vm::Qemu> vm;
+  std::shared_ptr<RunningGuest> vm;
   Status opened;
   try {
-    vm = std::make_shared<vm::Qemu>(vfio(), options);
-    opened = vm->Realize(mdev);
-    if (opened.ok()) vm->StartVcpus();
+    vm = std::make_shared<RunningGuest>(vfio(), firmware(), clock_, options,
+                                        guest_kernel_);
+    opened = vm->Start(mdev);
   } catch (const std::exception& e) {
     // No memory or no thread (a limit): the name is given back, and the
     // VM, if made, closes its device as it goes.
@@ -126,7 +134,7 @@ Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus) {
 }
 
 Status System::StopGuest(std::string_view name) {
-  std::shared_ptr<vm::Qemu> vm;
+  std::shared_ptr<RunningGuest> vm;
   {
     MutexLock lock(guests_mu_);
     auto it = guests_.find(name);
@@ -134,8 +142,7 @@ Status System::StopGuest(std::string_view name) {
     vm = std::move(it->second);
     guests_.erase(it);
   }
-  vm->StopVcpus();
-  vm->Unrealize();
+  vm->Stop();
   return Status::Ok();
 }
 
@@ -152,20 +159,25 @@ std::vector<std::string> System::GuestNames() const {
   return names;
 }
 
-std::shared_ptr<vm::Qemu> System::FindGuest(std::string_view name) const {
+std::shared_ptr<RunningGuest> System::FindGuest(std::string_view name) const {
   MutexLock lock(guests_mu_);
   auto it = guests_.find(name);
   return it != guests_.end() ? it->second : nullptr;
 }
 
 Result<GuestInfo> System::ShowGuest(std::string_view name) const {
-  const std::shared_ptr<vm::Qemu> vm = FindGuest(name);
-  if (vm == nullptr) return NoGuest(name);
+  const std::shared_ptr<RunningGuest> running = FindGuest(name);
+  if (running == nullptr) return NoGuest(name);
+  const vm::Qemu* vm = &running->vm();
   const kvm::Guest& g = vm->guest();
   GuestInfo info;
   info.name = g.name();
   if (const std::optional<Uuid> dev = vm->device()) info.mdev = dev->ToString();
   info.format = static_cast<int>(g.format());
+  info.cpu.ap = g.options().apie;
+  info.cpu.apqci = g.options().facility12;
+  info.cpu.apft = g.options().facility15;
+  info.cpu.apqi = g.options().facility65;
   info.apcb = g.Apcb();
   info.vcpus = vm->vcpus();
   info.cfg_chg_count = vm->cfg_chg_count();
@@ -182,15 +194,32 @@ Result<GuestInfo> System::ShowGuest(std::string_view name) const {
 
 Result<kvm::PqapResult> System::GuestPqap(std::string_view name,
                                           const kvm::PqapRegs& regs) {
-  const std::shared_ptr<vm::Qemu> vm = FindGuest(name);
+  const std::shared_ptr<RunningGuest> vm = FindGuest(name);
   if (vm == nullptr) return NoGuest(name);
-  return vm->guest().Pqap(/*problem_state=*/false, regs);
+  return vm->vm().guest().Pqap(/*problem_state=*/false, regs);
 }
 
 Status System::GuestReset(std::string_view name) {
-  const std::shared_ptr<vm::Qemu> vm = FindGuest(name);
+  const std::shared_ptr<RunningGuest> vm = FindGuest(name);
   if (vm == nullptr) return NoGuest(name);
-  return vm->SystemReset();
+  return vm->Reboot();
+}
+
+Result<std::shared_ptr<guest::GuestKernel>> System::GuestKernelOf(
+    std::string_view name) const {
+  const std::shared_ptr<RunningGuest> vm = FindGuest(name);
+  if (vm == nullptr) return NoGuest(name);
+  std::shared_ptr<guest::GuestKernel> kernel = vm->kernel();
+  if (kernel == nullptr)
+    return Status::Error(ENODEV, "guest '" + std::string(name) + "' runs no guest kernel");
+  return kernel;
+}
+
+Status System::SetGuestEventHandling(std::string_view name, bool on) {
+  const std::shared_ptr<RunningGuest> vm = FindGuest(name);
+  if (vm == nullptr) return NoGuest(name);
+  vm->vm().SetGuestHandlesCrws(on);
+  return Status::Ok();
 }
 
 }  // namespace vap

@@ -27,10 +27,13 @@
 #include "base/mutex.h"
 #include "base/result.h"
 #include "driver/vfio_ap.h"
+#include "guest/guest_kernel.h"
+#include "kvm/cpu_model.h"
 #include "kvm/crycb.h"
 #include "kvm/guest.h"
 #include "sysfs/host_tree.h"
 #include "sysfs/tree.h"
+#include "system/running_guest.h"
 #include "vm/qemu.h"
 
 namespace vap {
@@ -51,6 +54,9 @@ struct SystemOptions {
   std::chrono::microseconds vcpu_pause{0};
   // Sees every log line from the first (Logger::SetSink).
   Logger::Sink log_sink;
+  // Each guest runs a guest kernel with its own AP bus and /sys
+  // (src/guest); off, guests are only their QEMU models.
+  bool guest_kernels = true;
 };
 
 // What `guest.show` reports of one guest.
@@ -70,6 +76,7 @@ struct GuestInfo {
   uint64_t publications = 0;
   uint64_t torn_reads = 0;         // must stay 0 (invariant I1)
   std::vector<GuestQueue> queues;  // the APQNs of the APCB, ascending
+  kvm::CpuModel cpu;               // its AP features
 };
 
 class System {
@@ -105,7 +112,8 @@ class System {
   // are registered (QEMU's realize), with `vcpus` vCPUs running. EEXIST
   // for a name in use, EINVAL for a bad name or vCPU count, and the
   // driver's errno for the open (ENODEV, EBUSY, EPERM).
-  Status StartGuest(std::string_view name, const Uuid& mdev, int vcpus)
+  Status StartGuest(std::string_view name, const Uuid& mdev, int vcpus,
+                    const kvm::CpuModel& cpu = {})
       VAP_EXCLUDES(guests_mu_);
   // ENOENT for an unknown guest. Stops its vCPUs and closes its device.
   Status StopGuest(std::string_view name) VAP_EXCLUDES(guests_mu_);
@@ -117,16 +125,27 @@ class System {
   Result<kvm::PqapResult> GuestPqap(std::string_view name,
                                     const kvm::PqapRegs& regs)
       VAP_EXCLUDES(guests_mu_);
-  // VFIO_DEVICE_RESET of the guest's device (QEMU's system reset).
+  // The guest's re-IPL: VFIO_DEVICE_RESET of its device (QEMU's system
+  // reset), then its kernel boots again.
   Status GuestReset(std::string_view name) VAP_EXCLUDES(guests_mu_);
+  // The guest's kernel: its AP bus and /sys. ENOENT for an unknown guest,
+  // ENODEV without guest kernels.
+  Result<std::shared_ptr<guest::GuestKernel>> GuestKernelOf(
+      std::string_view name) const VAP_EXCLUDES(guests_mu_);
+  // Pauses (false) or resumes the guest's handling of channel reports: the
+  // host's AP changes then wait in QEMU until resumed. ENOENT.
+  Status SetGuestEventHandling(std::string_view name, bool on)
+      VAP_EXCLUDES(guests_mu_);
 
  private:
   System(const SystemOptions& options, ap::HostProfile profile);
-  std::shared_ptr<vm::Qemu> FindGuest(std::string_view name) const
+  std::shared_ptr<RunningGuest> FindGuest(std::string_view name) const
       VAP_EXCLUDES(guests_mu_);
 
   const ap::HostProfile profile_;
   const std::chrono::microseconds vcpu_pause_;
+  // The guests' kernels' options; none: no guest kernels.
+  const std::optional<guest::GuestKernelOptions> guest_kernel_;
   const std::unique_ptr<const Clock> own_clock_;  // when none was given
   const Clock& clock_;
   sysfs::HostTree host_;
@@ -134,7 +153,7 @@ class System {
   // The guest registry; rank kLeaf. A name maps to null while its guest
   // is being started.
   mutable Mutex guests_mu_{LockRank::kLeaf, "system_guests"};
-  std::map<std::string, std::shared_ptr<vm::Qemu>, std::less<>> guests_
+  std::map<std::string, std::shared_ptr<RunningGuest>, std::less<>> guests_
       VAP_GUARDED_BY(guests_mu_);
 };
 

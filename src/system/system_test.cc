@@ -17,10 +17,13 @@ const Uuid kU = *Uuid::Parse("62177883-f1bb-47f0-914d-32a22e3a8804");
 
 class SystemTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Make(/*guest_kernels=*/true); }
+  void Make(bool guest_kernels) {
+    system_.reset();
     SystemOptions o;
     o.time_scale = 0.01;
     o.periodic_scans = false;
+    o.guest_kernels = guest_kernels;
     Result<std::unique_ptr<System>> s = System::Create(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     system_ = std::move(*s);
@@ -257,6 +260,60 @@ TEST_F(SystemTest, AnMdevUnboundFromVfioApMdevKeepsOnlyTheMdevCoresEntries) {
   ASSERT_TRUE(tree().Write(type + "create", u).ok());  // the UUID is free
 }
 
+// Each guest runs its own kernel's AP bus (src/guest): it finds the
+// mdev's queues, enables their interrupts through vfio_ap, and after a
+// re-IPL (scenario 24) a new kernel finds them again.
+TEST_F(SystemTest, AGuestsKernelDiscoversItsQueuesAndAgainAfterAReboot) {
+  MakeMdev();
+  ASSERT_TRUE(system_->StartGuest("vm1", kU, 1).ok());
+  std::shared_ptr<guest::GuestKernel> k = *system_->GuestKernelOf("vm1");
+  const auto wait_irqs = [](guest::GuestKernel& kernel) {
+    for (int i = 0; i < 500; ++i) {
+      Result<std::string> a =
+          kernel.tree().Read("devices/ap/card05/05.0047/interrupt");
+      Result<std::string> b =
+          kernel.tree().Read("devices/ap/card05/05.00ab/interrupt");
+      if (a.ok() && b.ok() && *a == "Interrupts enabled.\n" &&
+          *b == "Interrupts enabled.\n")
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  EXPECT_EQ(*k->tree().Read("bus/ap/ap_domain"), "71\n");  // 0x47
+  EXPECT_EQ(*k->tree().Read("bus/ap/bindings"), "2/2 (complete)\n");
+  EXPECT_TRUE(wait_irqs(*k));
+  const GuestInfo info = *system_->ShowGuest("vm1");
+  EXPECT_TRUE(info.queues[0].interrupts);  // the host queue's I bit
+  ASSERT_TRUE(system_->GuestReset("vm1").ok());
+  std::shared_ptr<guest::GuestKernel> again = *system_->GuestKernelOf("vm1");
+  EXPECT_NE(again.get(), k.get());
+  EXPECT_EQ(again->bus()->scans(), 1u);
+  EXPECT_EQ(*again->tree().Read("bus/ap/bindings"), "2/2 (complete)\n");
+  EXPECT_TRUE(wait_irqs(*again));
+  EXPECT_EQ(system_->GuestKernelOf("nosuch").status().errno_value(), ENOENT);
+  ASSERT_TRUE(system_->StopGuest("vm1").ok());
+  system_->vfio().CheckInvariants();
+}
+
+// Scenario 16: a CPU model without `apqi` gives the guest no adapter
+// interrupt; its queues poll, show "Interrupts disabled." and issue no
+// AQIC (the host queue's I bit stays off).
+TEST_F(SystemTest, WithoutApqiTheGuestsQueuesStayWithoutInterrupts) {
+  MakeMdev();
+  ASSERT_TRUE(system_->StartGuest("vm1", kU, 1, *kvm::ParseCpuModel("apqi=off")).ok());
+  std::shared_ptr<guest::GuestKernel> k = *system_->GuestKernelOf("vm1");
+  EXPECT_EQ(*k->tree().Read("bus/ap/ap_interrupts"), "0\n");
+  for (int i = 0; i < 1000 && k->bus()->QueuesPolling(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(*k->tree().Read("devices/ap/card05/05.0047/interrupt"),
+            "Interrupts disabled.\n");
+  const GuestInfo info = *system_->ShowGuest("vm1");
+  EXPECT_FALSE(info.queues[0].interrupts);
+  EXPECT_EQ(kvm::FormatCpuModel(info.cpu), "ap=on,apqci=on,apft=on,apqi=off");
+  ASSERT_TRUE(system_->StopGuest("vm1").ok());
+}
+
 // A refused store answers its errno with the kernel's reason, the line
 // the driver logs for it: what `vap sysfs write` and sysfs.write show.
 TEST_F(SystemTest, ARefusedStoreCarriesTheLoggedReason) {
@@ -336,6 +393,7 @@ TEST_F(SystemTest, ConcurrentRemovalsOfOneMdevHaveOneWinner) {
 }
 
 TEST_F(SystemTest, GuestLifecycle) {
+  Make(/*guest_kernels=*/false);  // the test issues the guest's PQAPs
   MakeMdev();
   EXPECT_EQ(system_->StartGuest("bad name", kU, 2).errno_value(), EINVAL);
   EXPECT_EQ(system_->StartGuest("vm1", kU, 0).errno_value(), EINVAL);
