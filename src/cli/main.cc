@@ -62,6 +62,24 @@ int Sandbox(const Globals& g, SandboxOptions options) {
   options.socket = g.socket;
   if (!options.udev_rules.empty() && !options.udev)
     return Fail("sandbox: --udev-rules needs --udev");
+  if (!options.guest.empty()) {
+    if (!options.mount.empty()) return Fail("sandbox: --guest or --mount, not both");
+    if (options.uevents || options.udev)
+      return Fail("sandbox: a guest's uevents are not served yet (--guest "
+                  "without --uevents and --udev)");
+    Result<rpc::Client> client = rpc::Client::Connect(g.socket, g.timeout);
+    if (!client.ok())
+      return Fail(fmt::format("{} (is vapd running?)", client.status().ToString()));
+    Result<rpc::Reply> reply =
+        client->Call("guest.show", Json{{"name", options.guest}});
+    if (!reply.ok()) return Fail(reply.status().ToString());
+    if (!reply->ok)
+      return Fail(fmt::format("guest {}: {}", options.guest,
+                              reply->error.value("message", "unknown error")));
+    options.mount = reply->result.value("sysfs", "");
+    if (options.mount.empty())
+      return Fail("vapd serves no guest trees (it runs without --mount)");
+  }
   if (options.mount.empty()) {
     Result<rpc::Client> client = rpc::Client::Connect(g.socket, g.timeout);
     if (!client.ok()) {
@@ -211,10 +229,22 @@ void AddGuest(CLI::App& app, Request& req) {
                {"nib", nib}},
               RenderPqap);
   });
-  auto* reset =
-      guest->add_subcommand("reset", "VFIO_DEVICE_RESET (system reset)");
+  auto* reset = guest->add_subcommand(
+      "reset", "Reboot: VFIO_DEVICE_RESET (system reset), then the guest's "
+               "kernel boots again");
   reset->add_option("name", name)->required();
   reset->callback([&req] { req = Req("guest.reset", {{"name", name}}); });
+  static std::string events_on;
+  auto* events = guest->add_subcommand(
+      "events", "Pause (off) or resume (on) the guest kernel's handling of "
+                "AP configuration-change events");
+  events->add_option("name", name)->required();
+  events->add_option("state", events_on, "on or off")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  events->callback([&req] {
+    req = Req("guest.events", {{"name", name}, {"on", events_on == "on"}});
+  });
 }
 
 void AddSysfs(CLI::App& app, Request& req) {
@@ -296,6 +326,10 @@ int Main(int argc, char** argv) {
                  "Directory to put at /etc/mdevctl.d (default: a fresh "
                  "temporary one, removed afterwards)")
       ->type_name("DIR");
+  sb->add_option("--guest", sandbox.guest,
+                 "Put guest NAME's own /sys (its kernel's AP bus) at /sys "
+                 "instead of the host's")
+      ->type_name("NAME");
   sb->add_flag("--uevents", sandbox.uevents,
               "Also a private network namespace in which vapd's uevents "
               "arrive over netlink as the kernel's do (udevadm monitor "
@@ -311,7 +345,8 @@ int Main(int argc, char** argv) {
   sb->footer(
       "Examples: vap sandbox -- mdevctl types\n"
       "          vap sandbox --uevents -- udevadm monitor --kernel --property\n"
-      "          vap sandbox --udev --udev-rules ./rules.d -- mdevctl list");
+      "          vap sandbox --udev --udev-rules ./rules.d -- mdevctl list\n"
+      "          vap sandbox --guest vm1 -- ls /sys/bus/ap/devices");
   sb->callback([&req] { req.sandbox = true; });
   app.add_subcommand("check", "Check the driver's invariants in vapd (docs/architecture.md)")
       ->callback([&req] {

@@ -24,6 +24,8 @@ struct SandboxOptions {
   bool udev = false;        // systemd-udevd inside; implies uevents
   std::string udev_rules;   // with udev: only these rules; empty: the host's
   std::string socket;       // vapd's, for uevents
+  std::string guest;        // a guest's own tree instead of the host's
+
 };
 
 // Returns CMD's exit status (128 + N if killed by signal N), 127 if it

@@ -92,10 +92,19 @@ int RunDaemon(const DaemonOptions& options) {
                          "vapd that did not exit cleanly\n", options.mount);
     }
   }
+  // Each guest's own /sys, beside the host's.
+  std::unique_ptr<GuestMounts> guest_mounts;
+  if (mount) {
+    fuse::MountOptions g;
+    g.allow_other = geteuid() == 0;
+    g.debug = options.fuse_debug;
+    g.spin = std::chrono::microseconds(0);  // many mounts: no spinning readers
+    guest_mounts = std::make_unique<GuestMounts>(system, options.mount + ".guests", g);
+  }
   rpc::Dispatcher dispatcher;
   RegisterMethods(dispatcher, system,
                   SystemInfo{VAP_VERSION, options.mount, options.socket}, state,
-                  [] { kill(getpid(), SIGTERM); });
+                  [] { kill(getpid(), SIGTERM); }, guest_mounts.get());
   Result<std::unique_ptr<rpc::Server>> server =
       rpc::Server::Listen(options.socket, dispatcher);
   if (!server.ok()) {
@@ -117,6 +126,7 @@ int RunDaemon(const DaemonOptions& options) {
   // whose holders lose the connection; then the last commit.
   system.vfio().CancelWaits();
   (*server)->Stop();
+  if (guest_mounts) guest_mounts->UnmountAll();  // before the guests' kernels go
   system.StopAllGuests();
   if (mount && !mount->Unmount()) {
     fmt::print(stderr, "vapd: --mount {}: a request did not return in "

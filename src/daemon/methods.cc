@@ -286,8 +286,20 @@ Result<Json> GuestPqap(System& s, const Json& p) {
               {"gr1", fmt::format("0x{:016x}", res.regs.gr1)}};
 }
 
-void RegisterGuests(rpc::Dispatcher& d, System& s) {
-  d.Register("guest.start", [&s](const Json& p) -> Result<Json> {
+// The guest.show object, with the guest's own tree's mount as "sysfs".
+Result<Json> ShowGuestJson(System& s, GuestMounts* mounts,
+                           const std::string& name) {
+  VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
+  Json out = GuestJson(g);
+  if (mounts != nullptr) {
+    if (std::optional<std::string> path = mounts->PathOf(name))
+      out["sysfs"] = *path;
+  }
+  return out;
+}
+
+void RegisterGuests(rpc::Dispatcher& d, System& s, GuestMounts* mounts) {
+  d.Register("guest.start", [&s, mounts](const Json& p) -> Result<Json> {
     VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
     VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
     VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
@@ -300,11 +312,19 @@ void RegisterGuests(rpc::Dispatcher& d, System& s) {
     }
     VAP_RETURN_IF_ERROR(s.StartGuest(
         name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000)), cpu));
-    VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
-    return GuestJson(g);
+    if (mounts != nullptr) {
+      const Status mounted = mounts->Mount(name);
+      if (!mounted.ok()) {
+        (void)s.StopGuest(name);
+        return Status::Error(mounted.errno_value(),
+                             "the guest's /sys: " + mounted.message());
+      }
+    }
+    return ShowGuestJson(s, mounts, name);
   });
-  d.Register("guest.stop", [&s](const Json& p) -> Result<Json> {
+  d.Register("guest.stop", [&s, mounts](const Json& p) -> Result<Json> {
     VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    if (mounts != nullptr) mounts->Unmount(name);  // before its kernel goes
     VAP_RETURN_IF_ERROR(s.StopGuest(name));
     return Ok();
   });
@@ -318,16 +338,27 @@ void RegisterGuests(rpc::Dispatcher& d, System& s) {
     }
     return Json{{"guests", out}};
   });
-  d.Register("guest.show", [&s](const Json& p) -> Result<Json> {
+  d.Register("guest.show", [&s, mounts](const Json& p) -> Result<Json> {
     VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
-    VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
-    return GuestJson(g);
+    return ShowGuestJson(s, mounts, name);
   });
   d.Register("guest.pqap",
              [&s](const Json& p) -> Result<Json> { return GuestPqap(s, p); });
-  d.Register("guest.reset", [&s](const Json& p) -> Result<Json> {
+  d.Register("guest.reset", [&s, mounts](const Json& p) -> Result<Json> {
     VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
-    VAP_RETURN_IF_ERROR(s.GuestReset(name));
+    // The old kernel's tree goes with it; the new kernel's is mounted.
+    const bool mounted = mounts != nullptr && mounts->PathOf(name).has_value();
+    if (mounted) mounts->Unmount(name);
+    const Status reset = s.GuestReset(name);
+    if (mounted) (void)mounts->Mount(name);
+    VAP_RETURN_IF_ERROR(reset);
+    return Ok();
+  });
+  d.Register("guest.events", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    if (!p.contains("on") || !p["on"].is_boolean())
+      return rpc::InvalidParams("'on' must be true or false");
+    VAP_RETURN_IF_ERROR(s.SetGuestEventHandling(name, p["on"].get<bool>()));
     return Ok();
   });
 }
@@ -349,13 +380,14 @@ Result<Json> StateSave(System& s, state::DurableState* state, const Json& p) {
 }  // namespace
 
 void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
-                     state::DurableState* state, std::function<void()> stop) {
+                     state::DurableState* state, std::function<void()> stop,
+                     GuestMounts* mounts) {
   // Every change a method made is durable before its answer, whichever
   // method made it; a method that changed nothing costs a look at the
   // change counts (docs/state.md).
   if (state) d.SetAfterSuccess([state] { return state->Commit(); });
   RegisterSysfs(d, s);
-  RegisterGuests(d, s);
+  RegisterGuests(d, s, mounts);
   RegisterMonitor(d, s);
   d.Register("host.show", [&s](const Json&) { return HostShow(s); });
   d.Register("host.configure",

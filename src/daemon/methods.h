@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "daemon/guest_mounts.h"
 #include "rpc/dispatcher.h"
 #include "state/durable_state.h"
 #include "system/system.h"
@@ -20,9 +21,11 @@ struct SystemInfo {
 
 // Registers every method; `stop` is what system.stop calls (it must only
 // ask for a shutdown, not wait for it). With `state` (vapd --state), the
-// methods that change the host commit it before they answer.
+// methods that change the host commit it before they answer. With
+// `mounts`, each guest's own /sys is mounted while it runs.
 void RegisterMethods(rpc::Dispatcher& d, System& system, SystemInfo info,
-                     state::DurableState* state, std::function<void()> stop);
+                     state::DurableState* state, std::function<void()> stop,
+                     GuestMounts* mounts = nullptr);
 
 }  // namespace vap::daemon
 

@@ -15,7 +15,9 @@ cleanup() {
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
   fi
-  # Also when vapd is gone: a dead FUSE mount still needs detaching.
+  # Also when vapd is gone: a dead FUSE mount still needs detaching, and
+  # so do the guests' own trees beside it.
+  for m in "$sys".guests/*; do umount -l "$m" 2>/dev/null; done
   umount -l "$sys" 2>/dev/null
   rm -rf "$tmp"
 }
@@ -48,6 +50,7 @@ kill_vapd() {
   kill -KILL "$pid"
   wait "$pid" 2>/dev/null
   pid=
+  for m in "$sys".guests/*; do umount -l "$m" 2>/dev/null; done
   umount -l "$sys" 2>/dev/null
   return 0
 }
