@@ -13,7 +13,9 @@
 // (no APQN in two mdevs, the shadow is the filter of the matrix, no host
 // queue in a matrix, the lock ranks) every 20 ms. When a guest stops and
 // at the end: no vCPU read a half-published APCB (I1), and with every
-// guest gone no queue keeps interrupts or a pinned page (I6).
+// guest gone no queue keeps interrupts or a pinned page (I6). Every guest
+// runs its own kernel's AP bus; at the end, before the guests stop, a scan
+// by each finds exactly its APCB's queues (I8).
 //
 // usage: vap_soak [--seconds N] [--seed S]   (scripts/soak --minutes N)
 #include <fcntl.h>
@@ -55,7 +57,7 @@ std::string GuestName(size_t i) { return fmt::format("soak{}", i); }
 struct Counters {
   std::atomic<uint64_t> pqap{0}, enables{0}, stores{0},
       host_changes{0}, faults{0}, starts{0}, stops{0}, removals{0},
-      checks{0}, torn{0}, violations{0};
+      checks{0}, torn{0}, violations{0}, guest_views{0};
 };
 
 class Soak {
@@ -83,10 +85,12 @@ class Soak {
     for (std::thread& t : threads) t.join();
   }
 
-  // With every guest stopped: I1 for the last guests, I6, invariants.
+  // The load is over: I8 for the guests still running; then, with every
+  // guest stopped, I1 for the last guests, I6 and the invariants.
   void Finish() {
-    for (const std::string& name : s_.GuestNames()) StopGuest(name);
     for (uint8_t apid = 0; apid < 4; ++apid) (void)s_.firmware().ClearFaults(apid, {});
+    for (const std::string& name : s_.GuestNames()) CheckGuestView(name);
+    for (const std::string& name : s_.GuestNames()) StopGuest(name);
     s_.vfio().CheckInvariants();
     for (size_t i = 0; i < kGuests; ++i) {
       if (!s_.vfio().PinnedPages(*Uuid::Parse(MdevName(i))).empty())
@@ -101,6 +105,23 @@ class Soak {
   const Counters& counters() const { return c_; }
 
  private:
+  // I8: at a quiescent point a scan by the guest's own kernel finds
+  // exactly the queues of its APCB, which is its mdev's shadow (I2).
+  void CheckGuestView(const std::string& name) {
+    Result<std::shared_ptr<guest::GuestKernel>> k = s_.GuestKernelOf(name);
+    Result<GuestInfo> info = s_.ShowGuest(name);
+    if (!k.ok() || (*k)->bus() == nullptr || !info.ok()) return;
+    (*k)->bus()->Scan();  // as `echo 1 > /sys/bus/ap/scans` in the guest
+    std::vector<Apqn> seen;
+    for (const apbus::ApDevice& q : (*k)->bus()->Queues()) seen.push_back(q.apqn());
+    const std::vector<Apqn> want = info->apcb.Apqns();
+    ++c_.guest_views;
+    if (seen != want) {
+      Violation(fmt::format("guest {} found {} queues, its APCB has {}", name,
+                            seen.size(), want.size()));
+    }
+  }
+
   bool Running() const { return Clock::now() < end_; }
   void Violation(const std::string& what) {
     ++c_.violations;
@@ -368,11 +389,12 @@ int Main(int argc, char** argv) {
   std::printf(
       "vap_soak: %lu PQAP (%lu AQIC enables), %lu stores through FUSE, %lu "
       "in process, %lu host changes, %lu faults, %lu guest starts, %lu "
-      "stops, %lu mdev removals, %lu invariant checks, %lu torn reads, %lu "
-      "violations\n",
+      "stops, %lu mdev removals, %lu invariant checks, %lu guest views "
+      "compared, %lu torn reads, %lu violations\n",
       c.pqap.load(), c.enables.load(), fuse_stores, c.stores.load(),
       c.host_changes.load(), c.faults.load(), c.starts.load(), c.stops.load(),
-      c.removals.load(), c.checks.load(), c.torn.load(), c.violations.load());
+      c.removals.load(), c.checks.load(), c.guest_views.load(), c.torn.load(),
+      c.violations.load());
   const bool exercised = c.pqap > 0 && c.stores > 0 && c.starts > 0 &&
                          c.checks > 0 && (!mount || fuse_stores > 0);
   if (!exercised) std::printf("vap_soak: FAIL: a thread did no work\n");
