@@ -50,22 +50,35 @@
  *                     instead of dropping the event
  *   -DLOOKUP_WAITS   a LOOKUP's handler waits for ap_scan_bus_mutex (as
  *                     one that took a driver-side lock would)
+ *   -DGUEST_UNDER_BQL QEMU hands the AP event to the guest kernel with
+ *                     the BQL still held
+ *
+ * Scenario 7 adds the guest kernel (docs/locking.md G1):
+ *   GuestEvents  QEMU's config-change handler (BQL, SEI), then, the BQL
+ *            released, the event to the guest kernel: its attachment
+ *            lock, its scan, a queue probe whose machine resets the queue
+ *            and issues AQIC, intercepted to vfio_ap's hook
+ *   GuestPoller  the guest bus's poll timer stepping a queue machine
+ *   GuestStop    the guest kernel detached (RunningGuest::Shutdown)
  */
 
 /* Ranks, outermost first (lock_rank.h). */
 #define R_OF     0    /* an open file's of->mutex (kOpenFile) */
-#define R_BQL    1
-#define R_SCAN   2
-#define R_ATTR   3
-#define R_HOOK   4
-#define R_GUESTS 5
-#define R_KVM    6
-#define R_MDEVS  7
-#define R_QUEUE  8    /* the AP bus's queue state machines (aq->lock) */
-#define R_POLL   9    /* the AP bus's poll timer (ap_poll_timer_lock) */
-#define R_LEAF   10   /* the durable state's state_dirty and state_commit,
+#define R_BQL    1    /* the BQL; also the VM's guest-kernel attachment */
+#define R_GSCAN  2    /* a guest kernel's ap_scan_bus_mutex */
+#define R_GQUEUE 3    /* a guest kernel's queue state machines */
+#define R_GPOLL  4    /* a guest kernel's poll timer */
+#define R_SCAN   5
+#define R_ATTR   6
+#define R_HOOK   7
+#define R_GUESTS 8
+#define R_KVM    9
+#define R_MDEVS  10
+#define R_QUEUE  11   /* the AP bus's queue state machines (aq->lock) */
+#define R_POLL   12   /* the AP bus's poll timer (ap_poll_timer_lock) */
+#define R_LEAF   13   /* the durable state's state_dirty and state_commit,
                          the uevent hub, the firmware, the device records,
-                         the manual clock */
+                         the manual clock, QEMU's channel subsystem */
 
 #define NVCPU 2
 
@@ -79,6 +92,9 @@ byte dir_i;                 /* the kernel's inode lock of a directory */
 byte sm_mu, poll_mu;        /* the bus's queue machines and poll timer */
 byte fw_mu, devrec_mu, clock_mu; /* firmware, device records, clock (leaves) */
 byte of_reset;              /* a queue's `reset` open file */
+byte os_mu;                 /* the VM's guest-kernel attachment (G1) */
+byte gscan_mu, gsm_mu, gpoll_mu; /* the guest kernel's AP bus */
+byte css_mu;                /* QEMU's channel subsystem (leaf) */
 byte queued;                /* events waiting for the subscriber */
 #define QUEUE_CAP 1
 byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
@@ -544,6 +560,72 @@ proctype Poller() {
   od
 }
 
+/* The guest's AQIC, intercepted: the hook's read side, then vfio_ap. */
+inline guest_aqic() {
+  down_read();
+  if
+  :: hook_set ->
+     acquire(mdevs_mu, R_MDEVS);
+     acquire(fw_mu, R_LEAF);
+     release(fw_mu, R_LEAF);
+     release(mdevs_mu, R_MDEVS)
+  :: else -> skip
+  fi;
+  up_read()
+}
+
+/* A guest queue machine's step: an interpreted RAPQ or TAPQ (the
+ * firmware), then AQIC, then its poll armed. */
+inline guest_queue_step() {
+  acquire(gsm_mu, R_GQUEUE);
+  acquire(fw_mu, R_LEAF);
+  release(fw_mu, R_LEAF);
+  guest_aqic();
+  acquire(gpoll_mu, R_GPOLL);
+  release(gpoll_mu, R_GPOLL);
+  release(gsm_mu, R_GQUEUE)
+}
+
+/* ap_bus_force_rescan() in the guest kernel QEMU's event reached. */
+inline guest_rescan() {
+  acquire(os_mu, R_BQL);
+  acquire(gscan_mu, R_GSCAN);
+  acquire(fw_mu, R_LEAF);          /* TAPQ, interpreted */
+  release(fw_mu, R_LEAF);
+  guest_queue_step();              /* a new queue's probe */
+  release(gscan_mu, R_GSCAN);
+  release(os_mu, R_BQL)
+}
+
+proctype GuestEvents() {
+  short held = 0;
+  acquire(bql, R_BQL);             /* the config-change handler */
+  acquire(css_mu, R_LEAF);         /* the event, the CRW, SEI */
+  release(css_mu, R_LEAF);
+#ifdef GUEST_UNDER_BQL
+  guest_rescan();
+  release(bql, R_BQL)
+#else
+  release(bql, R_BQL);
+  guest_rescan()
+#endif
+}
+
+proctype GuestPoller() {
+  short held = 0;
+  acquire(gpoll_mu, R_GPOLL);      /* wait for the deadline */
+  acquire(clock_mu, R_LEAF);
+  release(clock_mu, R_LEAF);
+  release(gpoll_mu, R_GPOLL);
+  guest_queue_step()               /* the tasklet's pass */
+}
+
+proctype GuestStop() {
+  short held = 0;
+  acquire(os_mu, R_BQL);           /* waits for an event being handled */
+  release(os_mu, R_BQL)
+}
+
 proctype ResetStore() {
   short held = 0;
   acquire(of_reset, R_OF);         /* write(2) to a queue's `reset` */
@@ -561,7 +643,9 @@ proctype ResetStore() {
  * sending to a subscriber that may stop; 5, the mount's invalidations
  * from the same paths, with a LOOKUP in the directory they invalidate; 6,
  * the queue state machines with a hand-over to vfio_ap, the poller, a
- * `reset` store, QEMU and a vCPU. Without SCENARIO all threads
+ * `reset` store, QEMU and a vCPU; 7, the guest kernel's AP bus (its
+ * event, scan, queue machines and AQIC) with a host store and QEMU.
+ * Without SCENARIO all threads
  * run together, which
  * check.sh searches with bitstate hashing (an approximation). */
 init {
@@ -578,6 +662,9 @@ init {
     run Bus(); run Mask(); run Online(); run Remove(); run Lookup()
 #elif SCENARIO == 6
     run SmBus(); run Poller(); run ResetStore(); run Qemu(); run Vcpu()
+#elif SCENARIO == 7
+    run Store(); run Qemu(); run GuestEvents(); run GuestPoller();
+    run GuestStop()
 #else
     run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Bus(); run Mask();
     run Remove()
