@@ -41,17 +41,20 @@ class GuestKernelTest : public ::testing::Test {
     vm_.reset();
   }
 
-  void Boot(bool apie = true) {
+  void Boot(bool apie = true, bool host_apxa = true) {
     vm::VmOptions o;
     o.guest.name = "g";
     o.guest.firmware = &host_.drivers().firmware();
     o.guest.apie = apie;
+    o.guest.host_apxa = host_apxa;
     o.vcpus = 1;
     vm_ = std::make_unique<vm::Qemu>(host_.drivers().vfio(), o);
     ASSERT_TRUE(vm_->Realize(kM).ok());
     vm_->StartVcpus();
-    kernel_ = std::make_unique<GuestKernel>(vm_->guest(),
-                                            host_.drivers().firmware(), clock_);
+    // No periodic scans: every guest scan is one the test can count.
+    kernel_ = std::make_unique<GuestKernel>(
+        vm_->guest(), host_.drivers().firmware(), clock_,
+        GuestKernelOptions{.useirq = true, .periodic_scans = false});
     vm_->AttachGuestOs(kernel_.get());
   }
 
@@ -79,6 +82,21 @@ class GuestKernelTest : public ::testing::Test {
     return done();
   }
   uint64_t Scans() { return kernel_->bus()->scans(); }
+  std::string HostRead(const std::string& path) {
+    Result<std::string> r = host_.tree().Read(path);
+    return r.ok() ? *r : "errno " + std::to_string(r.status().errno_value());
+  }
+  // The guest's queue devices, as /sys/bus/ap/devices lists them.
+  std::vector<std::string> GuestQueues() {
+    std::vector<std::string> out;
+    for (const std::string& n : Ls("bus/ap/devices"))
+      if (n.find('.') != std::string::npos) out.push_back(n);
+    return out;
+  }
+  // Writing the guest's `scans`: a synchronous scan.
+  void GuestScan() {
+    ASSERT_TRUE(kernel_->tree().Write("bus/ap/scans", "1").ok());
+  }
 
   RealClock clock_{0.01};
   sysfs::HostTree host_;
@@ -167,6 +185,118 @@ TEST_F(GuestKernelTest, WithoutApInstructionsThereIsNoBus) {
   Boot(/*apie=*/false);
   EXPECT_EQ(kernel_->bus(), nullptr);
   EXPECT_EQ(kernel_->tree().GetAttr("bus/ap").status().errno_value(), ENOENT);
+}
+
+// Scenario 4: the guest sees the real card (TAPQ's GR2 under APFT).
+TEST_F(GuestKernelTest, TheGuestSeesTheRealCard) {
+  Boot();
+  for (const char* a : {"raw_hwtype", "depth", "ap_functions", "hwtype",
+                        "max_msg_size", "type"})
+    EXPECT_EQ(Read(std::string("devices/ap/card05/") + a),
+              HostRead(std::string("devices/ap/card05/") + a))
+        << a;
+}
+
+// Scenarios 11 and 8: a queue unbound from vfio_ap on the host takes its
+// whole adapter out of the guest (the filter), and binding it back
+// brings it again.
+TEST_F(GuestKernelTest, AnUnboundQueueTakesItsAdapterOutOfTheGuest) {
+  Boot();
+  const uint64_t scans = Scans();
+  HostWrite("bus/ap/drivers/vfio_ap/unbind", "06.00ab");
+  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card06/type") == "errno 2"; }));
+  EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.0004", "05.00ab"}));
+  EXPECT_GT(Scans(), scans);
+  HostWrite("bus/ap/drivers/vfio_ap/bind", "06.00ab");
+  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card06/type") == "CEX8A\n"; }));
+  EXPECT_EQ(GuestQueues().size(), 4u);
+}
+
+// Scenario 10: the host loses a usage domain.
+TEST_F(GuestKernelTest, AUsageDomainTheHostLosesLeavesTheGuest) {
+  Boot();
+  ASSERT_TRUE(host_.drivers().bus().RemoveUsageDomain(0xab).ok());
+  ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 2; }));
+  EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.0004", "06.0004"}));
+  EXPECT_EQ(Read("bus/ap/ap_usage_domain_mask"), FormatMaskHex(ApMask::Of({4})) + "\n");
+}
+
+// Scenario 12: the default domain is never revised.
+TEST_F(GuestKernelTest, TheDefaultDomainSticks) {
+  Boot();
+  HostWrite(kMdevDir + "unassign_domain", "0x04");
+  ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 2; }));
+  EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.00ab", "06.00ab"}));
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "4\n");
+}
+
+// Scenario 13: an mdev without a passable adapter.
+TEST_F(GuestKernelTest, AnEmptyDeviceShowsNothing) {
+  HostWrite(kMdevDir + "unassign_adapter", "5");
+  HostWrite(kMdevDir + "unassign_adapter", "6");
+  Boot();
+  EXPECT_EQ(Read("bus/ap/ap_adapter_mask"), FormatMaskHex(ApMask()) + "\n");
+  EXPECT_EQ(Ls("devices/ap"), (std::vector<std::string>{"power", "uevent"}));
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "-1\n");
+  EXPECT_EQ(Read("bus/ap/bindings"), "0/0 (complete)\n");
+}
+
+// Scenario 18: a host checkstop raises no event; the guest sees it at its
+// next scan.
+TEST_F(GuestKernelTest, AHostCheckstopIsSeenAtTheNextGuestScan) {
+  Boot();
+  ASSERT_TRUE(host_.drivers().firmware().InjectFault({ap::FaultKind::kCheckstop, 5, {}}).ok());
+  const uint64_t rescans = vm_->guest_ap_rescans();
+  EXPECT_EQ(Read("devices/ap/card05/chkstop"), "0\n");
+  GuestScan();
+  EXPECT_EQ(Read("devices/ap/card05/chkstop"), "1\n");
+  EXPECT_EQ(Read("devices/ap/card05/05.0004/chkstop"), "1\n");
+  EXPECT_EQ(vm_->guest_ap_rescans(), rescans);  // no event came
+}
+
+// Scenarios 20 and 21: with the guest's event handling off an assign is
+// not seen until the guest scans; with it on, three quick assigns end
+// with the mdev's guest matrix, one rescan per event QEMU queued.
+TEST_F(GuestKernelTest, EventsCoalesceAndAScanFindsWhatNoEventAnnounced) {
+  Boot();
+  vm_->SetGuestHandlesCrws(false);
+  HostWrite(kMdevDir + "assign_domain", "0x47");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(GuestQueues().size(), 4u);
+  GuestScan();  // echo 1 > /sys/bus/ap/scans
+  EXPECT_EQ(GuestQueues().size(), 6u);
+  vm_->SetGuestHandlesCrws(true);  // handles what waited, before it returns
+  const uint64_t scans = Scans();
+  const uint64_t events = vm_->guest_ap_rescans();
+  HostWrite(kMdevDir + "unassign_domain", "0x47");
+  HostWrite(kMdevDir + "unassign_domain", "0xab");
+  HostWrite(kMdevDir + "assign_domain", "0xab");
+  // One rescan per event QEMU queued (1 to 3: eventfd reads coalesce).
+  ASSERT_TRUE(Eventually([&] {
+    const uint64_t n = vm_->guest_ap_rescans() - events;
+    return n > 0 && Scans() - scans == n &&
+           GuestQueues() == std::vector<std::string>{"05.0004", "05.00ab",
+                                                     "06.0004", "06.00ab"};
+  }));
+  EXPECT_LE(vm_->guest_ap_rescans() - events, 3u);
+}
+
+// Scenario 23: the mdev removed under the running guest.
+TEST_F(GuestKernelTest, ARemovedDeviceLeavesTheGuestWithNothing) {
+  Boot();
+  HostWrite(kMdevDir + "remove", "1");
+  GuestScan();
+  EXPECT_EQ(Ls("devices/ap"), (std::vector<std::string>{"power", "uevent"}));
+  EXPECT_EQ(Read("bus/ap/ap_adapter_mask"), FormatMaskHex(ApMask()) + "\n");
+}
+
+// Scenario 25: a format 1 guest (host without APXA).
+TEST_F(GuestKernelTest, AFormat1GuestHasTheSmallMaxima) {
+  Boot(/*apie=*/true, /*host_apxa=*/false);
+  EXPECT_EQ(Read("bus/ap/ap_max_adapter_id"), "63\n");
+  EXPECT_EQ(Read("bus/ap/ap_max_domain_id"), "15\n");
+  EXPECT_EQ(Read("bus/ap/features").find("APXA"), std::string::npos);
+  EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.0004", "06.0004"}));
 }
 
 }  // namespace
