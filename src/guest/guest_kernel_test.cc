@@ -212,6 +212,18 @@ TEST_F(GuestKernelTest, AnUnboundQueueTakesItsAdapterOutOfTheGuest) {
   EXPECT_EQ(GuestQueues().size(), 4u);
 }
 
+// Scenario 9: the mdev has an adapter the host does not; when the host
+// gains it, the guest finds it after the event.
+TEST_F(GuestKernelTest, AnAdapterTheHostGainsReachesTheGuest) {
+  HostWrite(kMdevDir + "assign_adapter", "9");
+  Boot();
+  EXPECT_EQ(Read("devices/ap/card09/type"), "errno 2");
+  ASSERT_TRUE(host_.drivers().bus().AddAdapter(
+      ap::CardSpec::For(9, *ap::CardType::Parse("CEX8C"))).ok());
+  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card09/type") == "CEX8C\n"; }));
+  EXPECT_EQ(Read("devices/ap/card09/09.0004/online"), "1\n");
+}
+
 // Scenario 10: the host loses a usage domain.
 TEST_F(GuestKernelTest, AUsageDomainTheHostLosesLeavesTheGuest) {
   Boot();
