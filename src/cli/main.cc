@@ -64,9 +64,6 @@ int Sandbox(const Globals& g, SandboxOptions options) {
     return Fail("sandbox: --udev-rules needs --udev");
   if (!options.guest.empty()) {
     if (!options.mount.empty()) return Fail("sandbox: --guest or --mount, not both");
-    if (options.uevents || options.udev)
-      return Fail("sandbox: a guest's uevents are not served yet (--guest "
-                  "without --uevents and --udev)");
     Result<rpc::Client> client = rpc::Client::Connect(g.socket, g.timeout);
     if (!client.ok())
       return Fail(fmt::format("{} (is vapd running?)", client.status().ToString()));
@@ -328,7 +325,8 @@ int Main(int argc, char** argv) {
       ->type_name("DIR");
   sb->add_option("--guest", sandbox.guest,
                  "Put guest NAME's own /sys (its kernel's AP bus) at /sys "
-                 "instead of the host's")
+                 "instead of the host's; with --uevents, its kernel's "
+                 "uevents")
       ->type_name("NAME");
   sb->add_flag("--uevents", sandbox.uevents,
               "Also a private network namespace in which vapd's uevents "

@@ -174,7 +174,8 @@ Result<Fd> StartUevents(const SandboxOptions& o,
   VAP_ASSIGN_OR_RETURN(Fd netns, MakeUeventNetns());
   VAP_ASSIGN_OR_RETURN(UeventNetlink netlink, UeventNetlink::Open(netns));
   VAP_ASSIGN_OR_RETURN(*forwarder,
-                       UeventForwarder::Subscribe(o.socket, std::move(netlink)));
+                       UeventForwarder::Subscribe(o.socket, std::move(netlink),
+                                                  o.guest));
   return netns;
 }
 

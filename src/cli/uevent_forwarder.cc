@@ -11,10 +11,12 @@ namespace vap::cli {
 using rpc::Json;
 
 Result<std::unique_ptr<UeventForwarder>> UeventForwarder::Subscribe(
-    const std::string& socket, UeventNetlink netlink) {
+    const std::string& socket, UeventNetlink netlink, const std::string& guest) {
   VAP_ASSIGN_OR_RETURN(rpc::Client client, rpc::Client::Connect(socket, 30));
+  Json params = Json::object();
+  if (!guest.empty()) params["guest"] = guest;
   VAP_ASSIGN_OR_RETURN(const rpc::Reply reply,
-                       client.Call("uevent.monitor", Json::object()));
+                       client.Call("uevent.monitor", params));
   if (!reply.ok) {
     return Status::Error(EIO, "uevent.monitor: " +
                                   reply.error.value("message", "error"));

@@ -18,9 +18,11 @@ namespace vap::cli {
 class UeventForwarder {
  public:
   // Subscribes on vapd's socket: every event vapd sends from this call's
-  // return on is forwarded once Start() runs, none before.
+  // return on is forwarded once Start() runs, none before. With `guest`,
+  // that guest's own kernel's events instead of the host's.
   static Result<std::unique_ptr<UeventForwarder>> Subscribe(
-      const std::string& socket, UeventNetlink netlink);
+      const std::string& socket, UeventNetlink netlink,
+      const std::string& guest = "");
   // Forwards on a thread of its own until destroyed.
   void Start();
   // Stops; says on stderr what was lost: events vapd dropped because

@@ -54,8 +54,19 @@ void RegisterMonitor(rpc::Dispatcher& d, System& s) {
         return rpc::InvalidParams("'subsystem' must be a string");
       subsystem = p["subsystem"];
     }
+    // A guest's own kernel's events (its AP bus) instead of the host's.
+    // The subscription keeps only the hub's queue, not the guest: a stop
+    // or a reboot ends the events, and the stream ends with its peer.
+    UeventHub* hub = &s.uevents();
+    std::shared_ptr<guest::GuestKernel> kernel;
+    if (p.contains("guest")) {
+      if (!p["guest"].is_string())
+        return rpc::InvalidParams("'guest' must be a string");
+      VAP_ASSIGN_OR_RETURN(kernel, s.GuestKernelOf(p["guest"].get<std::string>()));
+      hub = &kernel->uevents();
+    }
     // Subscribed before the answer: nothing sent after it is missed.
-    std::shared_ptr<UeventHub::Subscription> sub = s.uevents().Subscribe();
+    std::shared_ptr<UeventHub::Subscription> sub = hub->Subscribe();
     return rpc::Stream([sub, subsystem](rpc::StreamSink& sink) {
       Pump(*sub, subsystem, sink);
     });

@@ -6,7 +6,8 @@
 # control domains 0x04, 0x47 and 0xab), the guest lists exactly cards 05
 # and 06 and their four queues, ap_domain 4 and the three masks; a domain
 # hot plugged while the guest's event handling is paused appears after it
-# resumes and not before; a reboot rediscovers; a stop ends the mount.
+# resumes and not before; the guest kernel's uevents reach `vap sandbox
+# --guest --uevents`; a reboot rediscovers; a stop ends the mount.
 #
 # usage: guest_view_test.sh VAPD VAP
 set -u
@@ -68,9 +69,22 @@ wait_for test -e "$g/bus/ap/devices/05.0047" || fail "no 05.0047 after the event
 [ "$(cat "$g/devices/ap/card06/06.0047/online")" = 1 ] || fail "06.0047 not online"
 echo "guest view: a hot plugged domain appears after the event and not before"
 
+# The guest kernel's uevents reach its sandbox: the unplug's removals.
+v sandbox --guest g1 --uevents -- sh -c "
+  timeout 3 udevadm monitor --kernel --subsystem-match=ap > $tmp/gmon 2>&1 &
+  sleep 0.5
+  echo 0x47 > $M/$U/unassign_domain
+  wait" || fail "sandbox --guest --uevents"
+grep -q "remove *$(echo /devices/ap/card05/05.0047) (ap)" "$tmp/gmon" ||
+  fail "the guest's udevadm monitor heard no removal: $(cat "$tmp/gmon")"
+grep -q "card05/05.0004" "$tmp/gmon" &&
+  fail "the guest heard of a queue it keeps: $(cat "$tmp/gmon")"
+echo "guest view: the guest kernel's uevents in vap sandbox --guest --uevents"
+
 # A reboot: a new kernel, the same devices, its tree at the same path.
 v guest reset g1 || fail "guest reset"
-wait_for test -e "$g/bus/ap/devices/06.0047" || fail "no 06.0047 after the reboot"
+wait_for test -e "$g/bus/ap/devices/06.00ab" || fail "no 06.00ab after the reboot"
+[ ! -e "$g/bus/ap/devices/06.0047" ] || fail "06.0047 after the reboot"
 [ "$(cat "$g/bus/ap/scans")" -ge 1 ] || fail "scans after the reboot"
 v guest stop g1 || fail "guest stop"
 [ ! -e "$g" ] || fail "$g is still there after the stop"
