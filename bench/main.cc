@@ -78,6 +78,18 @@ std::vector<Line> Evaluate(const Recorder& r) {
       fmt::format("{:.1f} ms ({:.1f} us per guest; {:.1f} ms without mdevs)",
                   change / 1e6, change / 1e3 / 255, bare / 1e6),
       "", true);
+  const std::string hot = "BM_GuestSeesHotPlug/iterations:200/manual_time";
+  add("host assign_domain store's return to the device in the guest's bus",
+      r.counter(hot, "p99_ns") > 0,
+      fmt::format("p50 {:.1f} us, p99 {:.1f} us", r.counter(hot, "p50_ns") / 1e3,
+                  r.counter(hot, "p99_ns") / 1e3),
+      "", true);
+  const std::string buses = "BM_GuestBuses255/iterations:5/manual_time";
+  add("255 guest buses on builtin:full: a host change reaching all of them",
+      r.ns(buses) > 0,
+      fmt::format("{:.1f} ms; {:.1f} KiB of heap per guest bus", r.ns(buses) / 1e6,
+                  r.counter(buses, "guest_bus_bytes") / 1024),
+      "", true);
   const double small = r.ns("BM_DurableStore/mdevs:10");
   const double large = r.ns("BM_DurableStore/mdevs:10000");
   add("durable store (journal append + fdatasync): 10,000 mdevs vs 10",
