@@ -83,13 +83,15 @@ std::vector<Line> Evaluate(const Recorder& r) {
       r.counter(hot, "p99_ns") > 0,
       fmt::format("p50 {:.1f} us, p99 {:.1f} us", r.counter(hot, "p50_ns") / 1e3,
                   r.counter(hot, "p99_ns") / 1e3),
-      "", true);
+      "p99 <= 10 ms", r.counter(hot, "p99_ns") <= 10e6, "BM_GuestSeesHotPlug");
   const std::string buses = "BM_GuestBuses255/iterations:5/manual_time";
   add("255 guest buses on builtin:full: a host change reaching all of them",
       r.ns(buses) > 0,
       fmt::format("{:.1f} ms; {:.1f} KiB of heap per guest bus", r.ns(buses) / 1e6,
                   r.counter(buses, "guest_bus_bytes") / 1024),
-      "", true);
+      "<= 1 s; <= 64 KiB",
+      r.ns(buses) <= 1e9 && r.counter(buses, "guest_bus_bytes") <= 64 * 1024,
+      "BM_GuestBuses255");
   const double small = r.ns("BM_DurableStore/mdevs:10");
   const double large = r.ns("BM_DurableStore/mdevs:10000");
   add("durable store (journal append + fdatasync): 10,000 mdevs vs 10",

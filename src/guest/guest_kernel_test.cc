@@ -302,6 +302,30 @@ TEST_F(GuestKernelTest, ARemovedDeviceLeavesTheGuestWithNothing) {
   EXPECT_EQ(Read("bus/ap/ap_adapter_mask"), FormatMaskHex(ApMask()) + "\n");
 }
 
+// Scenario 22: a vfio-ap device hot plugged into a running guest raises
+// no event (QEMU registers the IRQs after the open): the guest finds it at
+// its next scan.
+TEST_F(GuestKernelTest, ADeviceHotPluggedIntoARunningGuestWaitsForAScan) {
+  vm::VmOptions o;
+  o.guest.name = "g";
+  o.guest.firmware = &host_.drivers().firmware();
+  o.vcpus = 1;
+  vm_ = std::make_unique<vm::Qemu>(host_.drivers().vfio(), o);
+  vm_->StartVcpus();
+  kernel_ = std::make_unique<GuestKernel>(
+      vm_->guest(), host_.drivers().firmware(), clock_,
+      GuestKernelOptions{.useirq = true, .periodic_scans = false});
+  vm_->AttachGuestOs(kernel_.get());
+  EXPECT_EQ(Read("bus/ap/bindings"), "0/0 (complete)\n");
+  ASSERT_TRUE(vm_->Realize(kM).ok());  // device_add vfio-ap
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(GuestQueues().empty());
+  EXPECT_EQ(vm_->guest_ap_rescans(), 0u);
+  GuestScan();
+  EXPECT_EQ(GuestQueues().size(), 4u);
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "4\n");  // chosen at the first scan with queues
+}
+
 // Scenario 25: a format 1 guest (host without APXA).
 TEST_F(GuestKernelTest, AFormat1GuestHasTheSmallMaxima) {
   Boot(/*apie=*/true, /*host_apxa=*/false);
