@@ -10,7 +10,7 @@
 #include <chrono>
 #include <memory>
 
-#include "matrix/mask_format.h"
+#include "full_host.h"
 #include "system/system.h"
 
 namespace vap {
@@ -18,29 +18,11 @@ namespace {
 
 constexpr int kMdevs = 255;
 
+// The host's side of the change: the guests' own rescans (src/guest)
+// come after the call returns and are not what is measured here.
 std::unique_ptr<System> FullHost(int mdevs) {
-  SystemOptions o;
-  o.host = "builtin:full";
-  o.time_scale = 0.001;
-  o.periodic_scans = false;
-  o.vcpu_pause = std::chrono::milliseconds(5);  // 255 vCPUs on 2 cores
-  // The host's side of the change: the guests' own rescans (src/guest)
-  // come after the call returns and are not what is measured here.
-  o.guest_kernels = false;
-  std::unique_ptr<System> s = System::Create(o).value();
-  sysfs::Tree& t = s->tree();
-  (void)t.Write("bus/ap/apmask", "0x");
-  (void)t.Write("bus/ap/aqmask", "0x");
-  const std::string m = "devices/vfio_ap/matrix/";
-  for (int i = 0; i < mdevs; ++i) {
-    const std::string u = fmt::format("00000000-0000-0000-0000-{:012x}", i + 1);
-    (void)t.Write(m + "mdev_supported_types/vfio_ap-passthrough/create", u);
-    (void)t.Write(m + u + "/ap_config",
-                  FormatMaskHex(ApMask::Of({0, 1})) + "," +
-                      FormatMaskHex(ApMask::Of({static_cast<unsigned>(i)})) +
-                      "," + FormatMaskHex(ApMask()));
-    (void)s->StartGuest(fmt::format("g{}", i), *Uuid::Parse(u), 1);
-  }
+  std::unique_ptr<System> s = bench::FullHostWithMdevs(mdevs, /*guest_kernels=*/false);
+  bench::StartFullHostGuests(*s, mdevs);
   return s;
 }
 

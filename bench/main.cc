@@ -83,7 +83,7 @@ std::vector<Line> Evaluate(const Recorder& r) {
       r.counter(hot, "p99_ns") > 0,
       fmt::format("p50 {:.1f} us, p99 {:.1f} us", r.counter(hot, "p50_ns") / 1e3,
                   r.counter(hot, "p99_ns") / 1e3),
-      "p99 <= 10 ms", r.counter(hot, "p99_ns") <= 10e6, "BM_GuestSeesHotPlug");
+      "p99 <= 50 ms", r.counter(hot, "p99_ns") <= 50e6, "BM_GuestSeesHotPlug");
   const std::string buses = "BM_GuestBuses255/iterations:5/manual_time";
   add("255 guest buses on builtin:full: a host change reaching all of them",
       r.ns(buses) > 0,

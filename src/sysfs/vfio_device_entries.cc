@@ -83,29 +83,44 @@ class ListedEntries : public DynamicEntries {
   virtual EntryList Entries(uint64_t key) const = 0;
 };
 
-// vfio-dev/vfioN (key: the group).
-class DeviceDir : public ListedEntries {
+// A VFIO character device's directory (key: the group): the mdev's
+// vfio-dev/vfioN, or its group's /sys/devices/virtual/vfio/G.
+class CharDevDir : public ListedEntries {
  public:
-  DeviceDir(const VfioNumberSource& numbers, std::shared_ptr<PowerEntries> power,
-            UeventSource& uevents)
-      : numbers_(numbers), power_(std::move(power)), uevents_(uevents) {}
+  enum class Kind { kDevice, kGroup };
+  CharDevDir(Kind kind, const VfioNumberSource& numbers,
+             std::shared_ptr<PowerEntries> power, UeventSource& uevents)
+      : kind_(kind), numbers_(numbers), power_(std::move(power)),
+        uevents_(uevents) {}
 
  private:
   EntryList Entries(uint64_t key) const override {
     EntryList out;
     const std::optional<VfioNumbers> n = numbers_.ByGroup(static_cast<int>(key));
     if (!n) return out;
-    AddCharDevEntries(out, kVfioDeviceMajor, n->index,
-                      "vfio/devices/" + DeviceName(*n), DevicePath(*n),
-                      "vfio-dev", "vfio-dev " + DeviceName(*n), power_,
-                      PowerKey(PowerKind::kVfioDevice,
-                               static_cast<uint64_t>(n->index)),
+    if (kind_ == Kind::kDevice) {
+      AddCharDevEntries(out, kVfioDeviceMajor, n->index,
+                        "vfio/devices/" + DeviceName(*n), DevicePath(*n),
+                        "vfio-dev", "vfio-dev " + DeviceName(*n), power_,
+                        PowerKey(PowerKind::kVfioDevice,
+                                 static_cast<uint64_t>(n->index)),
+                        uevents_);
+      out.emplace_back("device", Symlink("../../../" + n->uuid.ToString()));
+      out.emplace_back("subsystem", Symlink("../../../../../../class/vfio-dev"));
+      return out;
+    }
+    const std::string name = fmt::format("{}", n->group);
+    AddCharDevEntries(out, kVfioGroupMajor, n->index, "vfio/" + name,
+                      "devices/virtual/vfio/" + name, "vfio", "vfio " + name,
+                      power_,
+                      PowerKey(PowerKind::kVfioGroup,
+                               static_cast<uint64_t>(n->group)),
                       uevents_);
-    out.emplace_back("device", Symlink("../../../" + n->uuid.ToString()));
-    out.emplace_back("subsystem", Symlink("../../../../../../class/vfio-dev"));
+    out.emplace_back("subsystem", Symlink("../../../../class/vfio"));
     return out;
   }
 
+  const Kind kind_;
   const VfioNumberSource& numbers_;
   const std::shared_ptr<PowerEntries> power_;
   UeventSource& uevents_;
@@ -133,34 +148,6 @@ class VfioDevDir : public DynamicEntries {
  private:
   const VfioNumberSource& numbers_;
   const std::shared_ptr<const DynamicEntries> device_;
-};
-
-// /sys/devices/virtual/vfio/G (key: the group).
-class GroupDir : public ListedEntries {
- public:
-  GroupDir(const VfioNumberSource& numbers, std::shared_ptr<PowerEntries> power,
-           UeventSource& uevents)
-      : numbers_(numbers), power_(std::move(power)), uevents_(uevents) {}
-
- private:
-  EntryList Entries(uint64_t key) const override {
-    EntryList out;
-    const std::optional<VfioNumbers> n = numbers_.ByGroup(static_cast<int>(key));
-    if (!n) return out;
-    const std::string name = fmt::format("{}", n->group);
-    AddCharDevEntries(out, kVfioGroupMajor, n->index, "vfio/" + name,
-                      "devices/virtual/vfio/" + name, "vfio", "vfio " + name,
-                      power_,
-                      PowerKey(PowerKind::kVfioGroup,
-                               static_cast<uint64_t>(n->group)),
-                      uevents_);
-    out.emplace_back("subsystem", Symlink("../../../../class/vfio"));
-    return out;
-  }
-
-  const VfioNumberSource& numbers_;
-  const std::shared_ptr<PowerEntries> power_;
-  UeventSource& uevents_;
 };
 
 // A directory with one entry per mdev: `name` and `make` give it.
@@ -220,7 +207,8 @@ VfioDeviceEntries MakeVfioDeviceEntries(const VfioNumberSource& numbers,
                                         UeventSource& uevents) {
   VfioDeviceEntries out;
   out.vfio_dev_dir = std::make_shared<VfioDevDir>(
-      numbers, std::make_shared<DeviceDir>(numbers, power, uevents));
+      numbers, std::make_shared<CharDevDir>(CharDevDir::Kind::kDevice, numbers,
+                                            power, uevents));
   out.class_vfio_dev = std::make_shared<PerMdev>(
       numbers, NodeType::kSymlink, DeviceName, ByDeviceName,
       [](const VfioNumbers& n) { return Symlink("../../" + DevicePath(n)); });
@@ -229,8 +217,8 @@ VfioDeviceEntries MakeVfioDeviceEntries(const VfioNumberSource& numbers,
       [](const VfioNumbers& n) {
         return Symlink("../../devices/virtual/vfio/" + GroupName(n));
       });
-  std::shared_ptr<const DynamicEntries> group =
-      std::make_shared<GroupDir>(numbers, power, uevents);
+  std::shared_ptr<const DynamicEntries> group = std::make_shared<CharDevDir>(
+      CharDevDir::Kind::kGroup, numbers, power, uevents);
   out.virtual_vfio = std::make_shared<PerMdev>(
       numbers, NodeType::kDir, GroupName, ByGroupName,
       [group](const VfioNumbers& n) {
