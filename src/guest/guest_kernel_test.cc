@@ -235,6 +235,28 @@ TEST_F(GuestKernelTest, HotPlugIsSeenAfterTheEventAndNotBefore) {
   EXPECT_EQ(Read("bus/ap/ap_adapter_mask"), FormatMaskHex(ApMask::Of({5})) + "\n");
 }
 
+// Scenario 5: an adapter hot plugged while the guest's event handling is
+// paused answers TAPQ already, but no card exists and no scan ran until
+// the event is handled; then exactly one scan finds it.
+TEST_F(GuestKernelTest, AHotPluggedAdapterAppearsWithOneScanAfterTheEvent) {
+  HostWrite("bus/ap/apmask", "-4");  // 04.0004 and 04.00ab to vfio_ap
+  Boot();
+  vm_->SetGuestHandlesCrws(false);
+  const uint64_t scans = Scans();
+  HostWrite(kMdevDir + "assign_adapter", "4");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(Read("devices/ap/card04/type"), "errno 2");
+  EXPECT_EQ(Scans(), scans);
+  EXPECT_EQ(kernel_->bus()->machine().TestQueue(Apqn(4, 4)).status.response_code,
+            ap::kRcNormal);
+  vm_->SetGuestHandlesCrws(true);
+  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card04/type") == "CEX8P\n"; }));
+  EXPECT_EQ(Scans(), scans + 1);
+  EXPECT_EQ(Link("devices/ap/card04/driver"), "../../../bus/ap/drivers/cex4card");
+  EXPECT_EQ(Link("devices/ap/card04/04.00ab/driver"),
+            "../../../../bus/ap/drivers/cex4queue");
+}
+
 // Scenario 17: no SCLP AP reconfiguration in a QEMU guest.
 TEST_F(GuestKernelTest, CardConfigChangesAreNotSupported) {
   Boot();
