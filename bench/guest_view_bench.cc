@@ -1,7 +1,8 @@
 // The guest's own AP bus (src/guest, issue 17):
 //  - BM_GuestSeesHotPlug: from a host `assign_domain` store's return to
 //    the new queue's device in the guest kernel's bus (the guest's tree
-//    shows it then), on builtin:default with the guest-view spec's mdev;
+//    shows it then), on builtin:default with an mdev of adapters 05, 06
+//    and domains 0x04, 0xab (0x47 assigned and unassigned);
 //    counters p50_ns and p99_ns. Target (main.cc): p99 <= 50 ms.
 //  - BM_GuestBuses255: builtin:full with 255 guests, each with its own bus
 //    over adapters 0 and 1 and a domain of its own: the time from a host

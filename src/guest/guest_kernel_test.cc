@@ -1,7 +1,7 @@
-// The guest's own AP bus against a host: the spec's setup (cards 05 CEX8C
-// and 06 CEX8A, domains 0x04, 0x47 and 0xab for vfio_ap; an mdev with
-// adapters 05 and 06, domains 0x04 and 0xab, control domains 0x04, 0x47
-// and 0xab), a QEMU model on it, and the guest kernel behind it. Every
+// The guest's own AP bus against a host: cards 05 (CEX8C) and 06 (CEX8A)
+// with domains 0x04, 0x47 and 0xab for vfio_ap; an mdev with adapters 05
+// and 06, domains 0x04 and 0xab, control domains 0x04, 0x47 and 0xab; a
+// QEMU model on it, and the guest kernel behind it. Every
 // look at the guest's /sys goes through a FUSE mount of its tree, as a
 // tool in `vap sandbox --guest` looks (needs root; the mounts stay in a
 // private mount namespace of this process).

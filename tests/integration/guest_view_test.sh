@@ -2,8 +2,8 @@
 # A guest's own /sys (issue 17) through a real vapd: each running guest's
 # kernel tree is mounted at MOUNT.guests/NAME and reported by `vap guest
 # show --json` as "sysfs"; `vap sandbox --guest NAME` makes it /sys. With
-# the guest-view spec's setup (cards 05 and 06, domains 0x04 and 0xab,
-# control domains 0x04, 0x47 and 0xab), the guest lists exactly cards 05
+# an mdev of cards 05 and 06, domains 0x04 and 0xab and control domains
+# 0x04, 0x47 and 0xab, the guest lists exactly cards 05
 # and 06 and their four queues, ap_domain 4 and the three masks; a domain
 # hot plugged while the guest's event handling is paused appears after it
 # resumes and not before; the guest kernel's uevents reach `vap sandbox
