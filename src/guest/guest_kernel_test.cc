@@ -76,6 +76,15 @@ class GuestKernelTest : public ::testing::Test {
   std::string P(const std::string& rel) const { return dir_ + "/" + rel; }
 
   void Boot(bool apie = true, bool host_apxa = true) {
+    // The queues handed to vfio_ap were reset (ZAPQ at the hand-over): a
+    // guest is started once those resets are over, as on a host.
+    ASSERT_TRUE(Eventually([&] {
+      for (const Apqn q : {Apqn(5, 4), Apqn(5, 0xab), Apqn(6, 4), Apqn(6, 0xab)})
+        if (host_.drivers().firmware().Tapq(q).status.response_code ==
+            ap::kRcResetInProgress)
+          return false;
+      return true;
+    }));
     vm::VmOptions o;
     o.guest.name = "g";
     o.guest.firmware = &host_.drivers().firmware();

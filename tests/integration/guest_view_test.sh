@@ -13,7 +13,10 @@
 set -u
 vapd=$1 vap=$2
 . "$(dirname "$0")/lib.sh"
-start_vapd --host builtin:default --time-scale 0.01
+# Model time at the wall clock's pace: the guest's periodic scan (every
+# config_time, 30 s) must not find a change while its event handling is
+# paused.
+start_vapd --host builtin:default --time-scale 1
 v() { "$vap" --socket "$sock" "$@"; }
 M=$sys/devices/vfio_ap/matrix
 U=62177883-f1bb-47f0-914d-32a22e3a8804
@@ -27,6 +30,9 @@ for d in 0x04 0xab; do echo $d > "$M/$U/assign_domain" || fail "assign_domain $d
 for d in 0x04 0x47 0xab; do
   echo $d > "$M/$U/assign_control_domain" || fail "assign_control_domain $d"
 done
+# The queues handed to vfio_ap were reset (20 ms); a guest started while a
+# reset runs would find no queue answering RC 0 for its default domain.
+sleep 0.2
 v guest start g1 --mdev $U --vcpus 1 >/dev/null || fail "guest start"
 path=$(v --json guest show g1 | grep -o '"sysfs": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/')
 [ "$path" = "$g" ] || fail "guest show gave sysfs '$path', not $g"
