@@ -30,8 +30,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +47,7 @@
 
 #include "base/mutex.h"
 #include "fuse/fuse_mount.h"
+#include "fuse/private_mount_namespace.h"
 #include "system/system.h"
 
 namespace vap {
@@ -207,13 +206,7 @@ class Changes {
 
 class StaleViewTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    // Before any thread: the namespace is the calling thread's, and the
-    // threads made after it inherit it.
-    private_ns_ = unshare(CLONE_NEWNS) == 0 &&
-                  mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-  }
+  static void SetUpTestSuite() { private_ns_ = fuse::EnterPrivateMountNamespace(); }
 
   void SetUp() override {
     if (!private_ns_) GTEST_SKIP() << "needs root (a FUSE mount)";

@@ -29,26 +29,22 @@ Status GuestMounts::Mount(const std::string& name) {
   m->kernel = std::move(kernel);
   VAP_ASSIGN_OR_RETURN(m->mount, fuse::FuseMount::Mount(m->kernel->tree(), o));
   MutexLock lock(mu_);
-  paths_[name] = path;
   mounted_[name] = std::move(m);
   return Status::Ok();
 }
 
 void GuestMounts::Unmount(const std::string& name) {
   std::shared_ptr<Mounted> m;
-  std::string path;
   {
     MutexLock lock(mu_);
     auto it = mounted_.find(name);
     if (it == mounted_.end()) return;
     m = std::move(it->second);
     mounted_.erase(it);
-    path = paths_[name];
-    paths_.erase(name);
   }
   (void)m->mount->Unmount();
   m.reset();
-  (void)rmdir(path.c_str());
+  (void)rmdir((base_ + "/" + name).c_str());
 }
 
 void GuestMounts::UnmountAll() {
@@ -63,9 +59,8 @@ void GuestMounts::UnmountAll() {
 
 std::optional<std::string> GuestMounts::PathOf(const std::string& name) const {
   MutexLock lock(mu_);
-  auto it = paths_.find(name);
-  if (it == paths_.end()) return std::nullopt;
-  return it->second;
+  if (mounted_.count(name) == 0) return std::nullopt;
+  return base_ + "/" + name;
 }
 
 }  // namespace vap::daemon

@@ -37,7 +37,7 @@ class GuestMounts {
   // Ends guest `name`'s mount, if any, and removes its mount point.
   void Unmount(const std::string& name) VAP_EXCLUDES(mu_);
   void UnmountAll() VAP_EXCLUDES(mu_);
-  // Where guest `name`'s tree is mounted.
+  // Where guest `name`'s tree is mounted (base/NAME), if it is.
   std::optional<std::string> PathOf(const std::string& name) const
       VAP_EXCLUDES(mu_);
 
@@ -53,7 +53,6 @@ class GuestMounts {
   // The mounts by guest name; rank kLeaf, never held across a mount or an
   // unmount (they wait for FUSE requests, which may read the trees).
   mutable Mutex mu_{LockRank::kLeaf, "guest_mounts"};
-  std::map<std::string, std::string> paths_ VAP_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Mounted>> mounted_ VAP_GUARDED_BY(mu_);
 };
 

@@ -6,8 +6,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "fuse/private_mount_namespace.h"
 #include "sysfs/attr.h"
 #include "sysfs/power_entries.h"
 
@@ -65,12 +64,7 @@ class Links : public sysfs::DynamicEntries {
 
 class FuseMountTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    // Mounts stay in this process's own namespace.
-    private_ns_ = unshare(CLONE_NEWNS) == 0 &&
-                  mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-  }
+  static void SetUpTestSuite() { private_ns_ = EnterPrivateMountNamespace(); }
 
   void SetUp() override {
     if (!private_ns_) GTEST_SKIP() << "needs root (a FUSE mount)";

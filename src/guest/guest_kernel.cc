@@ -48,7 +48,9 @@ GuestKernel::GuestKernel(kvm::Guest& guest, ap::Firmware& host,
   if (options.periodic_scans) stack_->bus.StartScanWorker();
 }
 
-GuestKernel::~GuestKernel() {
+GuestKernel::~GuestKernel() { Halt(); }
+
+void GuestKernel::Halt() {
   if (stack_ != nullptr) stack_->bus.StopWorkers();
 }
 

@@ -40,10 +40,15 @@ class GuestKernel : public vm::GuestOs {
   // `guest`, `host` and `clock` must outlive it.
   GuestKernel(kvm::Guest& guest, ap::Firmware& host, const Clock& clock,
               GuestKernelOptions options = {});
-  // Stops the bus's scan worker and queue poller first.
+  // Halt()s first.
   ~GuestKernel() override;
   GuestKernel(const GuestKernel&) = delete;
   GuestKernel& operator=(const GuestKernel&) = delete;
+
+  // The guest stops: the bus's scan worker and queue poller end, so the
+  // kernel issues no instruction of its own any more. Whoever still holds
+  // it may look, but not once its guest (kvm::Guest) is gone.
+  void Halt();
 
   // Null when ap_module_init() failed (no AP instructions).
   apbus::ApBus* bus();

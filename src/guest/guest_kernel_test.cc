@@ -10,8 +10,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +22,7 @@
 #include <vector>
 
 #include "fuse/fuse_mount.h"
+#include "fuse/private_mount_namespace.h"
 #include "matrix/mask_format.h"
 #include "sysfs/host_tree.h"
 
@@ -46,11 +45,7 @@ class GuestKernelTest : public ::testing::Test {
     for (const char* d : {"0x04", "0x47", "0xab"})
       HostWrite(kMdevDir + "assign_control_domain", d);
   }
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    private_ns_ = unshare(CLONE_NEWNS) == 0 &&
-                  mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-  }
+  static void SetUpTestSuite() { private_ns_ = fuse::EnterPrivateMountNamespace(); }
   void SetUp() override {
     if (!private_ns_) GTEST_SKIP() << "needs root (a FUSE mount)";
   }
@@ -75,6 +70,25 @@ class GuestKernelTest : public ::testing::Test {
   }
   std::string P(const std::string& rel) const { return dir_ + "/" + rel; }
 
+  // The VM, its device not yet realized.
+  void MakeVm(bool apie = true, bool host_apxa = true) {
+    vm::VmOptions o;
+    o.guest.name = "g";
+    o.guest.firmware = &host_.drivers().firmware();
+    o.guest.apie = apie;
+    o.guest.host_apxa = host_apxa;
+    o.vcpus = 1;
+    vm_ = std::make_unique<vm::Qemu>(host_.drivers().vfio(), o);
+  }
+  // The guest kernel boots, and its tree is mounted.
+  void BootKernel() {
+    // No periodic scans: every guest scan is one the test can count.
+    kernel_ = std::make_unique<GuestKernel>(
+        vm_->guest(), host_.drivers().firmware(), clock_,
+        GuestKernelOptions{.useirq = true, .periodic_scans = false});
+    vm_->AttachGuestOs(kernel_.get());
+    MountGuestTree();
+  }
   void Boot(bool apie = true, bool host_apxa = true) {
     // The queues handed to vfio_ap were reset (ZAPQ at the hand-over): a
     // guest is started once those resets are over, as on a host.
@@ -85,21 +99,10 @@ class GuestKernelTest : public ::testing::Test {
           return false;
       return true;
     }));
-    vm::VmOptions o;
-    o.guest.name = "g";
-    o.guest.firmware = &host_.drivers().firmware();
-    o.guest.apie = apie;
-    o.guest.host_apxa = host_apxa;
-    o.vcpus = 1;
-    vm_ = std::make_unique<vm::Qemu>(host_.drivers().vfio(), o);
+    MakeVm(apie, host_apxa);
     ASSERT_TRUE(vm_->Realize(kM).ok());
     vm_->StartVcpus();
-    // No periodic scans: every guest scan is one the test can count.
-    kernel_ = std::make_unique<GuestKernel>(
-        vm_->guest(), host_.drivers().firmware(), clock_,
-        GuestKernelOptions{.useirq = true, .periodic_scans = false});
-    vm_->AttachGuestOs(kernel_.get());
-    MountGuestTree();
+    BootKernel();
   }
 
   void HostWrite(const std::string& path, const std::string& value) {
@@ -401,17 +404,9 @@ TEST_F(GuestKernelTest, ARemovedDeviceLeavesTheGuestWithNothing) {
 // no event (QEMU registers the IRQs after the open): the guest finds it at
 // its next scan.
 TEST_F(GuestKernelTest, ADeviceHotPluggedIntoARunningGuestWaitsForAScan) {
-  vm::VmOptions o;
-  o.guest.name = "g";
-  o.guest.firmware = &host_.drivers().firmware();
-  o.vcpus = 1;
-  vm_ = std::make_unique<vm::Qemu>(host_.drivers().vfio(), o);
+  MakeVm();
   vm_->StartVcpus();
-  kernel_ = std::make_unique<GuestKernel>(
-      vm_->guest(), host_.drivers().firmware(), clock_,
-      GuestKernelOptions{.useirq = true, .periodic_scans = false});
-  vm_->AttachGuestOs(kernel_.get());
-  MountGuestTree();
+  BootKernel();
   EXPECT_EQ(Read("bus/ap/bindings"), "0/0 (complete)\n");
   ASSERT_TRUE(vm_->Realize(kM).ok());  // device_add vfio-ap
   std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -151,8 +151,9 @@ void ApBusSysfs::AddBusAttributes(const NodeRef& dir) {
   // The poll thread and timer drive request processing, which vap does not
   // model. poll_thread_store() parses with kstrtobool(); writing 1 starts
   // no thread on a host with adapter interrupts (ap_poll_thread_start()
-  // returns at once when ap_irq_flag is set), and every vap host has
-  // them (ap_interrupts), so poll_thread stays 0.
+  // returns at once when ap_irq_flag is set). Every vap host has them; a
+  // guest without them would start one, which vap does not model
+  // (docs/fidelity.md), so poll_thread stays 0.
   AddAttribute(
       tree_, dir, "poll_thread", kRw, [] { return Text("0\n"); },
       [](std::string_view buf) -> Status {

@@ -210,11 +210,7 @@ std::optional<VfioNumbers> VfioApSysfs::ByGroup(int group) const {
   MutexLock lock(mu_);
   auto it = mdev_of_group_.find(group);
   if (it == mdev_of_group_.end()) return std::nullopt;
-  return VfioNumbers{it->second, group, group};
-}
-
-std::optional<VfioNumbers> VfioApSysfs::ByIndex(int index) const {
-  return ByGroup(index);
+  return VfioNumbers{it->second, group};
 }
 
 std::vector<VfioNumbers> VfioApSysfs::AllNumbers() const {
@@ -222,7 +218,7 @@ std::vector<VfioNumbers> VfioApSysfs::AllNumbers() const {
   std::vector<VfioNumbers> out;
   out.reserve(mdev_of_group_.size());
   for (const auto& [group, uuid] : mdev_of_group_)
-    out.push_back({uuid, group, group});
+    out.push_back({uuid, group});
   return out;
 }
 

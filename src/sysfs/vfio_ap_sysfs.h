@@ -51,8 +51,6 @@ class VfioApSysfs : private driver::MdevObserver, private VfioNumberSource {
   // VfioNumberSource
   std::optional<VfioNumbers> ByGroup(int group) const override
       VAP_EXCLUDES(mu_);
-  std::optional<VfioNumbers> ByIndex(int index) const override
-      VAP_EXCLUDES(mu_);
   std::vector<VfioNumbers> AllNumbers() const override VAP_EXCLUDES(mu_);
   size_t Count() const override VAP_EXCLUDES(mu_);
 

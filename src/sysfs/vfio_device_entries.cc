@@ -28,7 +28,7 @@ std::optional<int> NumberAfter(std::string_view name, std::string_view prefix) {
 }
 
 std::string DeviceName(const VfioNumbers& n) {
-  return fmt::format("vfio{}", n.index);
+  return fmt::format("vfio{}", n.group);
 }
 
 std::string DevicePath(const VfioNumbers& n) {
@@ -99,18 +99,18 @@ class CharDevDir : public ListedEntries {
     const std::optional<VfioNumbers> n = numbers_.ByGroup(static_cast<int>(key));
     if (!n) return out;
     if (kind_ == Kind::kDevice) {
-      AddCharDevEntries(out, kVfioDeviceMajor, n->index,
+      AddCharDevEntries(out, kVfioDeviceMajor, n->group,
                         "vfio/devices/" + DeviceName(*n), DevicePath(*n),
                         "vfio-dev", "vfio-dev " + DeviceName(*n), power_,
                         PowerKey(PowerKind::kVfioDevice,
-                                 static_cast<uint64_t>(n->index)),
+                                 static_cast<uint64_t>(n->group)),
                         uevents_);
       out.emplace_back("device", Symlink("../../../" + n->uuid.ToString()));
       out.emplace_back("subsystem", Symlink("../../../../../../class/vfio-dev"));
       return out;
     }
     const std::string name = fmt::format("{}", n->group);
-    AddCharDevEntries(out, kVfioGroupMajor, n->index, "vfio/" + name,
+    AddCharDevEntries(out, kVfioGroupMajor, n->group, "vfio/" + name,
                       "devices/virtual/vfio/" + name, "vfio", "vfio " + name,
                       power_,
                       PowerKey(PowerKind::kVfioGroup,
@@ -197,7 +197,7 @@ std::optional<VfioNumbers> ByGroupName(const VfioNumberSource& s,
 std::optional<VfioNumbers> ByDeviceName(const VfioNumberSource& s,
                                         std::string_view name) {
   const std::optional<int> i = NumberAfter(name, "vfio");
-  return i ? s.ByIndex(*i) : std::nullopt;
+  return i ? s.ByGroup(*i) : std::nullopt;
 }
 
 }  // namespace

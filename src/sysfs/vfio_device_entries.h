@@ -31,13 +31,14 @@ namespace vap::sysfs {
 inline constexpr int kVfioGroupMajor = 243;
 inline constexpr int kVfioDeviceMajor = 242;
 
-// An mdev's VFIO numbers: its IOMMU group and its device index, the N of
-// vfioN and the minor of both character devices (allocated and freed
-// together, lowest free first, as the VFIO core's IDAs do).
+// An mdev's VFIO number: its IOMMU group's, which is also its VFIO device
+// index (the N of vfioN) and the minor of both character devices. The
+// kernel allocates the three from separate IDAs, each lowest free first,
+// at the same events, so on a host whose only VFIO devices are vfio_ap's
+// mdevs they are one number.
 struct VfioNumbers {
   Uuid uuid;
   int group = 0;
-  int index = 0;
 };
 
 // Where the entries learn the mdevs' numbers (vfio_ap's sysfs layer).
@@ -45,7 +46,6 @@ class VfioNumberSource {
  public:
   virtual ~VfioNumberSource() = default;
   virtual std::optional<VfioNumbers> ByGroup(int group) const = 0;
-  virtual std::optional<VfioNumbers> ByIndex(int index) const = 0;
   // Every mdev's numbers, by group.
   virtual std::vector<VfioNumbers> AllNumbers() const = 0;
   // How many mdevs there are.

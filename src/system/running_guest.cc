@@ -49,8 +49,10 @@ void RunningGuest::Shutdown() {
     MutexLock lock(mu_);
     old = std::move(kernel_);
   }
-  // Waits for an event being handled; then nothing reaches the kernel.
+  // Waits for an event being handled; then nothing reaches the kernel,
+  // and it issues nothing itself, even if someone still holds it.
   vm_->AttachGuestOs(nullptr);
+  if (old != nullptr) old->Halt();
 }
 
 std::shared_ptr<guest::GuestKernel> RunningGuest::kernel() const {

@@ -41,7 +41,8 @@ class RunningGuest {
   vm::Qemu& vm() { return *vm_; }
   const vm::Qemu& vm() const { return *vm_; }
   // The guest kernel now (null: none, or not booted); it stays valid while
-  // held, though a reboot replaces it.
+  // held, though a reboot replaces it and halts the old one
+  // (GuestKernel::Halt), and must not be looked at once the guest stopped.
   std::shared_ptr<guest::GuestKernel> kernel() const VAP_EXCLUDES(mu_);
 
  private:

@@ -292,6 +292,8 @@ TEST_F(SystemTest, AGuestsKernelDiscoversItsQueuesAndAgainAfterAReboot) {
   EXPECT_EQ(*again->tree().Read("bus/ap/bindings"), "2/2 (complete)\n");
   EXPECT_TRUE(wait_irqs(*again));
   EXPECT_EQ(system_->GuestKernelOf("nosuch").status().errno_value(), ENOENT);
+  k.reset();  // a kernel is not to be held past its guest's stop
+  again.reset();
   ASSERT_TRUE(system_->StopGuest("vm1").ok());
   system_->vfio().CheckInvariants();
 }
@@ -311,6 +313,7 @@ TEST_F(SystemTest, WithoutApqiTheGuestsQueuesStayWithoutInterrupts) {
   const GuestInfo info = *system_->ShowGuest("vm1");
   EXPECT_FALSE(info.queues[0].interrupts);
   EXPECT_EQ(kvm::FormatCpuModel(info.cpu), "ap=on,apqci=on,apft=on,apqi=off");
+  k.reset();
   ASSERT_TRUE(system_->StopGuest("vm1").ok());
 }
 
