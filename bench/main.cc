@@ -47,15 +47,14 @@ std::vector<Line> Evaluate(const Recorder& r) {
                   store / 1000, read / 1000),
       "<= 1.5x", store / read <= 1.5, "BM_FuseStore|BM_FuseReadFeatures");
   const std::string pub = "BM_PublicationBlocked/iterations:20000";
-  const std::string rt = "BM_BlockRoundTrip/iterations:20000";
-  const double p99 = r.counter(pub, "p99_ns"), rt99 = r.counter(rt, "p99_ns");
-  add("vCPUs blocked in a publication vs empty block/unblock (4 vCPUs)",
+  const double p99 = r.counter(pub, "p99_ns"), rt99 = r.counter(pub, "ref_p99_ns");
+  add("vCPUs blocked in a publication vs empty block/unblock (4 vCPUs, "
+      "measured in turn)",
       p99 > 0 && rt99 > 0,
       fmt::format("p99 {}x ({:.0f} vs {:.0f} ns; p50 {:.0f} vs {:.0f} ns)",
-                  Fixed(p99 / rt99, 2), p99, rt99,
-                  r.counter(pub, "p50_ns"),
-                  r.counter(rt, "p50_ns")),
-      "p99 <= 2x", p99 / rt99 <= 2, "BM_PublicationBlocked|BM_BlockRoundTrip");
+                  Fixed(p99 / rt99, 2), p99, rt99, r.counter(pub, "p50_ns"),
+                  r.counter(pub, "ref_p50_ns")),
+      "p99 <= 2x", p99 / rt99 <= 2, "BM_PublicationBlocked");
   for (int threads : {1, 2}) {
     const std::string name =
         fmt::format("BM_AqicRoundTrip/real_time/threads:{}", threads);

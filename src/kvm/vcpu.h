@@ -22,7 +22,9 @@ namespace vap::kvm {
 struct VcpuObservations {
   std::atomic<uint64_t> reads{0};  // CRYCB reads in SIE
   std::atomic<uint64_t> torn{0};   // reads that saw no whole image
-  std::atomic<uint64_t> vsie_restarts{0};
+  // Counted by the publisher inside the blocked window: on a cache line of
+  // its own, so that it never waits for the line the vCPUs count reads on.
+  alignas(64) std::atomic<uint64_t> vsie_restarts{0};
 };
 
 class Vcpu {
