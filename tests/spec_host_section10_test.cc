@@ -80,7 +80,7 @@ TEST_F(Section10, S10_1_ReserveQueuesForVfioAp) {
 
 TEST_F(Section10, S10_2_CreateAnMdev) {
   ReserveQueues();
-  EXPECT_EQ(Cat(M + "/features"), "guest_matrix hotplug ap_config\n");
+  EXPECT_EQ(Cat(M + "/features"), "guest_matrix hotplug ap_config migratable\n");
   EXPECT_EQ(Cat(M + "/mdev_supported_types/vfio_ap-passthrough/name"),
             "VFIO AP Passthrough Device\n");
   EXPECT_EQ(Cat(M + "/mdev_supported_types/vfio_ap-passthrough/device_api"),

@@ -224,7 +224,8 @@ Result<HostProfile> ParseObject(const Json& j) {
   VAP_RETURN_IF_ERROR(
       CheckKeys(j, "",
                 {"name", "qci", "apsc", "apxa", "qact", "rc8a", "apsb", "na",
-                 "nd", "adapters", "usage_domains", "control_domains"}));
+                 "nd", "adapters", "usage_domains", "control_domains",
+                 "se_guest"}));
   HostProfile p;
   if (j.contains("name")) {
     if (!j["name"].is_string()) return Bad("name", "must be a string");
@@ -236,6 +237,7 @@ Result<HostProfile> ParseObject(const Json& j) {
   VAP_ASSIGN_OR_RETURN(p.qact, Bool(j, "qact", true, ""));
   VAP_ASSIGN_OR_RETURN(p.rc8a, Bool(j, "rc8a", true, ""));
   VAP_ASSIGN_OR_RETURN(p.apsb, Bool(j, "apsb", false, ""));
+  VAP_ASSIGN_OR_RETURN(p.se_guest, Bool(j, "se_guest", false, ""));
   // Without apxa the hardware addresses adapters 0..63 and domains 0..15.
   const unsigned na_limit = p.apxa ? 255 : 63;
   const unsigned nd_limit = p.apxa ? 255 : 15;
@@ -363,7 +365,8 @@ std::string FormatHostProfile(const HostProfile& p) {
                   {"apsb", p.apsb},   {"na", p.na},
                   {"nd", p.nd},       {"adapters", cards},
                   {"usage_domains", ids(p.usage_domains)},
-                  {"control_domains", ids(p.control_domains)}};
+                  {"control_domains", ids(p.control_domains)},
+                  {"se_guest", p.se_guest}};
   return j.dump();
 }
 

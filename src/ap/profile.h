@@ -46,6 +46,9 @@ struct HostProfile {
   std::vector<CardSpec> cards;  // ascending APID
   ApMask usage_domains;
   ApMask control_domains;
+  // The host kernel itself runs as a Secure Execution guest
+  // (ap_is_se_guest()): vfio_ap then offers no migration.
+  bool se_guest = false;
   friend bool operator==(const HostProfile&, const HostProfile&) = default;
 };
 

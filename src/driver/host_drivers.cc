@@ -16,6 +16,7 @@ HostDrivers::HostDrivers(const Clock& clock, const ap::HostProfile& profile,
       zcrypt_(bus_),
       vfio_(bus_, log_, clock_) {
   if (log_sink) log_.SetSink(std::move(log_sink));
+  vfio_.set_secure_execution_guest(profile.se_guest);
   for (apbus::ApDriver* drv : std::initializer_list<apbus::ApDriver*>{
            &zcrypt_.card_driver(), &zcrypt_.queue_driver(), &vfio_}) {
     const Status registered = bus_.RegisterDriver(*drv);

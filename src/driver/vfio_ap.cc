@@ -265,14 +265,14 @@ Result<std::vector<MdevObserver*>> VfioAp::ReleaseFromDriver(
       MdevUpdateLocks locks(*this, uuid);
       MdevState* m = locks.mdev();
       VAP_CHECK_MSG(m != nullptr, "an mdev being removed went away");
-      if (m->guest == nullptr && m->opening == 0) break;
+      if (!HeldLocked(*m)) break;
       if (m->guest != nullptr) RequestLocked(*m);
     }
     MutexLock lock(mdevs_mu_);
     const Nanos deadline = clock_.Now() + kRequestPeriod;
     for (;;) {
       const MdevState* m = FindMdevLocked(uuid);
-      if ((m->guest == nullptr && m->opening == 0) || clock_.Now() >= deadline)
+      if (!HeldLocked(*m) || clock_.Now() >= deadline)
         break;
       (void)clock_.WaitUntil(detached_, mdevs_mu_, deadline);
     }
@@ -292,7 +292,7 @@ Result<std::vector<MdevObserver*>> VfioAp::ReleaseFromDriver(
 
 void VfioAp::ForgetMdevLocked(const Uuid& uuid) {
   MdevState* m = FindMdevLocked(uuid);
-  VAP_CHECK_MSG(m != nullptr && m->guest == nullptr && m->opening == 0,
+  VAP_CHECK_MSG(m != nullptr && !HeldLocked(*m),
                 "an mdev being removed was opened");
   const std::vector<Queue*> linked = LinkedQueuesLocked(*m);
   // vfio_ap_mdev_remove() ignores what vfio_ap_mdev_reset_queues()
@@ -432,6 +432,7 @@ Status VfioAp::AttachHook(const Uuid& uuid, kvm::Guest& guest,
     if (m != nullptr && other == nullptr) {
       m->guest = &guest;
       m->requests = 0;
+      m->mig = std::make_unique<MigrationData>(++next_mig_generation_);
       UpdateGuestApcbLocked(*m);
       return Status::Ok();
     }
@@ -447,6 +448,7 @@ void VfioAp::DetachLocked(MdevState& m) {
   m.guest->kvm_mu().AssertHeld();
   m.guest->ClearMasksLocked();
   (void)ResetQueuesLocked(LinkedQueuesLocked(m));
+  m.mig.reset();  // open files now read and write ENODEV
   m.guest = nullptr;
   detached_.SignalAll();
 }

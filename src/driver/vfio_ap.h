@@ -46,9 +46,12 @@
 #include "base/thread_annotations.h"
 #include "driver/filter.h"
 #include "driver/mdev_observer.h"
+#include "driver/migration.h"
+#include "driver/migration_blob.h"
 #include "driver/vfio_device.h"
 #include "kvm/guest.h"
 #include "matrix/ap_matrix.h"
+#include "matrix/mask_parse.h"
 #include "matrix/uuid.h"
 
 namespace vap::driver {
@@ -142,7 +145,10 @@ class VfioAp : public apbus::ApDriver {
   // not bound.
   Result<std::string> ShowQueueStatus(Apqn apqn) const VAP_EXCLUDES(mdevs_mu_);
   // The matrix device's `features`.
-  static std::string Features() { return "guest_matrix hotplug ap_config\n"; }
+  // `migratable` since the 2026 migration series, on every host.
+  static std::string Features() {
+    return "guest_matrix hotplug ap_config migratable\n";
+  }
 
   // --- The guest side, as far as the driver goes (open_device and
   // close_device: vfio_ap_mdev_set_kvm() and vfio_ap_mdev_unset_kvm()).
@@ -169,6 +175,35 @@ class VfioAp : public apbus::ApDriver {
                  std::shared_ptr<EventFd> eventfd) VAP_EXCLUDES(mdevs_mu_);
   // VFIO_DEVICE_RESET: resets every linked queue; EIO if any failed.
   Status ResetDevice(const Uuid& uuid) VAP_EXCLUDES(mdevs_mu_);
+
+  // --- Live migration (vfio_ap_migration.cc; migration.h): the VFIO
+  // device features of the 2026 series, all under mdevs_lock. ENODEV for
+  // an unknown mdev; ENOTTY for all three on a host that is itself a
+  // Secure Execution guest (no migration ops are installed there).
+  // VFIO_DEVICE_FEATURE_MIGRATION: kVfioMigrationStopCopy.
+  Result<uint32_t> MigrationFlags(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: 48 + 16 x the shadow's APQNs, now
+  // (also while the device is not open).
+  Result<uint64_t> MigrationDataSize(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE GET: RUNNING while not open.
+  Result<MigState> MigrationState(const Uuid& uuid) const
+      VAP_EXCLUDES(mdevs_mu_);
+  // ... SET: walks the arcs one step at a time (every path passes STOP);
+  // the file is the data fd of an arc into STOP_COPY or RESUMING (null for
+  // any other). EINVAL for a state STOP_COPY-only migration lacks, and
+  // for leaving RESUMING before a blob was applied; a failed arc leaves
+  // the state at the last one reached. Not open: RUNNING succeeds,
+  // anything else is ENODEV.
+  Result<std::unique_ptr<MigrationFile>> SetMigrationState(const Uuid& uuid,
+                                                           MigState target)
+      VAP_EXCLUDES(mdevs_mu_);
+  // ap_is_se_guest() of this host.
+  void set_secure_execution_guest(bool on) VAP_EXCLUDES(mdevs_mu_);
+  // Tests: runs in every resume validation, holding no lock, while the
+  // session's write is in progress (null: none).
+  void set_validation_hook(std::function<void()> hook) VAP_EXCLUDES(mdevs_mu_);
 
   // --- PQAP(AQIC) (vfio_ap_aqic.cc; the kernel's handle_pqap(),
   // vfio_ap_irq_enable() and vfio_ap_irq_disable()): the handler the mdev's
@@ -222,6 +257,7 @@ class VfioAp : public apbus::ApDriver {
   friend class QueueUpdateLocks;
 
   struct MdevState;
+  struct MigrationData;
   // vfio_ap_queue.
   struct Queue {
     explicit Queue(Apqn a) : apqn(a) {}
@@ -266,6 +302,23 @@ class VfioAp : public apbus::ApDriver {
     std::map<uint64_t, int> pins;          // pinned guest pages, counted
     std::shared_ptr<EventFd> req_trigger;  // IRQ index 0
     std::shared_ptr<EventFd> cfg_chg_trigger;  // IRQ index 1
+    // The migration data, from open to close (vfio_ap_init_migration_data()
+    // and vfio_ap_release_migration_data()).
+    std::unique_ptr<MigrationData> mig;
+    int mig_files = 0;  // open MigrationFiles: removal waits for them
+  };
+  // What a session keeps between its calls.
+  struct MigrationData {
+    explicit MigrationData(uint64_t g) : generation(g) {}
+    const uint64_t generation;  // one per open
+    MigState state = MigState::kRunning;
+    uint64_t save_session = 0;    // the current files' sessions; 0: none
+    uint64_t resume_session = 0;
+    std::optional<std::string> snapshot;  // the save blob, from its first read
+    std::string header;  // resume: the prefix gathered so far
+    std::string blob;    // resume: sized once the prefix is complete
+    bool writing = false;  // a write is being validated and applied
+    bool applied = false;  // the blob was validated and overlaid
   };
 
   // vfio_ap.cc
@@ -312,7 +365,50 @@ class VfioAp : public apbus::ApDriver {
   void RequestLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
   void DetachLocked(MdevState& m) VAP_REQUIRES(guests_mu_, mdevs_mu_);
 
+  // Whether a guest, an open in progress or a migration file holds the
+  // mdev (removal waits until none does).
+  static bool HeldLocked(const MdevState& m) {
+    return m.guest != nullptr || m.opening != 0 || m.mig_files != 0;
+  }
+
+  // vfio_ap_migration.cc
+  friend class MigrationFile;
+  Result<std::string> MigRead(MigrationFile& f, size_t len)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  Result<size_t> MigWrite(MigrationFile& f, std::string_view data)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  void MigFileClosed(const Uuid& uuid) VAP_EXCLUDES(mdevs_mu_);
+  Result<std::unique_ptr<MigrationFile>> MigArcLocked(MdevState& m,
+                                                      MigState next)
+      VAP_REQUIRES(mdevs_mu_);
+  // vfio_ap_release_migration_data() and the reset's part of it.
+  void ResetMigrationLocked(MdevState& m) VAP_REQUIRES(mdevs_mu_);
+  // The save blob (vfio_ap_get_config()): masks under the lock, TAPQs
+  // without it. ENODEV if the device closed meanwhile.
+  Status BuildSnapshot(const Uuid& uuid, uint64_t generation)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  // get_hardware_info_for_queue(): the queue's TAPQ GR2, or ENODEV/EIO
+  // (logged).
+  Result<uint64_t> HwInfoOf(const Uuid& uuid, Apqn apqn)
+      VAP_EXCLUDES(mdevs_mu_);
+  // Appends `data` to the session's blob (the header prefix first);
+  // sets *complete when its last byte arrived.
+  Status TakeResumeBytesLocked(MigrationData& mig, MigrationFile& f,
+                               std::string_view data, bool* complete)
+      VAP_REQUIRES(mdevs_mu_);
+  // do_post_copy_validation() and do_post_copy_processing().
+  Status ValidateResumeBlob(const Uuid& uuid, const MigBlob& blob)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+  Status ApplyResumeBlob(const Uuid& uuid, uint64_t generation,
+                         uint64_t session, const MigBlob& blob)
+      VAP_EXCLUDES(guests_mu_, mdevs_mu_);
+
   // vfio_ap_assign.cc
+  // vfio_ap_set_new_guest_config(), which the ap_config store and the
+  // migration overlay share: validates, unplugs and resets what the mdev
+  // loses, installs the masks, links and filters.
+  Status SetNewGuestConfigLocked(MdevState& m, const ApConfigMasks& masks)
+      VAP_REQUIRES(guests_mu_, mdevs_mu_, bus_.attr_mu());
   // apm/aqm/adm selects the mask the six stores work on.
   enum class Mask : uint8_t { kApm, kAqm, kAdm };
   Status Assign(Mask which, const Uuid& uuid, std::string_view buf)
@@ -407,6 +503,12 @@ class VfioAp : public apbus::ApDriver {
   // Mdevs whose device the mdev core keeps bound to no driver (UnbindMdev):
   // their UUIDs and instances stay taken.
   std::set<Uuid> unbound_ VAP_GUARDED_BY(mdevs_mu_);
+  bool se_guest_ VAP_GUARDED_BY(mdevs_mu_) = false;
+  uint64_t next_mig_generation_ VAP_GUARDED_BY(mdevs_mu_) = 0;
+  uint64_t next_mig_session_ VAP_GUARDED_BY(mdevs_mu_) = 0;
+  std::function<void()> validation_hook_ VAP_GUARDED_BY(mdevs_mu_);
+  // The hwinfo lines are pr_err_ratelimited.
+  RateLimit hwinfo_notices_ VAP_GUARDED_BY(mdevs_mu_);
   // "Waited N ms for reset" is printk_ratelimited in the kernel.
   RateLimit reset_notices_ VAP_GUARDED_BY(mdevs_mu_);
 };

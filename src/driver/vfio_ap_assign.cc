@@ -223,6 +223,12 @@ Status VfioAp::StoreApConfig(const Uuid& uuid, std::string_view buf) {
   MdevState* m = locks.mdev();
   if (m == nullptr) return NoMdev();
   VAP_ASSIGN_OR_RETURN(ApConfigMasks parsed, ParseApConfig(buf));
+  return SetNewGuestConfigLocked(*m, parsed);
+}
+
+Status VfioAp::SetNewGuestConfigLocked(MdevState& mdev,
+                                       const ApConfigMasks& parsed) {
+  MdevState* m = &mdev;
   const ApMatrix old = m->matrix;
   // Validate with the new masks installed; restore them on any error.
   m->matrix.apm() = parsed.apm;
@@ -251,7 +257,7 @@ Status VfioAp::StoreApConfig(const Uuid& uuid, std::string_view buf) {
   OwnLocked(m->matrix.apm(), m->matrix.aqm(), m);
   if (m->matrix.apm() != old.apm() || m->matrix.aqm() != old.aqm() ||
       m->matrix.adm() != old.adm()) {
-    MdevChangedLocked(uuid);
+    MdevChangedLocked(m->uuid);
   }
   for (unsigned apid : apm_added.Ids()) LinkAdapterLocked(*m, apid);
   for (unsigned apqi : aqm_added.Ids()) LinkDomainLocked(*m, apqi);

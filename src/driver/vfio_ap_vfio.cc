@@ -92,7 +92,11 @@ Status VfioAp::ResetDevice(const Uuid& uuid) {
   MutexLock lock(mdevs_mu_);
   MdevState* m = FindMdevLocked(uuid);
   if (m == nullptr) return NoMdev();
-  return ResetQueuesLocked(LinkedQueuesLocked(*m));
+  VAP_RETURN_IF_ERROR(ResetQueuesLocked(LinkedQueuesLocked(*m)));
+  // Only a reset that succeeded ends the migration sessions (the series'
+  // vfio_ap_mdev_reset_migration_state()).
+  ResetMigrationLocked(*m);
+  return Status::Ok();
 }
 
 }  // namespace vap::driver
