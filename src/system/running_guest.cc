@@ -21,6 +21,10 @@ Status RunningGuest::Start(const Uuid& mdev) {
   return Status::Ok();
 }
 
+Status RunningGuest::StartIncoming(const Uuid& mdev) {
+  return vm_->Realize(mdev);
+}
+
 Status RunningGuest::Reboot() {
   Shutdown();
   const Status reset = vm_->SystemReset();

@@ -32,6 +32,11 @@ class RunningGuest {
 
   // -device vfio-ap: opens `mdev`, starts the vCPUs, boots the kernel.
   Status Start(const Uuid& mdev) VAP_EXCLUDES(mu_);
+  // -incoming: opens `mdev` only; the vCPUs start when the migration's
+  // load ends (vm::Qemu::MigrationLoadFinish), then Resume() boots the
+  // kernel.
+  Status StartIncoming(const Uuid& mdev) VAP_EXCLUDES(mu_);
+  void Resume() VAP_EXCLUDES(mu_) { Boot(); }
   // A re-IPL: QEMU's system reset (VFIO_DEVICE_RESET), then a new guest
   // kernel that discovers its devices afresh.
   Status Reboot() VAP_EXCLUDES(mu_);

@@ -88,6 +88,11 @@ std::optional<uint64_t> System::QuietChanges() const {
 
 Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus,
                           const kvm::CpuModel& cpu) {
+  return AddGuest(name, mdev, vcpus, cpu, /*incoming=*/false);
+}
+
+Status System::AddGuest(std::string_view name, const Uuid& mdev, int vcpus,
+                        const kvm::CpuModel& cpu, bool incoming) {
   if (!ValidName(name))
     return Status::Error(EINVAL, "a guest name is 1-64 of A-Z a-z 0-9 . _ -");
   if (vcpus < 1 || vcpus > kMaxVcpus)
@@ -111,7 +116,7 @@ Status System::StartGuest(std::string_view name, const Uuid& mdev, int vcpus,
   try {
     vm = std::make_shared<RunningGuest>(vfio(), firmware(), clock_, options,
                                         guest_kernel_);
-    opened = vm->Start(mdev);
+    opened = incoming ? vm->StartIncoming(mdev) : vm->Start(mdev);
   } catch (const std::exception& e) {
     // No memory or no thread (a limit): the name is given back, and the
     // VM, if made, closes its device as it goes.

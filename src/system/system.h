@@ -137,8 +137,35 @@ class System {
   Status SetGuestEventHandling(std::string_view name, bool on)
       VAP_EXCLUDES(guests_mu_);
 
+  // --- Live migration (system_migration.cc), as QEMU and libvirt run it
+  // on each host; the stream between them is QEMU's (vm/migration_stream.h).
+  // Source: the device must be migratable (ENOTTY, EOPNOTSUPP); the VM
+  // stops; returns the stream's setup section. ENOENT for an unknown guest.
+  Result<std::string> MigrateOutBegin(std::string_view name)
+      VAP_EXCLUDES(guests_mu_);
+  // The stream's next piece ("" once all is sent).
+  Result<std::string> MigrateOutRead(std::string_view name)
+      VAP_EXCLUDES(guests_mu_);
+  // Succeeded: the guest is gone from this host. Failed: it runs again.
+  Status MigrateOutEnd(std::string_view name, bool succeeded)
+      VAP_EXCLUDES(guests_mu_);
+  // Destination: a guest started with -incoming: its device open and
+  // RESUMING, no vCPU running, no kernel yet. StartGuest's errno.
+  Status MigrateInBegin(std::string_view name, const Uuid& mdev, int vcpus,
+                        const kvm::CpuModel& cpu = {})
+      VAP_EXCLUDES(guests_mu_);
+  // Stream bytes; on any error the incoming guest is torn down (QEMU
+  // exits), and the error returned.
+  Status MigrateInWrite(std::string_view name, std::string_view bytes)
+      VAP_EXCLUDES(guests_mu_);
+  // The VM starts: RUNNING, its vCPUs, its kernel; on error torn down.
+  Status MigrateInEnd(std::string_view name) VAP_EXCLUDES(guests_mu_);
+
  private:
   System(const SystemOptions& options, ap::HostProfile profile);
+  Status AddGuest(std::string_view name, const Uuid& mdev, int vcpus,
+                  const kvm::CpuModel& cpu, bool incoming)
+      VAP_EXCLUDES(guests_mu_);
   std::shared_ptr<RunningGuest> FindGuest(std::string_view name) const
       VAP_EXCLUDES(guests_mu_);
 

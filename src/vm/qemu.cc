@@ -53,6 +53,8 @@ void Qemu::UnrealizeLocked() {
   RegisterIrq(uuid, driver::kVfioApCfgChgIrqIndex, -1, nullptr);
   vfio_.Detach(uuid);
   device_.reset();
+  mig_file_.reset();  // QEMU's fds close with it
+  migrating_ = false;
 }
 
 void Qemu::RegisterIrq(const Uuid& uuid, uint32_t index, int32_t fd,

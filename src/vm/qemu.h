@@ -28,6 +28,7 @@
 #include "kvm/guest.h"
 #include "matrix/uuid.h"
 #include "vm/css.h"
+#include "vm/migration_stream.h"
 
 namespace vap::vm {
 
@@ -95,7 +96,39 @@ class Qemu {
   void SetGuestHandlesCrws(bool on) VAP_EXCLUDES(bql_, os_mu_);
   ChannelSubsystem& css() { return css_; }
 
+  // --- Live migration (qemu_migration.cc; QEMU's hw/vfio/migration.c
+  // with the vfio-ap device's migration blocker gone). Source side:
+  // save_setup: the device must offer STOP_COPY (ENOTTY: "VFIO migration
+  // is not supported in kernel"; EOPNOTSUPP without STOP_COPY); returns
+  // the stream's setup section. EBUSY while a migration is in progress.
+  Result<std::string> MigrationSaveSetup() VAP_EXCLUDES(bql_);
+  // The VM stops: its vCPUs, then RUNNING -> STOP.
+  Status MigrationVmStop() VAP_EXCLUDES(bql_);
+  // complete_precopy: the first call enters STOP_COPY; each returns one
+  // data record of up to the buffer size, then the end marker, then "".
+  Result<std::string> MigrationSaveNext() VAP_EXCLUDES(bql_);
+  // The end on the source: after success STOP_COPY -> STOP and the fd
+  // closed; after a failure the fd closed, RUNNING and the vCPUs again.
+  void MigrationSaveCleanup(bool succeeded) VAP_EXCLUDES(bql_);
+  // Destination: load_setup: RUNNING -> RESUMING (through STOP).
+  Status MigrationLoadSetup() VAP_EXCLUDES(bql_);
+  // The incoming stream's next bytes; each data record is written to the
+  // device whole (a write error fails the load).
+  Status MigrationLoad(std::string_view bytes) VAP_EXCLUDES(bql_);
+  // load_cleanup, then the VM starts: the fd closed, RUNNING (RESUMING ->
+  // STOP -> RUNNING), the vCPUs. EINVAL if the stream did not end.
+  Status MigrationLoadFinish() VAP_EXCLUDES(bql_);
+
  private:
+  // vfio_migration_set_state(): on failure, the recover state; if that
+  // fails too, VFIO_DEVICE_RESET (the device is then RUNNING).
+  Status SetDeviceStateLocked(driver::MigState target, driver::MigState recover)
+      VAP_REQUIRES(bql_);
+  // Takes the data fd an arc handed out; EBADF ("data_fd out of sync")
+  // if one is held already.
+  Status TakeDataFdLocked(std::unique_ptr<driver::MigrationFile> file)
+      VAP_REQUIRES(bql_);
+
   // The fd numbers the guest's eventfds have in the model.
   static constexpr int32_t kReqFd = 100;
   static constexpr int32_t kCfgChgFd = 101;
@@ -133,6 +166,14 @@ class Qemu {
   mutable Mutex os_mu_{LockRank::kQemu, "qemu_guest_os"};
   GuestOs* os_ VAP_GUARDED_BY(os_mu_) = nullptr;
   std::thread main_loop_;
+  // The migration in progress: its data fd, QEMU's buffer size (from
+  // MIG_DATA_SIZE, at most 1 MiB), how far the save got, and the loader.
+  std::unique_ptr<driver::MigrationFile> mig_file_ VAP_GUARDED_BY(bql_);
+  bool migrating_ VAP_GUARDED_BY(bql_) = false;
+  size_t mig_buffer_ VAP_GUARDED_BY(bql_) = 0;
+  bool save_ended_ VAP_GUARDED_BY(bql_) = false;
+  bool save_done_ VAP_GUARDED_BY(bql_) = false;
+  StreamLoader loader_ VAP_GUARDED_BY(bql_);
 };
 
 }  // namespace vap::vm
