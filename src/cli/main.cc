@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/grid.h"
+#include "cli/migrate.h"
 #include "cli/monitor.h"
 #include "cli/render.h"
 #include "cli/sandbox.h"
@@ -41,7 +42,14 @@ struct Request {
   bool grid = false;  // `vap show`
   bool sandbox = false;  // `vap sandbox`
   bool monitor = false;  // `vap monitor`
+  bool migrate = false;  // `vap guest migrate`
 };
+
+// `vap guest migrate`'s options, as its flags set them.
+MigrateOptions& MigrateOptionsOf() {
+  static MigrateOptions options;
+  return options;
+}
 
 Request Req(std::string method, Json params,
             std::function<std::string(const Json&)> render = nullptr) {
@@ -99,6 +107,12 @@ int Run(const Globals& g, const Request& req) {
                             client.status().ToString()));
   }
   if (req.monitor) return RunMonitor(*client, MonitorOptionsOf());
+  if (req.migrate) {
+    MigrateOptions o = MigrateOptionsOf();
+    o.timeout = g.timeout;
+    o.json = g.json;
+    return RunMigrate(*client, o);
+  }
   if (req.grid) {
     Result<std::string> grid = DrawGrid(*client, isatty(1) != 0);
     if (!grid.ok()) return Fail(grid.status().message());
@@ -232,6 +246,21 @@ void AddGuest(CLI::App& app, Request& req) {
   reset->add_option("name", name)->required();
   reset->callback([&req] { req = Req("guest.reset", {{"name", name}}); });
   static std::string events_on;
+  auto* migrate = guest->add_subcommand(
+      "migrate",
+      "Live-migrate a running guest into the vapd at SOCKET (the 2026 "
+      "vfio-ap migration series): its mdev there (the same UUID unless "
+      "--mdev) takes the guest's AP configuration");
+  MigrateOptions& mo = MigrateOptionsOf();
+  migrate->add_option("name", mo.name, "The guest")->required();
+  migrate->add_option("--to", mo.to, "The destination vapd's socket")
+      ->required();
+  migrate->add_option("--mdev", mo.mdev,
+                      "The destination's mdev (default: the same UUID)");
+  migrate->callback([&req] {
+    req = Request();
+    req.migrate = true;
+  });
   auto* events = guest->add_subcommand(
       "events", "Pause (off) or resume (on) the guest kernel's handling of "
                 "AP configuration-change events");

@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <optional>
 
+#include "daemon/migration_methods.h"
 #include "daemon/monitor.h"
+#include "daemon/params.h"
 #include "driver/explain.h"
 #include "kvm/cpu_model.h"
 #include "matrix/apqn.h"
@@ -16,57 +18,6 @@ namespace vap::daemon {
 namespace {
 
 using rpc::Json;
-
-// --- Params.
-
-Result<std::string> String(const Json& p, const char* key) {
-  if (!p.contains(key) || !p[key].is_string())
-    return rpc::InvalidParams(fmt::format("'{}' must be a string", key));
-  return p[key].get<std::string>();
-}
-
-// An integer from a JSON number or a string in C syntax ("0x47", "71").
-Result<uint64_t> Number(const Json& p, const char* key,
-                        std::optional<uint64_t> fallback = std::nullopt) {
-  if (!p.contains(key)) {
-    if (fallback) return *fallback;
-    return rpc::InvalidParams(fmt::format("'{}' is required", key));
-  }
-  const Json& v = p[key];
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long n = std::strtoull(s.c_str(), &end, 0);
-    if (errno == 0 && !s.empty() && *end == '\0') return n;
-  }
-  return rpc::InvalidParams(
-      fmt::format("'{}' must be a non-negative integer", key));
-}
-
-Result<uint8_t> Id(const Json& p, const char* key) {
-  VAP_ASSIGN_OR_RETURN(uint64_t n, Number(p, key));
-  if (n > 255) return rpc::InvalidParams(fmt::format("'{}' is above 255", key));
-  return static_cast<uint8_t>(n);
-}
-
-Result<Apqn> ApqnParam(const Json& p) {
-  VAP_ASSIGN_OR_RETURN(std::string s, String(p, "apqn"));
-  Result<Apqn> a = Apqn::Parse(s);
-  if (!a.ok()) return rpc::InvalidParams("'apqn' must be AA.DDDD in hex");
-  return *a;
-}
-
-Result<Uuid> UuidParam(const Json& p, const char* key) {
-  VAP_ASSIGN_OR_RETURN(std::string s, String(p, key));
-  Result<Uuid> u = Uuid::Parse(s);
-  if (!u.ok())
-    return rpc::InvalidParams(fmt::format("'{}' is not a UUID", key));
-  return *u;
-}
-
-Json Ok() { return Json::object(); }
 
 // --- Results.
 
@@ -303,13 +254,7 @@ void RegisterGuests(rpc::Dispatcher& d, System& s, GuestMounts* mounts) {
     VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
     VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
     VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
-    kvm::CpuModel cpu;
-    if (p.contains("cpu_model")) {
-      VAP_ASSIGN_OR_RETURN(std::string text, String(p, "cpu_model"));
-      Result<kvm::CpuModel> parsed = kvm::ParseCpuModel(text);
-      if (!parsed.ok()) return rpc::InvalidParams(parsed.status().message());
-      cpu = *parsed;
-    }
+    VAP_ASSIGN_OR_RETURN(kvm::CpuModel cpu, CpuModelParam(p));
     VAP_RETURN_IF_ERROR(s.StartGuest(
         name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000)), cpu));
     if (mounts != nullptr) {
@@ -388,6 +333,7 @@ void RegisterMethods(rpc::Dispatcher& d, System& s, SystemInfo info,
   if (state) d.SetAfterSuccess([state] { return state->Commit(); });
   RegisterSysfs(d, s);
   RegisterGuests(d, s, mounts);
+  RegisterMigration(d, s, mounts);
   RegisterMonitor(d, s);
   d.Register("host.show", [&s](const Json&) { return HostShow(s); });
   d.Register("host.configure",

@@ -143,8 +143,8 @@ class System {
   // stops; returns the stream's setup section. ENOENT for an unknown guest.
   Result<std::string> MigrateOutBegin(std::string_view name)
       VAP_EXCLUDES(guests_mu_);
-  // The stream's next piece ("" once all is sent).
-  Result<std::string> MigrateOutRead(std::string_view name)
+  // The stream's next piece of at most `max` bytes ("" once all is sent).
+  Result<std::string> MigrateOutRead(std::string_view name, size_t max)
       VAP_EXCLUDES(guests_mu_);
   // Succeeded: the guest is gone from this host. Failed: it runs again.
   Status MigrateOutEnd(std::string_view name, bool succeeded)

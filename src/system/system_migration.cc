@@ -20,10 +20,11 @@ Result<std::string> System::MigrateOutBegin(std::string_view name) {
   return setup;
 }
 
-Result<std::string> System::MigrateOutRead(std::string_view name) {
+Result<std::string> System::MigrateOutRead(std::string_view name,
+                                           size_t max) {
   std::shared_ptr<RunningGuest> vm = FindGuest(name);
   if (vm == nullptr) return Status::Error(ENOENT, "no such guest");
-  return vm->vm().MigrationSaveNext();
+  return vm->vm().MigrationSaveNext(max);
 }
 
 Status System::MigrateOutEnd(std::string_view name, bool succeeded) {

@@ -42,7 +42,7 @@ Status Migrate(System& src, System& dst, const Uuid& mdev) {
   Status s = dst.MigrateInBegin("g", mdev, 2);
   if (s.ok()) s = dst.MigrateInWrite("g", setup);
   while (s.ok()) {
-    Result<std::string> piece = src.MigrateOutRead("g");
+    Result<std::string> piece = src.MigrateOutRead("g", 100);
     if (!piece.ok()) {
       s = piece.status();
       break;

@@ -104,9 +104,10 @@ class Qemu {
   Result<std::string> MigrationSaveSetup() VAP_EXCLUDES(bql_);
   // The VM stops: its vCPUs, then RUNNING -> STOP.
   Status MigrationVmStop() VAP_EXCLUDES(bql_);
-  // complete_precopy: the first call enters STOP_COPY; each returns one
-  // data record of up to the buffer size, then the end marker, then "".
-  Result<std::string> MigrationSaveNext() VAP_EXCLUDES(bql_);
+  // complete_precopy: the first call enters STOP_COPY; the calls return
+  // the stream's data records (each of up to the buffer size) and its end
+  // marker, up to `max` bytes at a time, then "".
+  Result<std::string> MigrationSaveNext(size_t max) VAP_EXCLUDES(bql_);
   // The end on the source: after success STOP_COPY -> STOP and the fd
   // closed; after a failure the fd closed, RUNNING and the vCPUs again.
   void MigrationSaveCleanup(bool succeeded) VAP_EXCLUDES(bql_);
@@ -128,6 +129,8 @@ class Qemu {
   // if one is held already.
   Status TakeDataFdLocked(std::unique_ptr<driver::MigrationFile> file)
       VAP_REQUIRES(bql_);
+  // The save's next record: a data record, the end marker, or "".
+  Result<std::string> NextRecordLocked() VAP_REQUIRES(bql_);
 
   // The fd numbers the guest's eventfds have in the model.
   static constexpr int32_t kReqFd = 100;
@@ -171,8 +174,8 @@ class Qemu {
   std::unique_ptr<driver::MigrationFile> mig_file_ VAP_GUARDED_BY(bql_);
   bool migrating_ VAP_GUARDED_BY(bql_) = false;
   size_t mig_buffer_ VAP_GUARDED_BY(bql_) = 0;
-  bool save_ended_ VAP_GUARDED_BY(bql_) = false;
   bool save_done_ VAP_GUARDED_BY(bql_) = false;
+  std::string save_pending_ VAP_GUARDED_BY(bql_);  // of the last record
   StreamLoader loader_ VAP_GUARDED_BY(bql_);
 };
 

@@ -46,7 +46,8 @@ Result<std::string> Qemu::MigrationSaveSetup() {
   VAP_ASSIGN_OR_RETURN(uint64_t size, vfio_.MigrationDataSize(*device_));
   mig_buffer_ = std::min<uint64_t>(size, kVfioMigBufferSize);
   migrating_ = true;
-  save_ended_ = save_done_ = false;
+  save_done_ = false;
+  save_pending_.clear();
   return StreamSetup();
 }
 
@@ -57,14 +58,20 @@ Status Qemu::MigrationVmStop() {
   return SetDeviceStateLocked(MigState::kStop, MigState::kRunning);
 }
 
-Result<std::string> Qemu::MigrationSaveNext() {
+Result<std::string> Qemu::MigrationSaveNext(size_t max) {
   MutexLock bql(bql_);
   if (!migrating_) return Status::Error(EINVAL, "no migration in progress");
-  if (save_done_) return std::string();
-  if (save_ended_) {
-    save_done_ = true;
-    return StreamEnd();
+  if (save_pending_.empty()) {
+    VAP_ASSIGN_OR_RETURN(save_pending_, NextRecordLocked());
   }
+  const size_t n = std::min(std::max<size_t>(max, 1), save_pending_.size());
+  std::string out = save_pending_.substr(0, n);
+  save_pending_.erase(0, n);
+  return out;
+}
+
+Result<std::string> Qemu::NextRecordLocked() {
+  if (save_done_) return std::string();
   if (mig_file_ == nullptr) {
     VAP_RETURN_IF_ERROR(
         SetDeviceStateLocked(MigState::kStopCopy, MigState::kStop));

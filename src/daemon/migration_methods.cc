@@ -1,0 +1,213 @@
+#include "daemon/migration_methods.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <map>
+#include <memory>
+
+#include "base/mutex.h"
+#include "daemon/params.h"
+#include "driver/migration.h"
+
+namespace vap::daemon {
+
+namespace {
+
+using rpc::Json;
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<uint8_t>(c);
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+int Nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "data": an even number of hex digits, at most kMaxMigrationPiece bytes.
+Result<std::string> DataParam(const Json& p) {
+  VAP_ASSIGN_OR_RETURN(std::string hex, String(p, "data"));
+  if (hex.size() % 2 != 0 || hex.size() / 2 > kMaxMigrationPiece) {
+    return rpc::InvalidParams(fmt::format(
+        "'data' must be hex, at most {} bytes", kMaxMigrationPiece));
+  }
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return rpc::InvalidParams("'data' must be hex");
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+Result<driver::MigState> StateParam(const Json& p) {
+  VAP_ASSIGN_OR_RETURN(std::string text, String(p, "state"));
+  Result<driver::MigState> s = driver::ParseMigState(text);
+  if (!s.ok()) return rpc::InvalidParams(s.status().message());
+  return *s;
+}
+
+// The data fds handed out by vfio.migration.set_state, by number; a leaf
+// lock, never held while a file is used or closed.
+class DataFds {
+ public:
+  Result<int> Add(std::unique_ptr<driver::MigrationFile> file) {
+    MutexLock lock(mu_);
+    if (files_.size() >= kMaxMigrationFds)
+      return Status::Error(EMFILE, "too many data fds open");
+    const int fd = next_++;
+    files_.emplace(fd, std::move(file));
+    return fd;
+  }
+  Result<std::shared_ptr<driver::MigrationFile>> Get(const Json& p) {
+    VAP_ASSIGN_OR_RETURN(uint64_t fd, Number(p, "fd"));
+    MutexLock lock(mu_);
+    auto it = files_.find(static_cast<int>(std::min<uint64_t>(fd, 1 << 30)));
+    if (it == files_.end()) return Status::Error(EBADF, "no such data fd");
+    return it->second;
+  }
+  Status Close(const Json& p) {
+    VAP_ASSIGN_OR_RETURN(uint64_t fd, Number(p, "fd"));
+    std::shared_ptr<driver::MigrationFile> gone;
+    MutexLock lock(mu_);
+    auto it = files_.find(static_cast<int>(std::min<uint64_t>(fd, 1 << 30)));
+    if (it == files_.end()) return Status::Error(EBADF, "no such data fd");
+    gone = std::move(it->second);
+    files_.erase(it);
+    return Status::Ok();  // `gone` closes after the lock (declared first)
+  }
+
+ private:
+  Mutex mu_{LockRank::kLeaf, "vapd_data_fds"};
+  std::map<int, std::shared_ptr<driver::MigrationFile>> files_
+      VAP_GUARDED_BY(mu_);
+  int next_ VAP_GUARDED_BY(mu_) = 3;
+};
+
+bool Positional(const Json& p) {
+  return p.contains("positional") && p["positional"].is_boolean() &&
+         p["positional"].get<bool>();
+}
+
+void RegisterDevice(rpc::Dispatcher& d, System& s) {
+  auto fds = std::make_shared<DataFds>();
+  d.Register("vfio.migration.feature", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "mdev"));
+    VAP_ASSIGN_OR_RETURN(uint32_t flags, s.vfio().MigrationFlags(u));
+    return Json{{"flags", flags}};
+  });
+  d.Register("vfio.migration.data_size", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "mdev"));
+    VAP_ASSIGN_OR_RETURN(uint64_t size, s.vfio().MigrationDataSize(u));
+    return Json{{"size", size}};
+  });
+  d.Register("vfio.migration.get_state", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "mdev"));
+    VAP_ASSIGN_OR_RETURN(driver::MigState st, s.vfio().MigrationState(u));
+    return Json{{"state", driver::MigStateName(st)}};
+  });
+  d.Register("vfio.migration.set_state",
+             [&s, fds](const Json& p) -> Result<Json> {
+               VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "mdev"));
+               VAP_ASSIGN_OR_RETURN(driver::MigState st, StateParam(p));
+               VAP_ASSIGN_OR_RETURN(std::unique_ptr<driver::MigrationFile> f,
+                                    s.vfio().SetMigrationState(u, st));
+               int fd = -1;
+               if (f != nullptr) {
+                 VAP_ASSIGN_OR_RETURN(fd, fds->Add(std::move(f)));
+               }
+               return Json{{"state", driver::MigStateName(st)}, {"fd", fd}};
+             });
+  d.Register("vfio.migration.read", [fds](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::shared_ptr<driver::MigrationFile> f, fds->Get(p));
+    VAP_ASSIGN_OR_RETURN(uint64_t len, Number(p, "len", kMaxMigrationPiece));
+    VAP_ASSIGN_OR_RETURN(
+        std::string bytes,
+        f->Read(std::min<uint64_t>(len, kMaxMigrationPiece), Positional(p)));
+    return Json{{"data", Hex(bytes)}};
+  });
+  d.Register("vfio.migration.write", [fds](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::shared_ptr<driver::MigrationFile> f, fds->Get(p));
+    VAP_ASSIGN_OR_RETURN(std::string bytes, DataParam(p));
+    VAP_ASSIGN_OR_RETURN(size_t n, f->Write(bytes, Positional(p)));
+    return Json{{"written", n}};
+  });
+  d.Register("vfio.migration.close", [fds](const Json& p) -> Result<Json> {
+    VAP_RETURN_IF_ERROR(fds->Close(p));
+    return Ok();
+  });
+  d.Register("vfio.reset", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(Uuid u, UuidParam(p, "mdev"));
+    VAP_RETURN_IF_ERROR(s.vfio().ResetDevice(u));
+    return Ok();
+  });
+}
+
+void RegisterGuestSteps(rpc::Dispatcher& d, System& s, GuestMounts* mounts) {
+  d.Register("guest.migrate.begin", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_ASSIGN_OR_RETURN(std::string setup, s.MigrateOutBegin(name));
+    VAP_ASSIGN_OR_RETURN(GuestInfo g, s.ShowGuest(name));
+    return Json{{"data", Hex(setup)},
+                {"vcpus", g.vcpus},
+                {"cpu_model", kvm::FormatCpuModel(g.cpu)}};
+  });
+  d.Register("guest.migrate.read", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_ASSIGN_OR_RETURN(uint64_t max, Number(p, "max", kMaxMigrationPiece));
+    VAP_ASSIGN_OR_RETURN(
+        std::string piece,
+        s.MigrateOutRead(name, std::min<uint64_t>(max, kMaxMigrationPiece)));
+    return Json{{"data", Hex(piece)}, {"end", piece.empty()}};
+  });
+  d.Register("guest.migrate.end", [&s, mounts](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    if (!p.contains("succeeded") || !p["succeeded"].is_boolean())
+      return rpc::InvalidParams("'succeeded' must be true or false");
+    const bool succeeded = p["succeeded"].get<bool>();
+    if (succeeded && mounts != nullptr) mounts->Unmount(name);
+    VAP_RETURN_IF_ERROR(s.MigrateOutEnd(name, succeeded));
+    return Ok();
+  });
+  d.Register("guest.incoming.begin", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
+    VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
+    VAP_ASSIGN_OR_RETURN(kvm::CpuModel cpu, CpuModelParam(p));
+    VAP_RETURN_IF_ERROR(s.MigrateInBegin(
+        name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000)), cpu));
+    return Ok();
+  });
+  d.Register("guest.incoming.write", [&s](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_ASSIGN_OR_RETURN(std::string bytes, DataParam(p));
+    VAP_RETURN_IF_ERROR(s.MigrateInWrite(name, bytes));
+    return Ok();
+  });
+  d.Register("guest.incoming.end", [&s, mounts](const Json& p) -> Result<Json> {
+    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
+    VAP_RETURN_IF_ERROR(s.MigrateInEnd(name));
+    if (mounts != nullptr) (void)mounts->Mount(name);
+    return Ok();
+  });
+}
+
+}  // namespace
+
+void RegisterMigration(rpc::Dispatcher& d, System& s, GuestMounts* mounts) {
+  RegisterDevice(d, s);
+  RegisterGuestSteps(d, s, mounts);
+}
+
+}  // namespace vap::daemon
