@@ -171,6 +171,19 @@ std::vector<Line> Evaluate(const Recorder& r) {
       fmt::format("{:.1f} MiB; the stopped one lost {:.0f}",
                   r.counter(full, "rss_mib"), r.counter(full, "stopped_lost")),
       "", true);
+  const std::string mig_small = "BM_MigrationSmall/iterations:20/manual_time";
+  const std::string whole = "BM_MigrationFull/iterations:4/manual_time";
+  add("live migration, 2 x 3 queues on builtin:default: the guest's downtime "
+      "(source STOP to destination RUNNING)",
+      r.ns(mig_small) > 0,
+      fmt::format("{:.2f} ms; blob {:.0f} bytes", r.ns(mig_small) / 1e6,
+                  r.counter(mig_small, "blob_bytes")),
+      "", true);
+  add("live migration, 256 x 256 queues on builtin:full: the guest's downtime",
+      r.ns(whole) > 0,
+      fmt::format("{:.1f} ms; blob {:.0f} bytes", r.ns(whole) / 1e6,
+                  r.counter(whole, "blob_bytes")),
+      "<= 250 ms", r.ns(whole) <= 250e6, "BM_MigrationFull");
   return out;
 }
 
