@@ -49,7 +49,9 @@ runs=("guest:-DSCENARIO=1:$exhaustive:-m100000"
       "uevents:-DSCENARIO=4:$exhaustive:-m100000"
       "mount:-DSCENARIO=5:$exhaustive:-m100000"
       "queues:-DSCENARIO=6:$exhaustive:-m100000"
-      "guest-kernel:-DSCENARIO=7:$exhaustive:-m100000")
+      "guest-kernel:-DSCENARIO=7:$exhaustive:-m100000"
+      "migration:-DSCENARIO=8:$exhaustive:-m100000"
+      "migration-host:-DSCENARIO=9:$exhaustive:-m100000")
 # All threads together: 5.6e8 states with -w31, about 8 minutes; only on
 # request (VAP_MODEL_FULL=1), not in CI.
 if [ "${VAP_MODEL_FULL:-0}" = 1 ]; then
@@ -68,7 +70,8 @@ for run in "reverse-probe:-DSCENARIO=2 -DREVERSE_PROBE:assertion violated" \
            "hub-waits:-DSCENARIO=4 -DHUB_WAITS:invalid end state" \
            "lookup-waits:-DSCENARIO=5 -DLOOKUP_WAITS:invalid end state" \
            "sm-locked-probe:-DSCENARIO=6 -DSM_LOCKED_PROBE:assertion violated" \
-           "guest-under-bql:-DSCENARIO=7 -DGUEST_UNDER_BQL:assertion violated"; do
+           "guest-under-bql:-DSCENARIO=7 -DGUEST_UNDER_BQL:assertion violated" \
+           "overlay-under-mdevs:-DSCENARIO=8 -DOVERLAY_UNDER_MDEVS:assertion violated"; do
   IFS=: read -r name spin_flags expect <<<"$run"
   verify "mutant-$name" "$spin_flags" "$exhaustive" "-m100000"
   rc=$?

@@ -52,6 +52,8 @@
  *                     one that took a driver-side lock would)
  *   -DGUEST_UNDER_BQL QEMU hands the AP event to the guest kernel with
  *                     the BQL still held
+ *   -DOVERLAY_UNDER_MDEVS the resume write overlays the blob without
+ *                     letting go of the mdevs_lock its checks took
  *
  * Scenario 7 adds the guest kernel (docs/locking.md G1):
  *   GuestEvents  QEMU's config-change handler (BQL, SEI), then, the BQL
@@ -96,6 +98,9 @@ byte os_mu;                 /* the VM's guest-kernel attachment (G1) */
 byte gscan_mu, gsm_mu, gpoll_mu; /* the guest kernel's AP bus */
 byte css_mu;                /* QEMU's channel subsystem (leaf) */
 byte queued;                /* events waiting for the subscriber */
+byte mig_files;             /* open migration data files (D7) */
+byte mig_gen;               /* the open's generation: its migration data */
+bool mig_snapshot, writing;     /* the save's snapshot; a resume write in progress */
 #define QUEUE_CAP 1
 byte hook_readers;   /* pqap_hook_rwsem: writer-preferring */
 bool hook_writer;
@@ -318,6 +323,7 @@ proctype Qemu() {
   acquire(kvm_mu, R_KVM);
   acquire(mdevs_mu, R_MDEVS);
   attached = true;
+  mig_gen++;                        /* the open's migration data */
   publish();                        /* the masks reach the guest */
   release(mdevs_mu, R_MDEVS);
   release(kvm_mu, R_KVM);
@@ -459,6 +465,7 @@ proctype Remove() {
   removed = true;
   release(bql, R_BQL);
   dev_open == false;
+  mig_files == 0;                  /* data files pin the registration (D7) */
   acquire(guests_mu, R_GUESTS);    /* final resets, unlink; UUID retiring */
   acquire(mdevs_mu, R_MDEVS);
 #ifdef OBSERVE_LOCKED
@@ -636,6 +643,105 @@ proctype ResetStore() {
   release(of_reset, R_OF)
 }
 
+/* Scenarios 8 and 9: live migration (docs/locking.md D7). A data file is
+ * made by a set-state arc under mdevs_lock and only while the device is
+ * open (its migration data exists); it pins the mdev until closed. */
+inline mig_open_file(ok) {
+  acquire(mdevs_mu, R_MDEVS);
+  if
+  :: attached -> mig_files++; gen = mig_gen; ok = true
+  :: else -> ok = false
+  fi;
+  release(mdevs_mu, R_MDEVS)
+}
+
+inline mig_close_file() {
+  acquire(mdevs_mu, R_MDEVS);      /* MigrationFile's destructor */
+  mig_files--;
+  release(mdevs_mu, R_MDEVS)
+}
+
+/* STOP_COPY and the first read: the shadow under mdevs_lock, the TAPQs
+ * without it, the snapshot stored if the same open is still there. */
+proctype MigSave() {
+  short held = 0;
+  byte gen;
+  bool ok;
+  mig_open_file(ok);
+  if
+  :: !ok -> goto done
+  :: else -> skip
+  fi;
+  acquire(mdevs_mu, R_MDEVS);
+  ok = attached && gen == mig_gen;
+  release(mdevs_mu, R_MDEVS);
+  if
+  :: ok ->
+     acquire(fw_mu, R_LEAF);       /* TAPQ of every shadow queue */
+     release(fw_mu, R_LEAF);
+     acquire(mdevs_mu, R_MDEVS);
+     if
+     :: attached && gen == mig_gen -> mig_snapshot = true
+     :: else -> skip               /* closed meanwhile: ENODEV */
+     fi;
+     release(mdevs_mu, R_MDEVS)
+  :: else -> skip
+  fi;
+  mig_close_file();
+done:
+  skip
+}
+
+/* RESUMING and the blob's last write: marked in progress under
+ * mdevs_lock, validated with no driver lock, overlaid under ap_attr_mutex
+ * and the update locks (the ap_config store's path), then unmarked. */
+proctype MigResume() {
+  short held = 0;
+  bool took_kvm;
+  byte gen;
+  bool ok;
+  mig_open_file(ok);
+  if
+  :: !ok -> goto done
+  :: else -> skip
+  fi;
+  acquire(mdevs_mu, R_MDEVS);
+  if
+  :: !writing && attached && gen == mig_gen -> writing = true; ok = true
+  :: else -> ok = false            /* EBUSY, ENODEV */
+  fi;
+#ifndef OVERLAY_UNDER_MDEVS
+  release(mdevs_mu, R_MDEVS);
+#endif
+  if
+  :: ok ->
+#ifndef OVERLAY_UNDER_MDEVS
+     acquire(mdevs_mu, R_MDEVS);   /* (a): the queue table */
+     release(mdevs_mu, R_MDEVS);
+#endif
+     acquire(fw_mu, R_LEAF);       /* (b) QCI, (c) TAPQ */
+     release(fw_mu, R_LEAF);
+     acquire(attr_mu, R_ATTR);
+     update_locks();
+     if
+     :: attached && gen == mig_gen -> plug()
+     :: else -> skip               /* closed meanwhile: ENODEV */
+     fi;
+     update_unlock();
+     release(attr_mu, R_ATTR);
+     acquire(mdevs_mu, R_MDEVS);
+     writing = false;
+     release(mdevs_mu, R_MDEVS)
+  :: else -> skip
+  fi;
+#ifdef OVERLAY_UNDER_MDEVS
+  release(mdevs_mu, R_MDEVS);
+#endif
+  mig_close_file();
+done:
+  skip
+}
+
 /* Scenarios, each searched exhaustively (check.sh): 1, the guest's life
  * (hot plug, publication, PQAP, the request loop); 2, the bus paths with
  * an attached guest; 3, the bus paths with the mdev's removal; 4, the
@@ -644,7 +750,9 @@ proctype ResetStore() {
  * from the same paths, with a LOOKUP in the directory they invalidate; 6,
  * the queue state machines with a hand-over to vfio_ap, the poller, a
  * `reset` store, QEMU and a vCPU; 7, the guest kernel's AP bus (its
- * event, scan, queue machines and AQIC) with a host store and QEMU.
+ * event, scan, queue machines and AQIC) with a host store and QEMU; 8,
+ * a migration's save read and resume write with an assign, QEMU's open
+ * and close and the mdev's removal; 9, the same with a host change.
  * Without SCENARIO all threads
  * run together, which
  * check.sh searches with bitstate hashing (an approximation). */
@@ -665,6 +773,10 @@ init {
 #elif SCENARIO == 7
     run Store(); run Qemu(); run GuestEvents(); run GuestPoller();
     run GuestStop()
+#elif SCENARIO == 8
+    run Store(); run Qemu(); run MigSave(); run MigResume(); run Remove()
+#elif SCENARIO == 9
+    run Bus(); run Qemu(); run MigSave(); run MigResume()
 #else
     run Store(); run Qemu(); run Vcpu(); run Vcpu(); run Bus(); run Mask();
     run Remove()

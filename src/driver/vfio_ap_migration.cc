@@ -3,7 +3,7 @@
 // with the review findings still open there fixed (docs/fidelity.md "Live
 // migration" lists each decision and fix). Every entry takes mdevs_lock
 // alone, except the TAPQs (no lock) and the overlay (ap_attr_mutex and the
-// update locks, as the ap_config store); docs/locking.md M1.
+// update locks, as the ap_config store); docs/locking.md D7.
 #include <fmt/format.h>
 
 #include <cerrno>
