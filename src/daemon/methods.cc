@@ -251,12 +251,9 @@ Result<Json> ShowGuestJson(System& s, GuestMounts* mounts,
 
 void RegisterGuests(rpc::Dispatcher& d, System& s, GuestMounts* mounts) {
   d.Register("guest.start", [&s, mounts](const Json& p) -> Result<Json> {
-    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
-    VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
-    VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
-    VAP_ASSIGN_OR_RETURN(kvm::CpuModel cpu, CpuModelParam(p));
-    VAP_RETURN_IF_ERROR(s.StartGuest(
-        name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000)), cpu));
+    VAP_ASSIGN_OR_RETURN(GuestParams g, GuestParam(p));
+    const std::string& name = g.name;
+    VAP_RETURN_IF_ERROR(s.StartGuest(name, g.mdev, g.vcpus, g.cpu));
     if (mounts != nullptr) {
       const Status mounted = mounts->Mount(name);
       if (!mounted.ok()) {

@@ -181,12 +181,8 @@ void RegisterGuestSteps(rpc::Dispatcher& d, System& s, GuestMounts* mounts) {
     return Ok();
   });
   d.Register("guest.incoming.begin", [&s](const Json& p) -> Result<Json> {
-    VAP_ASSIGN_OR_RETURN(std::string name, String(p, "name"));
-    VAP_ASSIGN_OR_RETURN(Uuid mdev, UuidParam(p, "mdev"));
-    VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
-    VAP_ASSIGN_OR_RETURN(kvm::CpuModel cpu, CpuModelParam(p));
-    VAP_RETURN_IF_ERROR(s.MigrateInBegin(
-        name, mdev, static_cast<int>(std::min<uint64_t>(vcpus, 1000)), cpu));
+    VAP_ASSIGN_OR_RETURN(GuestParams g, GuestParam(p));
+    VAP_RETURN_IF_ERROR(s.MigrateInBegin(g.name, g.mdev, g.vcpus, g.cpu));
     return Ok();
   });
   d.Register("guest.incoming.write", [&s](const Json& p) -> Result<Json> {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 
 namespace vap::daemon {
@@ -61,6 +62,16 @@ Result<kvm::CpuModel> CpuModelParam(const Json& p) {
   Result<kvm::CpuModel> parsed = kvm::ParseCpuModel(text);
   if (!parsed.ok()) return rpc::InvalidParams(parsed.status().message());
   return *parsed;
+}
+
+Result<GuestParams> GuestParam(const Json& p) {
+  GuestParams g;
+  VAP_ASSIGN_OR_RETURN(g.name, String(p, "name"));
+  VAP_ASSIGN_OR_RETURN(g.mdev, UuidParam(p, "mdev"));
+  VAP_ASSIGN_OR_RETURN(uint64_t vcpus, Number(p, "vcpus", 2));
+  g.vcpus = static_cast<int>(std::min<uint64_t>(vcpus, 1000));
+  VAP_ASSIGN_OR_RETURN(g.cpu, CpuModelParam(p));
+  return g;
 }
 
 }  // namespace vap::daemon

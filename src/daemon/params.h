@@ -24,6 +24,16 @@ Result<Apqn> ApqnParam(const rpc::Json& p);
 Result<Uuid> UuidParam(const rpc::Json& p, const char* key);
 // "cpu_model" if given (kvm::ParseCpuModel), else the default model.
 Result<kvm::CpuModel> CpuModelParam(const rpc::Json& p);
+// What a guest is started with (guest.start, guest.incoming.begin):
+// "name", "mdev", "vcpus" (2; above 1000 taken as 1000, which the system
+// refuses) and "cpu_model".
+struct GuestParams {
+  std::string name;
+  Uuid mdev;
+  int vcpus = 2;
+  kvm::CpuModel cpu;
+};
+Result<GuestParams> GuestParam(const rpc::Json& p);
 inline rpc::Json Ok() { return rpc::Json::object(); }
 
 }  // namespace vap::daemon
