@@ -5,18 +5,24 @@
 // destination leaves the source's guest running.
 #include <gtest/gtest.h>
 
+#include "ap/profile.h"
 #include "system/system.h"
 
 namespace vap {
 namespace {
 
+using ap::BuiltinProfile;
+
 const Uuid kU = *Uuid::Parse("62177883-f1bb-47f0-914d-32a22e3a8804");
 const Uuid kV = *Uuid::Parse("4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2");
 
-std::unique_ptr<System> Host(const Uuid& mdev, bool assign) {
+std::unique_ptr<System> Host(const Uuid& mdev, bool assign,
+                             bool se_guest = false) {
   SystemOptions o;
   o.time_scale = 0.01;
   o.periodic_scans = false;
+  o.profile = BuiltinProfile("default").value();
+  o.profile->se_guest = se_guest;
   Result<std::unique_ptr<System>> s = System::Create(o);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   sysfs::Tree& t = (*s)->tree();
@@ -98,6 +104,22 @@ TEST(SystemMigrationTest, ARefusedDestinationLeavesTheSourceRunning) {
   EXPECT_EQ(g.vcpus, 1);
   EXPECT_EQ(g.queues.size(), 2u);
   EXPECT_TRUE(a->GuestReset("g").ok());  // the device is RUNNING again
+}
+
+TEST(SystemMigrationTest, ASecureExecutionHostBlocksTheMigration) {
+  std::unique_ptr<System> a = Host(kU, true, /*se_guest=*/true);
+  ASSERT_TRUE(a->StartGuest("g", kU, 1).ok());
+  const Result<std::string> begun = a->MigrateOutBegin("g");
+  EXPECT_EQ(begun.status().errno_value(), ENOTTY);
+  EXPECT_NE(begun.status().message().find(
+                "VFIO migration is not supported in kernel"),
+            std::string::npos);
+  // Nothing stopped: the guest runs on, and a later attempt is refused the
+  // same way rather than as one in progress.
+  EXPECT_EQ(a->ShowGuest("g")->vcpus, 1);
+  EXPECT_EQ(a->MigrateOutBegin("g").status().errno_value(), ENOTTY);
+  EXPECT_EQ(*a->tree().Read("devices/vfio_ap/matrix/features"),
+            "guest_matrix hotplug ap_config migratable\n");
 }
 
 }  // namespace
