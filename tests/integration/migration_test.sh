@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live migration between two real vapd (issue 18): `vap guest migrate`
+# Live migration between real vapd (issue 18): `vap guest migrate`
 # moves a running guest with an mdev of 2 adapters x 3 domains and a
 # control domain from A into B (same UUID, empty there); B's mdev then
 # holds A's configuration, the guest runs on B with the same APCB and its
@@ -7,34 +7,57 @@
 # lost adapter 6: refused with ENODEV and the series' log line per
 # missing queue, the guest still running on B and nothing left on A.
 # With adapter 6 back as another type: refused (EINVAL, the mode lines);
-# as its own type, the guest returns. Then a client plays QEMU on the
-# lower-level methods: the data size, a bad magic, a stream read back.
+# as its own type, the guest returns. Then each other incompatible
+# destination of the series' scenarios, with B as the target: a queue
+# bound to cex4queue, a control domain B lacks (ENODEV), an older card
+# type, a native card function lost on the way from a third vapd C
+# (EINVAL), a queue another mdev holds (EADDRINUSE); each with its log
+# lines, the guest still at its source and B's mdev unchanged, and the
+# guest can move to B and back afterwards. Then a client plays QEMU on
+# the lower-level methods: the data size, a bad magic, a stream read back.
 #
 # usage: migration_test.sh VAPD VAP VAP_ATTACK
 set -u
 vapd=$1 vap=$2 attack=$3
 . "$(dirname "$0")/lib.sh"
-sys2=$tmp/sys2 sock2=$tmp/vapd2.sock pid2=
-mkdir "$sys2"
-trap 'if [ -n "$pid2" ]; then kill -KILL "$pid2" 2>/dev/null; wait "$pid2" 2>/dev/null; fi
-      for m in "$sys2".guests/*; do umount -l "$m" 2>/dev/null; done
-      umount -l "$sys2" 2>/dev/null; cleanup' EXIT
+# Two more vapd beside lib.sh's A: B (builtin:default) and C, whose
+# adapter 5 has the full native card function (B's is stateless only).
+peers=
+start_peer() {  # start_peer DIR SOCKET PROFILE
+  mkdir "$1"
+  "$vapd" --mount "$1" --socket "$2" --host "$3" --time-scale 0.01 \
+    2>>"$tmp/peers.log" &
+  peers="$peers $!"
+  for _ in $(seq 250); do
+    head -c 1 "$1/bus/ap/apmask" >/dev/null 2>&1 && return 0
+    sleep 0.02
+  done
+  fail "vapd on $1 did not mount"
+}
+trap 'for p in $peers; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+      for m in "$tmp"/sys[23].guests/*; do umount -l "$m" 2>/dev/null; done
+      umount -l "$tmp/sys2" 2>/dev/null; umount -l "$tmp/sys3" 2>/dev/null
+      cleanup' EXIT
+cat > "$tmp/native.json" <<'JSON'
+{"name": "native",
+ "adapters": [{"id": 3, "type": "CEX8C"}, {"id": 4, "type": "CEX8P"},
+              {"id": 5, "type": "CEX8C", "functions": "0x72800000"},
+              {"id": 6, "type": "CEX8A"}],
+ "usage_domains": ["0x00-0x0f", "0x47", "0xab"],
+ "control_domains": ["0x00-0x10", "0x47", "0xab"]}
+JSON
 
 start_vapd --host builtin:default --time-scale 0.01
-"$vapd" --mount "$sys2" --socket "$sock2" --host builtin:default \
-  --time-scale 0.01 2>>"$tmp/vapd2.log" &
-pid2=$!
-for _ in $(seq 250); do
-  head -c 1 "$sys2/bus/ap/apmask" >/dev/null 2>&1 && break
-  sleep 0.02
-done
-head -c 1 "$sys2/bus/ap/apmask" >/dev/null 2>&1 || fail "vapd B did not mount"
+sys2=$tmp/sys2 sock2=$tmp/vapd2.sock sys3=$tmp/sys3 sock3=$tmp/vapd3.sock
+start_peer "$sys2" "$sock2" builtin:default
+start_peer "$sys3" "$sock3" "$tmp/native.json"
 
 a() { "$vap" --socket "$sock" "$@"; }
 b() { "$vap" --socket "$sock2" "$@"; }
+c() { "$vap" --socket "$sock3" "$@"; }
 U=62177883-f1bb-47f0-914d-32a22e3a8804
 T=mdev_supported_types/vfio_ap-passthrough/create
-for s in "$sys" "$sys2"; do
+for s in "$sys" "$sys2" "$sys3"; do
   echo -5,-6 > "$s/bus/ap/apmask" || fail "apmask"
   echo -0x04,-0x47,-0xab > "$s/bus/ap/aqmask" || fail "aqmask"
   echo $U > "$s/devices/vfio_ap/matrix/$T" || fail "create"
@@ -49,6 +72,13 @@ sleep 0.2
 a guest start g1 --mdev $U --vcpus 2 >/dev/null || fail "guest start"
 matrix=$(cat "$MA/matrix") cdoms=$(cat "$MA/control_domains")
 apcb=$(a --json guest show g1 | grep -E '"(apm|aqm|adm)"')
+for _ in $(seq 100); do
+  [ -e "$sys.guests/g1/bus/ap/devices/06.00ab" ] && break
+  sleep 0.02
+done
+seen=$(ls "$sys.guests/g1/bus/ap/devices") dom=$(cat "$sys.guests/g1/bus/ap/ap_domain")
+[ "$(echo $seen)" = "05.0004 05.0047 05.00ab 06.0004 06.0047 06.00ab card05 card06" ] ||
+  fail "the guest's own /sys on A: $seen"
 
 # 1. A -> B: 16 bytes of setup, one record of 144 and the end marker.
 out=$(a guest migrate g1 --to "$sock2") || fail "migrate A->B: $out"
@@ -60,8 +90,16 @@ a guest show g1 >/dev/null 2>&1 && fail "g1 still on A"
 [ "$(cat "$MB/control_domains")" = "$cdoms" ] || fail "B's control domains"
 [ "$(b --json guest show g1 | grep -E '"(apm|aqm|adm)"')" = "$apcb" ] ||
   fail "B's guest APCB differs"
-ls "$sys2.guests/g1/bus/ap/devices" | tr '\n' ' ' | grep -q "card05 card06" ||
+# The guest's own AP bus on B finds what it found on A (its first scan
+# may still be running when the migration returns).
+for _ in $(seq 100); do
+  [ "$(ls "$sys2.guests/g1/bus/ap/devices" 2>/dev/null)" = "$seen" ] && break
+  sleep 0.02
+done
+[ "$(ls "$sys2.guests/g1/bus/ap/devices")" = "$seen" ] ||
   fail "the guest's own /sys on B: $(ls "$sys2.guests/g1/bus/ap/devices")"
+[ "$(cat "$sys2.guests/g1/bus/ap/ap_domain")" = "$dom" ] ||
+  fail "the guest's ap_domain on B"
 
 # 2. B -> A with adapter 6 gone from A: refused, the guest stays on B.
 a host configure remove-adapter 6 >/dev/null || fail "remove-adapter"
@@ -89,7 +127,78 @@ b guest migrate g1 --to "$sock" >/dev/null || fail "migrate B->A"
   fail "the APCB after the round trip"
 b guest show g1 >/dev/null 2>&1 && fail "g1 still on B"
 
-# 4. Playing QEMU on A's open device: DATA_SIZE, a stream, a bad blob.
+# 4. Each incompatible destination refuses with the series' errno and log
+# lines and changes nothing: the guest runs on at the source and B's mdev
+# keeps what it had. B's mdev U still holds the configuration g1 left.
+mb=$(cat "$MB/matrix")
+refused() {  # refused FROM ERRNO-TEXT WHAT: a migration to B fails so
+  out=$($1 guest migrate "${4:-g1}" --to "$sock2" 2>&1) && fail "$3: migrated"
+  echo "$out" | grep -q "$2" || fail "$3 said: $out"
+  $1 guest show "${4:-g1}" >/dev/null || fail "$3: the guest left the source"
+  b guest list | grep -q "${4:-g1}" && fail "$3: B kept an incoming guest"
+  [ "$(cat "$MB/matrix")" = "$mb" ] || fail "$3: B's mdev changed"
+}
+logged() {  # logged COUNT PATTERN: B logged PATTERN COUNT times since the mark
+  n=$(b log | tail -n +$((mark + 1)) | grep -c -- "$2")
+  [ "$n" = "$1" ] || fail "B logged '$2' $n times: $(b log | tail -4)"
+}
+# a. Queue 06.0047 bound to the default driver on B: both masks give it
+# back to the host (scenario 5).
+echo 6 > "$MB/unassign_adapter" || fail "unassign_adapter"
+mb=$(cat "$MB/matrix")
+echo +6 > "$sys2/bus/ap/apmask" || fail "apmask +6"
+echo +0x47 > "$sys2/bus/ap/aqmask" || fail "aqmask +0x47"
+sleep 0.2
+[ "$(basename "$(readlink "$sys2/bus/ap/devices/06.0047/driver")")" = cex4queue ] ||
+  fail "06.0047 is not cex4queue's"
+mark=$(b log | wc -l)
+refused a "No such device" "a queue bound to cex4queue"
+logged 1 "vfio_ap_mdev $U: Queue 06\.00[0-9a-f]* not available to vfio_ap driver on target host"
+logged 1 "Queue 06\.0047 not available"
+echo -0x47 > "$sys2/bus/ap/aqmask" || fail "aqmask -0x47"
+echo -6 > "$sys2/bus/ap/apmask" || fail "apmask -6"
+sleep 0.2
+# b. Control domain 0xab not in B's configuration (scenario 6).
+b host configure remove-control-domain 0xab >/dev/null || fail "remove-control-domain"
+mark=$(b log | wc -l)
+refused a "No such device" "control domain missing"
+logged 1 "vfio_ap_mdev: $U: Control domain 00ab not available on the destination host"
+b host configure add-control-domain 0xab >/dev/null || fail "add-control-domain"
+# c. Adapter 6 an older type on B: CEX7A (0d) for the guest's CEX8A (0e)
+# (scenario 7).
+b host configure remove-adapter 6 >/dev/null || fail "remove-adapter"
+b host configure add-adapter 6 --type CEX7A >/dev/null || fail "add-adapter"
+sleep 0.2
+mark=$(b log | wc -l)
+refused a "Invalid argument" "an older card"
+logged 3 "vfio_ap_mdev $U: AP type of source (0e) not compatible with target (0d)"
+logged 1 "Migration failed: Source and target queue (06.0047) not compatible"
+b host configure remove-adapter 6 >/dev/null || fail "remove-adapter"
+b host configure add-adapter 6 --type CEX8A >/dev/null || fail "add-adapter"
+sleep 0.2
+# d. Queue 06.0004 assigned to another mdev on B (scenario 12).
+X=0c3d2a61-5b8e-4f0a-9f2d-6a4e1b7c9d05
+echo $X > "$sys2/devices/vfio_ap/matrix/$T" || fail "create X on B"
+echo 6 > "$sys2/devices/vfio_ap/matrix/$X/assign_adapter" || fail "assign 6 to X"
+echo 0x04 > "$sys2/devices/vfio_ap/matrix/$X/assign_domain" || fail "assign 4 to X"
+refused a "Address already in use" "a queue another mdev holds"
+echo 1 > "$sys2/devices/vfio_ap/matrix/$X/remove" || fail "remove X"
+# e. From C, whose adapter 5 has the full native function, to B, where it
+# has only stateless functions (scenario 8).
+MC=$sys3/devices/vfio_ap/matrix/$U
+for x in 5 6; do echo $x > "$MC/assign_adapter" || fail "C assign_adapter"; done
+for x in 0x04 0x47 0xab; do echo $x > "$MC/assign_domain" || fail "C assign_domain"; done
+sleep 0.2
+c guest start g3 --mdev $U --vcpus 1 >/dev/null || fail "guest start on C"
+mark=$(b log | wc -l)
+refused c "Invalid argument" "native to stateless" g3
+logged 3 "vfio_ap_mdev $U: Full native card function available on source queue 05\.00"
+logged 3 "vfio_ap_mdev $U: Only stateless functions available on target queue 05\.00"
+# Each refusal left B as it was: the guest can still move there, and back.
+a guest migrate g1 --to "$sock2" >/dev/null || fail "migrate A->B after the refusals"
+b guest migrate g1 --to "$sock" >/dev/null || fail "migrate B->A"
+
+# 5. Playing QEMU on A's open device: DATA_SIZE, a stream, a bad blob.
 rpc() { echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" | "$attack" rpc "$sock"; }
 rpc vfio.migration.data_size "{\"mdev\":\"$U\"}" | grep -q '"size":144' ||
   fail "data_size: $(rpc vfio.migration.data_size "{\"mdev\":\"$U\"}")"
