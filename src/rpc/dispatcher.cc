@@ -29,6 +29,11 @@ Status InvalidParams(std::string message) {
 }
 
 void Dispatcher::Register(std::string method, Handler handler) {
+  handlers_[std::move(method)] = [h = std::move(handler)](
+                                     const Json& p, Session&) { return h(p); };
+}
+
+void Dispatcher::RegisterInSession(std::string method, SessionHandler handler) {
   handlers_[std::move(method)] = std::move(handler);
 }
 
@@ -40,8 +45,8 @@ void Dispatcher::SetAfterSuccess(std::function<Status()> after) {
   after_success_ = std::move(after);
 }
 
-std::string Dispatcher::HandleLine(std::string_view line,
-                                   Stream* stream) const {
+std::string Dispatcher::HandleLine(std::string_view line, Stream* stream,
+                                   Session* session) const {
   if (!JsonDepthWithin(line)) {
     return Error(nullptr, kInvalidRequest,
                  fmt::format("nested deeper than {} levels", kMaxJsonDepth))
@@ -50,12 +55,14 @@ std::string Dispatcher::HandleLine(std::string_view line,
   Json request = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded())
     return Error(nullptr, kParseError, "parse error").dump();
-  Json response = Dispatch(request, stream);
+  Session own;
+  Json response = Dispatch(request, stream, session ? *session : own);
   if (response.is_null()) return "";
   return response.dump();
 }
 
-Json Dispatcher::Dispatch(const Json& request, Stream* stream) const {
+Json Dispatcher::Dispatch(const Json& request, Stream* stream,
+                          Session& session) const {
   if (!request.is_object())
     return Error(nullptr, kInvalidRequest, "a request is a JSON object");
   const bool has_id = request.contains("id");
@@ -77,7 +84,7 @@ Json Dispatcher::Dispatch(const Json& request, Stream* stream) const {
   Result<Json> result = Status::Error(EIO, "not run");
   try {
     if (it != handlers_.end()) {
-      result = it->second(params);
+      result = it->second(params, session);
     } else if (Result<Stream> s = st->second(params); s.ok()) {
       *stream = std::move(*s);
       result = Json{{"stream", true}};

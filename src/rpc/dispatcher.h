@@ -16,11 +16,15 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "rpc/session.h"
 
 namespace vap::rpc {
 
 using Json = nlohmann::json;
 using Handler = std::function<Result<Json>(const Json& params)>;
+// A handler that leaves work for the end of its connection (rpc/session.h).
+using SessionHandler =
+    std::function<Result<Json>(const Json& params, Session& session)>;
 
 inline constexpr int kParseError = -32700;
 inline constexpr int kInvalidRequest = -32600;
@@ -52,6 +56,7 @@ class Dispatcher {
  public:
   // Registers `method`; a later registration replaces an earlier one.
   void Register(std::string method, Handler handler);
+  void RegisterInSession(std::string method, SessionHandler handler);
   // A streaming method: answered {"stream": true}, then its stream runs
   // on the connection, which it owns until it returns.
   void RegisterStream(std::string method, StreamHandler handler);
@@ -63,12 +68,14 @@ class Dispatcher {
   // The response line (no newline) to one request line; empty for a
   // notification (no "id"), which gets no answer. For a streaming method
   // that succeeded, *stream is set: the caller runs it after the answer.
-  std::string HandleLine(std::string_view line,
-                         Stream* stream = nullptr) const;
+  // `session` is the connection's; without one the request is a session
+  // of its own, closed before HandleLine returns.
+  std::string HandleLine(std::string_view line, Stream* stream = nullptr,
+                         Session* session = nullptr) const;
 
  private:
-  Json Dispatch(const Json& request, Stream* stream) const;
-  std::map<std::string, Handler, std::less<>> handlers_;
+  Json Dispatch(const Json& request, Stream* stream, Session& session) const;
+  std::map<std::string, SessionHandler, std::less<>> handlers_;
   std::map<std::string, StreamHandler, std::less<>> streams_;
   std::function<Status()> after_success_;
 };

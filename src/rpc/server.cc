@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "rpc/session.h"
+
 namespace vap::rpc {
 
 namespace {
@@ -230,6 +232,7 @@ void Server::Serve(Connection* c) {
   char chunk[65536];
   using Clock = std::chrono::steady_clock;
   Clock::time_point request_start{};  // of the partial request in buf
+  Session session;
   for (;;) {
     // Idle between requests; bounded while a request is half sent.
     std::chrono::milliseconds wait = options_.idle_timeout;
@@ -254,7 +257,8 @@ void Server::Serve(Connection* c) {
       const std::string_view line(buf.data() + start, nl - start);
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
       Stream stream;
-      const std::string response = dispatcher_.HandleLine(line, &stream);
+      const std::string response =
+          dispatcher_.HandleLine(line, &stream, &session);
       if (!response.empty()) ok = WriteAll(fd, response + "\n");
       if (ok && stream) {
         RunStream(fd, stream);
@@ -265,14 +269,15 @@ void Server::Serve(Connection* c) {
     if (!ok) break;
     if (!buf.empty() && start > 0) request_start = Clock::now();
     if (buf.size() > kMaxRequest) {
-      (void)WriteAll(fd,
-                     R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
-                     R"("message":"request larger than 1 MiB"}})"
-                     "\n");
+      (void)WriteAll(fd, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
+                         R"("message":"request larger than 1 MiB"}})"
+                         "\n");
       break;
     }
   }
   shutdown(fd, SHUT_RDWR);
+  // What the peer left open ends with it (no lock of ours is held).
+  session.Close();
   MutexLock lock(mu_);
   c->done = true;
 }

@@ -9,7 +9,9 @@
 // answered "too many connections" (EAGAIN) and closed. A connection idle
 // for idle_timeout, or that takes longer than request_timeout to send a
 // whole request or read an answer, is closed: nobody can hold the server
-// by connecting and doing nothing.
+// by connecting and doing nothing. Each connection has a session
+// (rpc/session.h), closed on the connection's thread when it ends, with
+// no lock of the server's held.
 #ifndef VAP_RPC_SERVER_H_
 #define VAP_RPC_SERVER_H_
 

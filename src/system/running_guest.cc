@@ -22,7 +22,23 @@ Status RunningGuest::Start(const Uuid& mdev) {
 }
 
 Status RunningGuest::StartIncoming(const Uuid& mdev) {
-  return vm_->Realize(mdev);
+  VAP_RETURN_IF_ERROR(vm_->Realize(mdev));
+  MutexLock lock(mu_);
+  incoming_ = true;
+  return Status::Ok();
+}
+
+void RunningGuest::Resume() {
+  {
+    MutexLock lock(mu_);
+    incoming_ = false;
+  }
+  Boot();
+}
+
+bool RunningGuest::incoming() const {
+  MutexLock lock(mu_);
+  return incoming_;
 }
 
 Status RunningGuest::Reboot() {

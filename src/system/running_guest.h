@@ -36,7 +36,10 @@ class RunningGuest {
   // load ends (vm::Qemu::MigrationLoadFinish), then Resume() boots the
   // kernel.
   Status StartIncoming(const Uuid& mdev) VAP_EXCLUDES(mu_);
-  void Resume() VAP_EXCLUDES(mu_) { Boot(); }
+  void Resume() VAP_EXCLUDES(mu_);
+  // From StartIncoming() until Resume(): the guest waits for the end of
+  // the migration that brings it.
+  bool incoming() const VAP_EXCLUDES(mu_);
   // A re-IPL: QEMU's system reset (VFIO_DEVICE_RESET), then a new guest
   // kernel that discovers its devices afresh.
   Status Reboot() VAP_EXCLUDES(mu_);
@@ -58,9 +61,11 @@ class RunningGuest {
   const Clock& clock_;
   const std::optional<guest::GuestKernelOptions> kernel_options_;
   const std::unique_ptr<vm::Qemu> vm_;
-  // Guards kernel_; rank kLeaf, never held while a kernel boots or goes.
+  // Guards kernel_ and incoming_; rank kLeaf, never held while a kernel
+  // boots or goes.
   mutable Mutex mu_{LockRank::kLeaf, "running_guest"};
   std::shared_ptr<guest::GuestKernel> kernel_ VAP_GUARDED_BY(mu_);
+  bool incoming_ VAP_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace vap

@@ -160,6 +160,10 @@ class System {
       VAP_EXCLUDES(guests_mu_);
   // The VM starts: RUNNING, its vCPUs, its kernel; on error torn down.
   Status MigrateInEnd(std::string_view name) VAP_EXCLUDES(guests_mu_);
+  // The stream stopped before its end (the channel broke): a guest still
+  // waiting for it is torn down, as its QEMU exits; one that runs is left
+  // alone. ENOENT for an unknown guest.
+  Status MigrateInAbort(std::string_view name) VAP_EXCLUDES(guests_mu_);
 
  private:
   System(const SystemOptions& options, ap::HostProfile profile);

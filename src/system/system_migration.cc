@@ -20,8 +20,7 @@ Result<std::string> System::MigrateOutBegin(std::string_view name) {
   return setup;
 }
 
-Result<std::string> System::MigrateOutRead(std::string_view name,
-                                           size_t max) {
+Result<std::string> System::MigrateOutRead(std::string_view name, size_t max) {
   std::shared_ptr<RunningGuest> vm = FindGuest(name);
   if (vm == nullptr) return Status::Error(ENOENT, "no such guest");
   return vm->vm().MigrationSaveNext(max);
@@ -63,6 +62,13 @@ Status System::MigrateInEnd(std::string_view name) {
   }
   vm->Resume();
   return Status::Ok();
+}
+
+Status System::MigrateInAbort(std::string_view name) {
+  std::shared_ptr<RunningGuest> vm = FindGuest(name);
+  if (vm == nullptr) return Status::Error(ENOENT, "no such guest");
+  if (!vm->incoming()) return Status::Ok();
+  return StopGuest(name);
 }
 
 }  // namespace vap

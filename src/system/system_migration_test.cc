@@ -122,5 +122,18 @@ TEST(SystemMigrationTest, ASecureExecutionHostBlocksTheMigration) {
             "guest_matrix hotplug ap_config migratable\n");
 }
 
+TEST(SystemMigrationTest, AnAbortTearsDownOnlyAGuestStillIncoming) {
+  std::unique_ptr<System> a = Host(kU, true), b = Host(kU, false);
+  ASSERT_TRUE(b->MigrateInBegin("g", kU, 1).ok());
+  EXPECT_TRUE(b->MigrateInAbort("g").ok());
+  EXPECT_EQ(b->ShowGuest("g").status().errno_value(), ENOENT);
+  EXPECT_EQ(b->MigrateInAbort("g").errno_value(), ENOENT);
+  // Once the guest runs, an abort leaves it alone.
+  ASSERT_TRUE(a->StartGuest("g", kU, 1).ok());
+  ASSERT_TRUE(Migrate(*a, *b, kU).ok());
+  EXPECT_TRUE(b->MigrateInAbort("g").ok());
+  EXPECT_EQ(b->ShowGuest("g")->vcpus, 2);  // as Migrate() starts it
+}
+
 }  // namespace
 }  // namespace vap

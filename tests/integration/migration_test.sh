@@ -198,22 +198,72 @@ logged 3 "vfio_ap_mdev $U: Only stateless functions available on target queue 05
 a guest migrate g1 --to "$sock2" >/dev/null || fail "migrate A->B after the refusals"
 b guest migrate g1 --to "$sock" >/dev/null || fail "migrate B->A"
 
-# 5. Playing QEMU on A's open device: DATA_SIZE, a stream, a bad blob.
-rpc() { echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" | "$attack" rpc "$sock"; }
+# 5. Playing QEMU on one connection (its session): DATA_SIZE, a stream,
+# a bad blob.
+req() { echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}"; }
+rpc() { req "$@" | "$attack" rpc "$sock"; }
+qemu_start() {  # qemu_start SOCKET: a client that keeps its connection
+  rm -f "$tmp/q.in" "$tmp/q.out"
+  mkfifo "$tmp/q.in" "$tmp/q.out"
+  "$attack" session "$1" <"$tmp/q.in" >"$tmp/q.out" &
+  qemu_pid=$!
+  exec 7>"$tmp/q.in" 8<"$tmp/q.out"
+}
+say() {  # say METHOD PARAMS: one request on it, its answer
+  req "$1" "$2" >&7
+  IFS= read -r -t 10 line <&8 || fail "no answer to $1"
+  echo "$line"
+}
+qemu_kill() {
+  kill -KILL "$qemu_pid"
+  wait "$qemu_pid" 2>/dev/null
+  exec 7>&- 8<&-
+}
+eventually() {  # eventually WHAT COMMAND...: true within 5 s
+  local what=$1; shift
+  for _ in $(seq 250); do "$@" && return 0; sleep 0.02; done
+  fail "$what"
+}
 rpc vfio.migration.data_size "{\"mdev\":\"$U\"}" | grep -q '"size":144' ||
   fail "data_size: $(rpc vfio.migration.data_size "{\"mdev\":\"$U\"}")"
-W=4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2
+W=4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2 MW=$sys2/devices/vfio_ap/matrix/4f8a9a47-31e4-4c1e-b5a7-9d8f4ba6d8e2
 echo $W > "$sys2/devices/vfio_ap/matrix/$T" || fail "create W on B"
 b guest start g2 --mdev $W --vcpus 1 >/dev/null || fail "guest start g2"
-out=$(echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vfio.migration.set_state\",\"params\":{\"mdev\":\"$W\",\"state\":\"resuming\"}}" |
-  "$attack" rpc "$sock2")
+qemu_start "$sock2"
+out=$(say vfio.migration.set_state "{\"mdev\":\"$W\",\"state\":\"resuming\"}")
 fd=$(echo "$out" | grep -o '"fd":[0-9]*' | cut -d: -f2)
 [ -n "$fd" ] && [ "$fd" -ge 0 ] || fail "set_state resuming: $out"
-out=$(echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vfio.migration.write\",\"params\":{\"fd\":$fd,\"data\":\"76666171000000010000000000000000\"}}" |
-  "$attack" rpc "$sock2")
+out=$(say vfio.migration.write "{\"fd\":$fd,\"data\":\"76666171000000010000000000000000\"}")
 echo "$out" | grep -q '"errno":"EINVAL"' || fail "bad magic: $out"
-[ "$(cat "$sys2/devices/vfio_ap/matrix/$W/matrix")" = "" ] || fail "W changed"
-out=$(echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vfio.migration.set_state\",\"params\":{\"mdev\":\"$W\",\"state\":\"running\"}}" |
-  "$attack" rpc "$sock2")
+[ "$(cat "$MW/matrix")" = "" ] || fail "W changed"
+out=$(say vfio.migration.set_state "{\"mdev\":\"$W\",\"state\":\"running\"}")
 echo "$out" | grep -q '"errno":"EINVAL"' || fail "RESUMING -> RUNNING without data: $out"
-echo "migration: A->B, refusal, B->A and the device methods passed"
+
+# 6. What a client leaves open ends with its connection, as a dead QEMU's
+# files close. The fd it held no longer pins W: W's removal completes.
+qemu_kill
+b guest stop g2 >/dev/null || fail "guest stop g2"
+timeout -k 2 10 sh -c "echo 1 > $MW/remove" || fail "W's removal waited for a dead client's fd"
+# A migration whose client died half way fails at the source: the guest
+# runs there again, and the next migration goes through.
+qemu_start "$sock"
+say guest.migrate.begin '{"name":"g1"}' | grep -q '"data":"' || fail "migrate.begin"
+say guest.migrate.read '{"name":"g1"}' | grep -q '"end":false' || fail "migrate.read"
+state() { rpc vfio.migration.get_state "{\"mdev\":\"$U\"}" | grep -q "\"state\":\"$1\""; }
+state stop_copy || fail "A's device is not in STOP_COPY"
+qemu_kill
+eventually "A's device did not run again" state running
+a guest pqap g1 tapq 05.0047 >/dev/null || fail "g1 cannot TAPQ after the abandoned migration"
+a guest migrate g1 --to "$sock2" >/dev/null || fail "migrate A->B after the abandoned one"
+# An incoming guest whose client died before the end is torn down.
+Y=7d1e0b3c-2a4f-4e6d-8c9b-5f0a1e2d3c4b
+echo $Y > "$sys2/devices/vfio_ap/matrix/$T" || fail "create Y on B"
+qemu_start "$sock2"
+say guest.incoming.begin "{\"name\":\"g9\",\"mdev\":\"$Y\",\"vcpus\":1}" |
+  grep -q '"result"' || fail "incoming.begin"
+b guest list | grep -q g9 || fail "no incoming g9 on B"
+qemu_kill
+gone() { ! b guest list | grep -q g9; }
+eventually "the incoming g9 stayed" gone
+timeout -k 2 10 sh -c "echo 1 > $sys2/devices/vfio_ap/matrix/$Y/remove" || fail "Y's removal"
+echo "migration: A->B, refusals, B->A, the device methods and dead clients passed"

@@ -4,6 +4,8 @@
 //
 //   vap_attack pread FILE THREADS MS   many threads pread one open fd
 //   vap_attack rpc SOCKET              sends stdin, prints the first answer
+//   vap_attack session SOCKET          one connection: each stdin line sent,
+//                                      its answer printed, until stdin ends
 //   vap_attack idle SOCKET N           holds N idle connections until killed
 //
 // Exit 0 when the attack could be carried out (whatever vapd answered),
@@ -80,6 +82,28 @@ int Rpc(const char* path) {
   return 0;
 }
 
+// A client that keeps its connection (its session) across requests, for
+// a script that plays QEMU through a coprocess; it hangs up at the end of
+// stdin, or dies when killed.
+int Session(const char* path) {
+  const int fd = Connect(path);
+  if (fd < 0) return 1;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    line += '\n';
+    if (write(fd, line.data(), line.size()) !=
+        static_cast<ssize_t>(line.size()))
+      return 1;
+    std::string answer;
+    char c;
+    while (read(fd, &c, 1) == 1 && c != '\n') answer += c;
+    std::printf("%s\n", answer.c_str());
+    std::fflush(stdout);
+  }
+  close(fd);
+  return 0;
+}
+
 int Idle(const char* path, int n) {
   std::vector<int> fds;
   for (int i = 0; i < n; ++i) fds.push_back(Connect(path));
@@ -96,8 +120,10 @@ int main(int argc, char** argv) {
   if (mode == "pread" && argc == 5)
     return Pread(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   if (mode == "rpc" && argc == 3) return Rpc(argv[2]);
+  if (mode == "session" && argc == 3) return Session(argv[2]);
   if (mode == "idle" && argc == 4) return Idle(argv[2], std::atoi(argv[3]));
-  std::fprintf(stderr, "usage: vap_attack pread FILE THREADS MS | rpc SOCKET "
-                       "| idle SOCKET N\n");
+  std::fprintf(stderr,
+               "usage: vap_attack pread FILE THREADS MS | rpc SOCKET "
+               "| session SOCKET | idle SOCKET N\n");
   return 2;
 }
