@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "fuse/fuse_mount.h"
+#include "fuse/private_mount_namespace.h"
 #include "kvm/pqap.h"
 #include "system/system.h"
 
@@ -351,7 +352,10 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   std::printf("vap_soak: %u s, --seed %u\n", seconds, seed);
   std::fflush(stdout);
-  const bool use_fuse = geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0;
+  // The mount lives in a mount namespace of the soak's own (entered
+  // before any thread), so it never shows in the host's mount table.
+  const bool use_fuse = geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0 &&
+                        fuse::EnterPrivateMountNamespace();
   std::unique_ptr<FuseWriter> writer;
   if (use_fuse) writer = std::make_unique<FuseWriter>();  // before any thread
 
