@@ -3,58 +3,26 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
+
+#include "rpc/server_fixture.h"
 
 namespace vap::rpc {
 namespace {
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public ServerFixture {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/vap-rpc-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/vapd.sock";
     d_.Register("echo", [](const Json& p) -> Result<Json> { return p; });
     ServerOptions o;  // short, so the timeouts can be seen
     o.idle_timeout = std::chrono::milliseconds(300);
     o.request_timeout = std::chrono::milliseconds(300);
-    Result<std::unique_ptr<Server>> s = Server::Listen(path_, d_, o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
+    Start(o);
   }
-  void TearDown() override {
-    server_.reset();
-    rmdir(dir_.c_str());
-  }
-  int Connect() {
-    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path_.c_str());
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    return fd;
-  }
-  // Sends `data`, reads until a newline or the end.
-  static std::string RoundTrip(int fd, const std::string& data) {
-    EXPECT_EQ(send(fd, data.data(), data.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(data.size()));
-    std::string out;
-    char c;
-    while (recv(fd, &c, 1, 0) == 1 && c != '\n') out.push_back(c);
-    return out;
-  }
-
-  std::string dir_, path_;
-  Dispatcher d_;
-  std::unique_ptr<Server> server_;
 };
 
 TEST_F(ServerTest, SocketIsPrivate) {

@@ -4,19 +4,17 @@
 #include "rpc/session.h"
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "rpc/dispatcher.h"
 #include "rpc/server.h"
+#include "rpc/server_fixture.h"
 
 namespace vap::rpc {
 namespace {
@@ -69,13 +67,9 @@ TEST(SessionTest, ARequestWithoutAConnectionIsItsOwnSession) {
 
 // Over a real socket: the requests of one connection share its session,
 // which closes when the peer hangs up and when the connection idles out.
-class SessionServerTest : public ::testing::Test {
+class SessionServerTest : public ServerFixture {
  protected:
   void SetUp() override {
-    char dir[] = "/tmp/vap-session-XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/vapd.sock";
     d_.RegisterInSession("hold",
                          [this](const Json& p, Session& s) -> Result<Json> {
                            const std::string key = p.value("key", "k");
@@ -88,31 +82,12 @@ class SessionServerTest : public ::testing::Test {
     });
     ServerOptions o;
     o.idle_timeout = std::chrono::milliseconds(300);
-    Result<std::unique_ptr<Server>> s = Server::Listen(path_, d_, o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(*s);
-  }
-  void TearDown() override {
-    server_.reset();
-    rmdir(dir_.c_str());
-  }
-  int Connect() {
-    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strcpy(addr.sun_path, path_.c_str());
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    return fd;
+    Start(o);
   }
   static Json Call(int fd, const std::string& method, const std::string& key) {
     const std::string line = R"({"jsonrpc":"2.0","id":1,"method":")" + method +
                              R"(","params":{"key":")" + key + "\"}}\n";
-    EXPECT_EQ(send(fd, line.data(), line.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(line.size()));
-    std::string out;
-    char c;
-    while (recv(fd, &c, 1, 0) == 1 && c != '\n') out.push_back(c);
-    return Json::parse(out)["result"];
+    return Json::parse(RoundTrip(fd, line))["result"];
   }
   // Waits (bounded) for `n` entries to have run.
   bool ClosedReaches(int n) {
@@ -121,9 +96,6 @@ class SessionServerTest : public ::testing::Test {
   }
 
   std::atomic<int> closed_{0};
-  std::string dir_, path_;
-  Dispatcher d_;
-  std::unique_ptr<Server> server_;
 };
 
 TEST_F(SessionServerTest, APeerThatHangsUpClosesItsSession) {

@@ -38,6 +38,22 @@ echo "mdevctl: $(grep -c '^\$ ' "$tmp/actual") commands, output identical to exp
 "$vap" sandbox --mount "$sys" -- /nonexistent/cmd 2>"$tmp/err"; [ $? -eq 127 ] || fail "missing command"
 grep -q "^vap sandbox: /nonexistent/cmd: No such file or directory$" "$tmp/err" || fail "$(cat "$tmp/err")"
 
+# A SIGTERM or SIGHUP sent to the sandbox alone (a supervisor's kill) is
+# passed on: CMD ends with it, the sandbox exits with CMD's status and
+# cleans up (the mounts and temporaries are counted at the end).
+marker=377.$$
+for s in TERM HUP; do
+  "$vap" sandbox --mount "$sys" -- sleep "$marker" & sp=$!
+  for _ in $(seq 200); do pgrep -f "^sleep $marker\$" >/dev/null && break; sleep 0.02; done
+  pgrep -f "^sleep $marker\$" >/dev/null || fail "CMD did not start"
+  kill -$s $sp
+  for _ in $(seq 250); do kill -0 $sp 2>/dev/null || break; sleep 0.02; done
+  kill -0 $sp 2>/dev/null && fail "the sandbox did not end on SIG$s"
+  wait $sp; rc=$?
+  [ $rc -eq $((128 + $(kill -l $s))) ] || fail "SIG$s: exit status $rc"
+  ! pgrep -f "^sleep $marker\$" >/dev/null || fail "CMD left running after SIG$s"
+done
+
 # The sandbox tells libudev to accept a /sys that is not sysfs.
 out=$("$vap" sandbox --mount "$sys" -- sh -c 'echo $SYSTEMD_DEVICE_VERIFY_SYSFS')
 [ "$out" = 0 ] || fail "SYSTEMD_DEVICE_VERIFY_SYSFS is '$out'"
@@ -73,5 +89,5 @@ fi
 [ "$(host_etc)" = "$etc_before" ] || fail "host /etc/mdevctl.d changed"
 [ "$(mounts)" = "$mounts_before" ] || fail "mounts left behind"
 [ "$(temps)" = "$temps_before" ] || fail "temporary directories left behind"
-echo "sandbox: exit status, private and kept mdevctl dirs, /etc overlay, root check; host untouched"
+echo "sandbox: exit status, SIGTERM and SIGHUP passed on, private and kept mdevctl dirs, /etc overlay, root check; host untouched"
 exit 0
