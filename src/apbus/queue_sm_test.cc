@@ -138,6 +138,12 @@ TEST_F(QueueSmTest, AQueueCreatedForVfioApRunsTheMachineToo) {
   Settle();
   EXPECT_TRUE(fw_.IrqEnabled(Apqn(5, 0x0a)));
   EXPECT_FALSE(fw_.IrqEnabled(kQ));  // handed over earlier: uninitiated
+  // So its reset store resets it (reset_store() steps a running machine),
+  // vfio_ap's queue or not; the handed-over one is left alone.
+  ASSERT_TRUE(bus_.ResetQueue(Apqn(5, 0x0a)).ok());
+  ASSERT_TRUE(bus_.ResetQueue(kQ).ok());
+  EXPECT_EQ(TapqRc(Apqn(5, 0x0a)), ap::kRcResetInProgress);
+  EXPECT_EQ(TapqRc(), ap::kRcNormal);
 }
 
 TEST_F(QueueSmTest, AFailedInterruptRegistrationIsLoggedAndTheQueueIdles) {

@@ -451,6 +451,19 @@ TEST_F(ApBusSysfsTest, DriversAutoprobeOffLeavesNewDevicesUnbound) {
   EXPECT_THAT(Ls("devices/ap/card06/06.0047"), Contains("driver"));
 }
 
+// bus_add_driver() matches a registering driver with the unbound devices
+// only when drivers_autoprobe is on.
+TEST_F(ApBusSysfsTest, DriversAutoprobeOffARegisteringDriverBindsNothing) {
+  ASSERT_EQ(Write("bus/ap/apmask", "-5"), 0);  // no vfio_ap yet: unbound
+  EXPECT_THAT(Ls("devices/ap/card05/05.0047"), Not(Contains("driver")));
+  ASSERT_EQ(Write("bus/ap/drivers_autoprobe", "0"), 0);
+  ASSERT_TRUE(bus_.RegisterDriver(vfio_).ok());
+  EXPECT_THAT(Ls("devices/ap/card05/05.0047"), Not(Contains("driver")));
+  ASSERT_EQ(Write("bus/ap/drivers_probe", "05.0047"), 0);
+  EXPECT_EQ(*tree_.ReadLink("devices/ap/card05/05.0047/driver"),
+            "../../../../bus/ap/drivers/vfio_ap");
+}
+
 class LegacyBusSysfsTest : public ApBusSysfsTest {
  protected:
   LegacyBusSysfsTest() : ApBusSysfsTest("legacy") {}

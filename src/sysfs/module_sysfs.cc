@@ -71,6 +71,9 @@ void AddApModule(Tree& tree, apbus::ApBus& bus, UeventSource& uevents) {
   AddAttribute(tree, params, "domain", kParamRo, [&bus] {
     return Text(fmt::format("{}\n", bus.ap_domain()));
   });
+  // The AP message pool's size (v6.16's ap_msg_pool_min_items).
+  AddAttribute(tree, params, "msgpool_min_items", kParamRo,
+               [] { return Text("8\n"); });
   AddAttribute(tree, params, "poll_thread", kParamRo, [] { return Text("0\n"); });
   AddAttribute(tree, params, "useirq", kParamRo, [] { return Text("1\n"); });
   AddUevent(tree, Dir(tree, "module/ap"), "ap", uevents);
@@ -102,6 +105,11 @@ void AddModules(Tree& tree, apbus::ApBus& bus, driver::VfioAp& vfio,
   LinkDriver(tree, "zcrypt_cex4", "ap", "cex4queue");
   LinkDriver(tree, "vfio_ap", "ap", "vfio_ap");
   LinkDriver(tree, "vfio_ap", "mdev", "vfio_ap_mdev");
+  // vfio_ap's root device names its module (root_device_register() is
+  // __root_device_register(name, THIS_MODULE) in drivers/base/core.c).
+  Result<NodeRef> root = tree.Lookup("devices/vfio_ap");
+  VAP_CHECK_MSG(root.ok(), "a module link for a missing root device");
+  VAP_CHECK(tree.AddSymlink(*root, "module", "../../module/vfio_ap").ok());
 }
 
 }  // namespace vap::sysfs

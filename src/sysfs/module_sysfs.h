@@ -10,7 +10,9 @@
 // drivers a `drivers/` directory linking them as "<bus>:<driver>". A
 // driver gets a `module` link when it names its module: the AP drivers
 // (ap_driver_register()) and vfio_ap_mdev do; the matrix bus's vfio_ap
-// driver has no owner and so no link. docs/sysfs-abi.md, "/sys/module".
+// driver has no owner and so no link. vfio_ap's root device,
+// /sys/devices/vfio_ap, links its module too (__root_device_register()).
+// docs/sysfs-abi.md, "/sys/module".
 #ifndef VAP_SYSFS_MODULE_SYSFS_H_
 #define VAP_SYSFS_MODULE_SYSFS_H_
 

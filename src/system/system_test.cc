@@ -182,6 +182,36 @@ TEST_F(SystemTest, AnMdevHasItsVfioDevicesAndPowerDirectories) {
   EXPECT_EQ(*tree().Read(dir + "/power/control"), "auto\n");
 }
 
+// /sys/module as it behaves (kernel/module/sysfs.c, kernel/params.c):
+// vfio_ap's reference count follows the open mdevs, ap's `domain`
+// parameter is the bus's selection, and vfio_ap's root device links its
+// module (__root_device_register()). The IOMMU group of an mdev is the
+// VFIO core's emulated one, whose type cannot be set.
+TEST_F(SystemTest, TheModulesAndAnMdevsIommuGroupBehaveAsOnAHost) {
+  EXPECT_EQ(*tree().ReadLink("devices/vfio_ap/module"), "../../module/vfio_ap");
+  EXPECT_EQ(*tree().Lookup("devices/vfio_ap/module"), *tree().Lookup("module/vfio_ap"));
+  EXPECT_EQ(tree().Lookup("devices/ap/module", false).status().errno_value(), ENOENT);
+  EXPECT_EQ(*tree().Read("module/ap/parameters/domain"),
+            *tree().Read("bus/ap/ap_domain"));
+  EXPECT_EQ(*tree().Read("module/ap/parameters/msgpool_min_items"), "8\n");
+  EXPECT_EQ(*tree().Read("module/vfio_ap/refcnt"), "0\n");
+  MakeMdev();
+  const std::string group = "kernel/iommu_groups/0/";
+  EXPECT_EQ(*tree().Read(group + "name"), "vfio-noiommu\n");
+  EXPECT_EQ(tree().Write(group + "type", "DMA").status().errno_value(), EINVAL);
+  EXPECT_EQ(tree().Write(group + "type", "identity\n").status().errno_value(), EINVAL);
+  EXPECT_EQ(*tree().Read(group + "type"), "unknown\n");
+  EXPECT_EQ(*tree().Read(group + "reserved_regions"), "");
+  ASSERT_TRUE(system_->StartGuest("vm1", kU, 1).ok());
+  EXPECT_EQ(*tree().Read("module/vfio_ap/refcnt"), "1\n");
+  // A module's uevent file sends a synthetic event; a bad action is EINVAL.
+  EXPECT_TRUE(tree().Write("module/vfio_ap/uevent", "change").ok());
+  EXPECT_EQ(tree().Write("module/vfio_ap/uevent", "nosuch").status().errno_value(),
+            EINVAL);
+  ASSERT_TRUE(system_->StopGuest("vm1").ok());
+  EXPECT_EQ(*tree().Read("module/vfio_ap/refcnt"), "0\n");
+}
+
 // bus/mdev/drivers/vfio_ap_mdev's unbind (unbind_store() in
 // drivers/base/bus.c, vfio_ap_mdev_remove()): the mdev core's device stays
 // with its own entries only; the driver's attributes, matrix, IOMMU group
