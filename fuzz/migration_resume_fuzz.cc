@@ -4,7 +4,7 @@
 // to a StreamLoader in the same pieces. Nothing may crash or grow without
 // bound, and the destination mdev may change only when a write completed
 // a blob that was validated and applied: each refused input leaves its
-// matrix as it was.
+// matrix, its shadow APCB and the guest's CRYCB as they were.
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -65,6 +65,8 @@ void Resume(Destination& d, const std::vector<std::string_view>& pieces) {
   VAP_CHECK(vfio.ResetDevice(kMdev).ok());
   VAP_CHECK(vfio.StoreApConfig(kMdev, "0,0,0").ok());
   const ApMatrix before = vfio.Mdev(kMdev)->matrix;
+  const ApMatrix shadow_before = vfio.Mdev(kMdev)->shadow_apcb;
+  const ApMatrix crycb_before = d.guest.Apcb();
   Result<std::unique_ptr<driver::MigrationFile>> f =
       vfio.SetMigrationState(kMdev, driver::MigState::kResuming);
   VAP_CHECK(f.ok() && *f != nullptr);
@@ -86,7 +88,11 @@ void Resume(Destination& d, const std::vector<std::string_view>& pieces) {
       break;
     }
   }
-  if (!applied) VAP_CHECK(vfio.Mdev(kMdev)->matrix == before);
+  if (!applied) {
+    VAP_CHECK(vfio.Mdev(kMdev)->matrix == before);
+    VAP_CHECK(vfio.Mdev(kMdev)->shadow_apcb == shadow_before);
+    VAP_CHECK(d.guest.Apcb() == crycb_before);
+  }
   vfio.CheckInvariants();
 }
 

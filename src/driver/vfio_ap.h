@@ -201,9 +201,10 @@ class VfioAp : public apbus::ApDriver {
       VAP_EXCLUDES(mdevs_mu_);
   // ap_is_se_guest() of this host.
   void set_secure_execution_guest(bool on) VAP_EXCLUDES(mdevs_mu_);
-  // Tests: runs in every resume validation, holding no lock, while the
-  // session's write is in progress (null: none).
-  void set_validation_hook(std::function<void()> hook) VAP_EXCLUDES(mdevs_mu_);
+  // Tests: runs holding no lock in every snapshot build (after the masks
+  // were taken, before the TAPQs) and every resume validation (while the
+  // session's write is in progress); null: none.
+  void set_migration_hook(std::function<void()> hook) VAP_EXCLUDES(mdevs_mu_);
 
   // --- PQAP(AQIC) (vfio_ap_aqic.cc; the kernel's handle_pqap(),
   // vfio_ap_irq_enable() and vfio_ap_irq_disable()): the handler the mdev's
@@ -383,9 +384,11 @@ class VfioAp : public apbus::ApDriver {
       VAP_REQUIRES(mdevs_mu_);
   // vfio_ap_release_migration_data() and the reset's part of it.
   void ResetMigrationLocked(MdevState& m) VAP_REQUIRES(mdevs_mu_);
-  // The save blob (vfio_ap_get_config()): masks under the lock, TAPQs
-  // without it. ENODEV if the device closed meanwhile.
-  Status BuildSnapshot(const Uuid& uuid, uint64_t generation)
+  // The save blob of save session `session` (vfio_ap_get_config()):
+  // masks under the lock, TAPQs without it. ENODEV if the device closed
+  // meanwhile, EINVAL if the session ended (a blob built for an ended
+  // session is dropped, never served to the next one).
+  Status BuildSnapshot(const Uuid& uuid, uint64_t session)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   // get_hardware_info_for_queue(): the queue's TAPQ GR2, or ENODEV/EIO
   // (logged).
@@ -506,7 +509,7 @@ class VfioAp : public apbus::ApDriver {
   bool se_guest_ VAP_GUARDED_BY(mdevs_mu_) = false;
   uint64_t next_mig_generation_ VAP_GUARDED_BY(mdevs_mu_) = 0;
   uint64_t next_mig_session_ VAP_GUARDED_BY(mdevs_mu_) = 0;
-  std::function<void()> validation_hook_ VAP_GUARDED_BY(mdevs_mu_);
+  std::function<void()> migration_hook_ VAP_GUARDED_BY(mdevs_mu_);
   // The hwinfo lines are pr_err_ratelimited.
   RateLimit hwinfo_notices_ VAP_GUARDED_BY(mdevs_mu_);
   // "Waited N ms for reset" is printk_ratelimited in the kernel.

@@ -80,9 +80,9 @@ void VfioAp::set_secure_execution_guest(bool on) {
   se_guest_ = on;
 }
 
-void VfioAp::set_validation_hook(std::function<void()> hook) {
+void VfioAp::set_migration_hook(std::function<void()> hook) {
   MutexLock lock(mdevs_mu_);
-  validation_hook_ = std::move(hook);
+  migration_hook_ = std::move(hook);
 }
 
 Result<uint32_t> VfioAp::MigrationFlags(const Uuid& uuid) const {
@@ -222,12 +222,14 @@ Result<uint64_t> VfioAp::HwInfoOf(const Uuid& uuid, Apqn apqn) {
   return Status::Error(rc == ap::kRcQueueNotAvailable ? ENODEV : EIO, line);
 }
 
-Status VfioAp::BuildSnapshot(const Uuid& uuid, uint64_t generation) {
+Status VfioAp::BuildSnapshot(const Uuid& uuid, uint64_t session) {
   MigBlob blob;
+  std::function<void()> hook;
   {
     MutexLock lock(mdevs_mu_);
     const MdevState* m = FindMdevLocked(uuid);
     if (m == nullptr || m->mig == nullptr) return NoMdev();
+    hook = migration_hook_;
     blob.adm = m->shadow_apcb.adm();
     for (unsigned apid : m->shadow_apcb.apm().Ids()) {
       for (unsigned apqi : m->shadow_apcb.aqm().Ids()) {
@@ -236,14 +238,20 @@ Status VfioAp::BuildSnapshot(const Uuid& uuid, uint64_t generation) {
       }
     }
   }
+  if (hook) hook();
   for (MigRecord& r : blob.records) {
     VAP_ASSIGN_OR_RETURN(r.hwinfo, HwInfoOf(uuid, r.apqn));
   }
   std::string bytes = EncodeMigBlob(blob);
   MutexLock lock(mdevs_mu_);
   MdevState* m = FindMdevLocked(uuid);
-  if (m == nullptr || m->mig == nullptr || m->mig->generation != generation) {
+  if (m == nullptr || m->mig == nullptr) {
     return Status::Error(ENODEV, "the device was closed");
+  }
+  // The session may have ended while the TAPQs ran (STOP_COPY -> STOP, a
+  // reset, a close and open) and a new one begun: its blob is its own.
+  if (m->mig->save_session != session) {
+    return Status::Error(EINVAL, "not the current save session");
   }
   // Two first reads may both have built one: the first stored stays.
   if (!m->mig->snapshot) m->mig->snapshot = std::move(bytes);
@@ -252,7 +260,6 @@ Status VfioAp::BuildSnapshot(const Uuid& uuid, uint64_t generation) {
 
 Result<std::string> VfioAp::MigRead(MigrationFile& f, size_t len) {
   for (bool built = false;; built = true) {
-    uint64_t generation;
     {
       MutexLock lock(mdevs_mu_);
       if (f.pos_ > std::numeric_limits<uint64_t>::max() - len) {
@@ -273,9 +280,8 @@ Result<std::string> VfioAp::MigRead(MigrationFile& f, size_t len) {
         return out;
       }
       VAP_CHECK_MSG(!built, "a snapshot built went missing");
-      generation = mig.generation;
     }
-    VAP_RETURN_IF_ERROR(BuildSnapshot(f.uuid_, generation));
+    VAP_RETURN_IF_ERROR(BuildSnapshot(f.uuid_, f.session_));
   }
 }
 
@@ -363,7 +369,7 @@ Status VfioAp::ValidateResumeBlob(const Uuid& uuid, const MigBlob& blob) {
   std::vector<Apqn> missing;
   {
     MutexLock lock(mdevs_mu_);
-    hook = validation_hook_;
+    hook = migration_hook_;
     for (const MigRecord& r : blob.records) {
       if (queues_.count(r.apqn.qid()) == 0) missing.push_back(r.apqn);
     }

@@ -106,15 +106,34 @@ TEST_F(MigrationTest, S02_AnySplitOfReadsAndWritesAndNoPositionalIo) {
 }
 
 TEST_F(MigrationTest, S03_TheSourceConfigurationReplacesTheDestinations) {
-  Hosts();
-  dst_->Configure({5}, {0xff}, {4});
+  // The destination has a third adapter, 7 (its queues of the four
+  // domains are vfio_ap's: aqmask gave the domains away), and its mdev
+  // holds adapter 7 and domain 0xff besides.
+  Result<ap::HostProfile> three = ap::ParseHostProfile(
+      R"({"adapters": [{"id": 5, "type": "CEX8C"}, {"id": 6, "type": "CEX8C"},
+                       {"id": 7, "type": "CEX8C"}],
+          "usage_domains": [4, 71, 171, 255],
+          "control_domains": [4, 71, 171, 255]})");
+  ASSERT_TRUE(three.ok()) << three.status().ToString();
+  Hosts(MigProfile(), *three);
+  dst_->Configure({5, 7}, {4, 0xff}, {4});
+  // The guest on the destination enabled interrupts on 07.0004 and
+  // 05.00ff: a reset takes them away.
+  for (const Apqn q : {Apqn(7, 4), Apqn(5, 0xff), Apqn(5, 4)})
+    ASSERT_EQ(dst_->firmware().AqicEnable(q, 3, 0x1000).response_code, ap::kRcNormal);
   const std::string blob = Save();
   EXPECT_TRUE(Resume(blob).ok());
   const MdevInfo info = dst_->Info();
   EXPECT_EQ(info.matrix, src_->Info().matrix);
-  // 05.00ff left the mdev (reset and unlinked with it).
-  EXPECT_EQ(std::count(info.linked.begin(), info.linked.end(), Apqn(5, 0xff)), 0);
+  EXPECT_EQ(info.matrix.adm(), ApMask::Of({0xab}));
+  // The dropped APQNs left the mdev, reset (interrupts gone) and unlinked;
+  // 05.0004, which it keeps, was not reset.
+  for (const Apqn q : {Apqn(7, 4), Apqn(7, 0xff), Apqn(5, 0xff), Apqn(6, 0xff)})
+    EXPECT_EQ(std::count(info.linked.begin(), info.linked.end(), q), 0) << q.ToString();
   EXPECT_EQ(info.linked.size(), 6u);
+  EXPECT_FALSE(dst_->firmware().IrqEnabled(Apqn(7, 4)));
+  EXPECT_FALSE(dst_->firmware().IrqEnabled(Apqn(5, 0xff)));
+  EXPECT_TRUE(dst_->firmware().IrqEnabled(Apqn(5, 4)));
 }
 
 TEST_F(MigrationTest, S04_AMissingQueueIsNamedAndNothingChanges) {
@@ -215,6 +234,22 @@ TEST_F(MigrationTest, S09_ModesAndFacilitiesMustBeEqual) {
   EXPECT_EQ(dst_->Logged("Stateless-command-filtering (SLCF) not available in "
                          "source queue 05.0004"),
             1);
+  EXPECT_EQ(dst_->Logged("Stateless-command-filtering (SLCF) available in "
+                         "target queue 05.0004"),
+            1);
+  src_.reset();
+  dst_.reset();
+  Hosts(MigProfile(), MigProfile(Card("CEX8C", 0x70000000), kCca));  // no APXA
+  EXPECT_EQ(ResumeErrno(Save()), EINVAL);
+  EXPECT_EQ(dst_->Logged("AP-extended-addressing (APXA) facility installed in "
+                         "source queue 05.00ab"),
+            1);
+  EXPECT_EQ(dst_->Logged("AP-extended-addressing (APXA) facility not installed "
+                         "in target queue 05.00ab"),
+            1);
+  EXPECT_EQ(dst_->Logged("Migration failed: Source and target queue (05.0047) "
+                         "not compatible"),
+            1);
 }
 
 TEST_F(MigrationTest, S10_ABindStateOtherThanZeroIsRefused) {
@@ -311,6 +346,39 @@ TEST_F(MigrationTest, S15_ARetryAfterAFailureSendsAFreshSnapshot) {
   EXPECT_TRUE(Resume(blob).ok());
 }
 
+// A first read whose TAPQs outlive its session (STOP_COPY -> STOP ->
+// STOP_COPY, or a reset, while they run) keeps its blob to itself: the
+// next session reads a snapshot of its own, taken at its own first read.
+TEST_F(MigrationTest, S15_ASnapshotBuiltForAnEndedSessionIsNotServed) {
+  Hosts();
+  Result<std::unique_ptr<MigrationFile>> first = src_->Set(MigState::kStopCopy);
+  ASSERT_TRUE(first.ok());
+  std::unique_ptr<MigrationFile> second;
+  src_->vfio().set_migration_hook([&] {
+    src_->vfio().set_migration_hook(nullptr);
+    ASSERT_TRUE(src_->Set(MigState::kStop).ok());
+    ASSERT_TRUE(src_->vfio().UnassignDomain(kSrcMdev, "0xab").ok());
+    Result<std::unique_ptr<MigrationFile>> f = src_->Set(MigState::kStopCopy);
+    ASSERT_TRUE(f.ok());
+    second = std::move(*f);
+  });
+  EXPECT_EQ((*first)->Read(1).status().errno_value(), EINVAL);
+  ASSERT_NE(second, nullptr);
+  const std::string blob = ReadAll(*second);
+  EXPECT_EQ(blob.size(), 48u + 16u * 4u);  // {5,6} x {4,0x47}
+  // The same across a reset: the first read after it finds no session.
+  Result<std::unique_ptr<MigrationFile>> third = src_->Set(MigState::kStop);
+  ASSERT_TRUE(third.ok());
+  third = src_->Set(MigState::kStopCopy);
+  ASSERT_TRUE(third.ok());
+  src_->vfio().set_migration_hook([&] {
+    src_->vfio().set_migration_hook(nullptr);
+    ASSERT_TRUE(src_->vfio().ResetDevice(kSrcMdev).ok());
+  });
+  EXPECT_EQ((*third)->Read(1).status().errno_value(), EINVAL);
+  EXPECT_EQ(src_->State(), MigState::kRunning);
+}
+
 TEST_F(MigrationTest, S16_AResetEndsTheSessionsAndANewOneWorks) {
   Hosts();
   Result<std::unique_ptr<MigrationFile>> save = src_->Set(MigState::kStopCopy);
@@ -355,11 +423,11 @@ TEST_F(MigrationTest, S18_ASecondWriterFindsTheWriteInProgress) {
   Result<std::unique_ptr<MigrationFile>> res = dst_->Set(MigState::kResuming);
   ASSERT_TRUE(res.ok());
   int second = 0;
-  dst_->vfio().set_validation_hook(
+  dst_->vfio().set_migration_hook(
       [&] { second = (*res)->Write("x").status().errno_value(); });
   EXPECT_TRUE((*res)->Write(blob).ok());
   EXPECT_EQ(second, EBUSY);
-  dst_->vfio().set_validation_hook(nullptr);
+  dst_->vfio().set_migration_hook(nullptr);
 }
 
 TEST_F(MigrationTest, S18_ConcurrentFirstReadsShareOneSnapshot) {
