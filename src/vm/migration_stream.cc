@@ -45,6 +45,13 @@ std::string StreamEnd() {
   return out;
 }
 
+std::string StreamConfig() {
+  std::string out;
+  PutBe64(out, kVfioMigFlagDevConfigState);
+  PutBe64(out, kVfioMigFlagEndOfState);
+  return out;
+}
+
 Status StreamLoader::Feed(std::string_view bytes, const DataSink& sink) {
   if (phase_ == Phase::kFailed) return Bad("an earlier part failed");
   while (!bytes.empty()) {
@@ -86,7 +93,7 @@ Status StreamLoader::Step(const DataSink& sink, bool* progress) {
       break;
     case Phase::kData:
       if (flag == kVfioMigFlagEndOfState) {
-        phase_ = Phase::kEnded;
+        phase_ = Phase::kConfig;
         break;
       }
       if (flag != kVfioMigFlagDevDataState) return Bad("unknown flag");
@@ -97,6 +104,15 @@ Status StreamLoader::Step(const DataSink& sink, bool* progress) {
         if (pending_.size() < 16 + len) return Status::Ok();
         VAP_RETURN_IF_ERROR(sink(std::string_view(pending_).substr(16, len)));
       }
+      break;
+    case Phase::kConfig:
+      if (flag != kVfioMigFlagDevConfigState) return Bad("no config section");
+      phase_ = Phase::kConfigEnd;
+      break;
+    case Phase::kConfigEnd:
+      // vfio_load_device_config_state(): no config to load, so the end.
+      if (flag != kVfioMigFlagEndOfState) return Bad("wrong end of block");
+      phase_ = Phase::kEnded;
       break;
     case Phase::kEnded:
       return Bad("bytes after the end of the device's state");

@@ -80,8 +80,10 @@ Result<std::string> Qemu::NextRecordLocked() {
   VAP_ASSIGN_OR_RETURN(std::string bytes,
                        mig_file_->Read(std::max<size_t>(mig_buffer_, 1)));
   if (bytes.empty()) {
+    // The iterable part's end, then the non-iterable part QEMU sends
+    // after every device's iterable data.
     save_done_ = true;
-    return StreamEnd();
+    return StreamEnd() + StreamConfig();
   }
   return StreamData(bytes);
 }

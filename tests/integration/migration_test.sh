@@ -80,10 +80,11 @@ seen=$(ls "$sys.guests/g1/bus/ap/devices") dom=$(cat "$sys.guests/g1/bus/ap/ap_d
 [ "$(echo $seen)" = "05.0004 05.0047 05.00ab 06.0004 06.0047 06.00ab card05 card06" ] ||
   fail "the guest's own /sys on A: $seen"
 
-# 1. A -> B: 16 bytes of setup, one record of 144 and the end marker.
+# 1. A -> B: 16 bytes of setup, one record of 144, the end marker and the
+# config section (16).
 out=$(a guest migrate g1 --to "$sock2") || fail "migrate A->B: $out"
 echo "$out"
-echo "$out" | grep -q "guest g1 migrated to $sock2 (mdev $U): 184 bytes" ||
+echo "$out" | grep -q "guest g1 migrated to $sock2 (mdev $U): 200 bytes" ||
   fail "migrate said: $out"
 a guest show g1 >/dev/null 2>&1 && fail "g1 still on A"
 [ "$(cat "$MB/matrix")" = "$matrix" ] || fail "B's matrix: $(cat "$MB/matrix")"
