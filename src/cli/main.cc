@@ -159,9 +159,15 @@ void AddHost(CLI::App& app, Request& req) {
   cfg->add_option("id", id, "Adapter or domain number")->required();
   cfg->add_option("--type", type, "Card type for add-adapter")
       ->capture_default_str();
+  static std::string functions;
+  cfg->add_option("--functions", functions,
+                  "add-adapter: the card's TAPQ facility word (e.g. "
+                  "0x72800000), as a host profile's \"functions\"; default: "
+                  "the type's");
   cfg->callback([&req] {
-    req =
-        Req("host.configure", {{"action", action}, {"id", id}, {"type", type}});
+    Json params = {{"action", action}, {"id", id}, {"type", type}};
+    if (!functions.empty()) params["functions"] = functions;
+    req = Req("host.configure", std::move(params));
   });
   auto* fault = host->add_subcommand("fault", "Inject or clear a fault");
   static std::string kind, apqn, function = "tapq";

@@ -136,7 +136,13 @@ Result<Json> HostConfigure(System& s, const Json& p) {
     const std::string type = p.value("type", "CEX8C");
     Result<ap::CardType> t = ap::CardType::Parse(type);
     if (!t.ok()) return rpc::InvalidParams("unknown card type '" + type + "'");
-    st = bus.AddAdapter(ap::CardSpec::For(id, *t));
+    ap::CardSpec card = ap::CardSpec::For(id, *t);
+    if (p.contains("functions")) {  // as a host profile's card may say
+      VAP_ASSIGN_OR_RETURN(uint64_t f, Number(p, "functions"));
+      if (f > 0xffffffffu) return rpc::InvalidParams("'functions' is above 0xffffffff");
+      card.functions = static_cast<uint32_t>(f);
+    }
+    st = bus.AddAdapter(card);
   } else if (action == "remove-adapter") {
     st = bus.RemoveAdapter(id);
   } else if (action == "add-domain") {

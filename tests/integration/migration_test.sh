@@ -11,10 +11,13 @@
 # destination of the series' scenarios, with B as the target: a queue
 # bound to cex4queue, a control domain B lacks (ENODEV), an older card
 # type, a native card function lost on the way from a third vapd C
-# (EINVAL), a queue another mdev holds (EADDRINUSE); each with its log
-# lines, the guest still at its source and B's mdev unchanged, and the
-# guest can move to B and back afterwards. Then a client plays QEMU on
-# the lower-level methods: the data size, a bad magic, a stream read back.
+# (EINVAL), a queue another mdev holds (EADDRINUSE), a card in a bind
+# state, a card without APXA (EINVAL), a TAPQ answering 0x01 (ENODEV);
+# each with its log lines, the guest still at its source and B's mdev
+# unchanged, and the guest can move to B and back afterwards. Then a
+# client plays QEMU on the lower-level methods: the data size, a bad
+# magic, a stream read back; dead clients; a migration into an mdev of
+# another UUID (--mdev).
 #
 # usage: migration_test.sh VAPD VAP VAP_ATTACK
 set -u
@@ -195,8 +198,43 @@ mark=$(b log | wc -l)
 refused c "Invalid argument" "native to stateless" g3
 logged 3 "vfio_ap_mdev $U: Full native card function available on source queue 05\.00"
 logged 3 "vfio_ap_mdev $U: Only stateless functions available on target queue 05\.00"
-# Each refusal left B as it was: the guest can still move there, and back.
+# f. Adapter 5 on B in a bind state (BS 1, scenario 10), then without
+# APXA (scenario 9): only that differs, so only that is named.
+remake5() {  # remake5 [FUNCTIONS]: B's adapter 5 a CEX8C again
+  b host configure remove-adapter 5 >/dev/null || fail "remove-adapter 5"
+  b host configure add-adapter 5 --type CEX8C ${1:+--functions $1} >/dev/null ||
+    fail "add-adapter 5 $1"
+  sleep 0.2
+}
+remake5 0x72004000
+mark=$(b log | wc -l)
+refused a "Invalid argument" "a bind state other than 0"
+logged 3 "vfio_ap_mdev $U: Bind/associate state for source (0) and target (1) queue 05\.00[0-9a-f]* must be 0"
+logged 0 "facility"
+remake5 0x70000000
+mark=$(b log | wc -l)
+refused a "Invalid argument" "a card without APXA"
+logged 3 "vfio_ap_mdev $U: AP-extended-addressing (APXA) facility installed in source queue 05\.00"
+logged 3 "vfio_ap_mdev $U: AP-extended-addressing (APXA) facility not installed in target queue 05\.00"
+remake5
+# g. B's TAPQ of 06.0047 answers 0x01 during the validation (scenario 11):
+# ENODEV and the series' line. B's periodic scan is put off meanwhile
+# (config_time's maximum, 120 s: 1.2 s here), as it would take the queue
+# away at its next TAPQ.
+echo 120 > "$sys2/bus/ap/config_time" || fail "config_time"
+b host fault answer --apqn 06.0047 --function tapq --rc 1 --count 1 >/dev/null ||
+  fail "fault answer"
+mark=$(b log | wc -l)
+refused a "No such device" "a queue whose TAPQ answers 0x01"
+logged 1 "vfio_ap_mdev $U: Failed to get hwinfo for queue 06\.0047: TAPQ rc=1"
+# Each refusal left B as it was: the guest can still move there (a
+# deconfigured queue's answer counts as information, scenario 11), and
+# back.
+b host fault answer --apqn 06.0047 --function tapq --rc 3 --count 1 >/dev/null ||
+  fail "fault answer"
 a guest migrate g1 --to "$sock2" >/dev/null || fail "migrate A->B after the refusals"
+b host fault clear --apqn 06.0047 >/dev/null || fail "fault clear"
+echo 30 > "$sys2/bus/ap/config_time" || fail "config_time"
 b guest migrate g1 --to "$sock" >/dev/null || fail "migrate B->A"
 
 # 5. Playing QEMU on one connection (its session): DATA_SIZE, a stream,
@@ -267,4 +305,14 @@ qemu_kill
 gone() { ! b guest list | grep -q g9; }
 eventually "the incoming g9 stayed" gone
 timeout -k 2 10 sh -c "echo 1 > $sys2/devices/vfio_ap/matrix/$Y/remove" || fail "Y's removal"
-echo "migration: A->B, refusals, B->A, the device methods and dead clients passed"
+# 7. Into another mdev than the guest's own UUID (--mdev): B -> A's Z,
+# once A's U, which still holds the queues, is gone.
+Z=2b7e4c19-8d3a-4f61-9e05-c4a8d2f1b736
+echo 1 > "$MA/remove" || fail "remove U on A"
+echo $Z > "$sys/devices/vfio_ap/matrix/$T" || fail "create Z on A"
+mb=$(cat "$MB/matrix")
+out=$(b guest migrate g1 --to "$sock" --mdev $Z) || fail "migrate B->A --mdev: $out"
+echo "$out" | grep -q "(mdev $Z)" || fail "migrate --mdev said: $out"
+[ "$(cat "$sys/devices/vfio_ap/matrix/$Z/matrix")" = "$mb" ] || fail "Z's matrix"
+a --json guest show g1 | grep -q "\"mdev\": *\"$Z\"" || fail "g1 on A is not on Z"
+echo "migration: A->B, refusals, B->A, the device methods, dead clients and --mdev passed"
