@@ -17,10 +17,12 @@
 #include <cerrno>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/uevent.h"
 #include "fuse/fuse_mount.h"
 #include "fuse/private_mount_namespace.h"
 #include "matrix/mask_format.h"
@@ -31,6 +33,16 @@ namespace {
 
 const Uuid kM = *Uuid::Parse("62177883-f1bb-47f0-914d-32a22e3a8804");
 const std::string kMdevDir = "devices/vfio_ap/matrix/" + kM.ToString() + "/";
+
+// What a test changes of the VM: the CPU model's `ap` (APIE) and `apqi`
+// (facility 65), the host's APXA, the guest kernel's periodic scans (off:
+// every guest scan is one the test can count).
+struct Model {
+  bool apie = true;
+  bool apqi = true;
+  bool host_apxa = true;
+  bool periodic_scans = false;
+};
 
 class GuestKernelTest : public ::testing::Test {
  protected:
@@ -71,25 +83,40 @@ class GuestKernelTest : public ::testing::Test {
   std::string P(const std::string& rel) const { return dir_ + "/" + rel; }
 
   // The VM, its device not yet realized.
-  void MakeVm(bool apie = true, bool host_apxa = true) {
+  void MakeVm(const Model& model = {}) {
+    model_ = model;
     vm::VmOptions o;
     o.guest.name = "g";
     o.guest.firmware = &host_.drivers().firmware();
-    o.guest.apie = apie;
-    o.guest.host_apxa = host_apxa;
+    o.guest.apie = model.apie;
+    o.guest.facility65 = model.apqi;
+    o.guest.host_apxa = model.host_apxa;
     o.vcpus = 1;
     vm_ = std::make_unique<vm::Qemu>(host_.drivers().vfio(), o);
   }
   // The guest kernel boots, and its tree is mounted.
   void BootKernel() {
-    // No periodic scans: every guest scan is one the test can count.
     kernel_ = std::make_unique<GuestKernel>(
         vm_->guest(), host_.drivers().firmware(), clock_,
-        GuestKernelOptions{.useirq = true, .periodic_scans = false});
+        GuestKernelOptions{.useirq = true,
+                           .periodic_scans = model_.periodic_scans});
     vm_->AttachGuestOs(kernel_.get());
     MountGuestTree();
   }
-  void Boot(bool apie = true, bool host_apxa = true) {
+  // A re-IPL (what RunningGuest::Reboot() does): the kernel halts, QEMU's
+  // system reset resets the device (VFIO_DEVICE_RESET), a new kernel
+  // boots, and its tree is mounted where the old one was.
+  void Reboot() {
+    mount_->Unmount();
+    mount_.reset();
+    rmdir(dir_.c_str());
+    vm_->AttachGuestOs(nullptr);
+    kernel_->Halt();
+    kernel_.reset();
+    ASSERT_TRUE(vm_->SystemReset().ok());
+    BootKernel();
+  }
+  void Boot(const Model& model = {}) {
     // The queues handed to vfio_ap were reset (ZAPQ at the hand-over): a
     // guest is started once those resets are over, as on a host.
     ASSERT_TRUE(Eventually([&] {
@@ -99,7 +126,7 @@ class GuestKernelTest : public ::testing::Test {
           return false;
       return true;
     }));
-    MakeVm(apie, host_apxa);
+    MakeVm(model);
     ASSERT_TRUE(vm_->Realize(kM).ok());
     vm_->StartVcpus();
     BootKernel();
@@ -171,7 +198,19 @@ class GuestKernelTest : public ::testing::Test {
   // Writing the guest's `scans`: a synchronous scan.
   void GuestScan() { ASSERT_EQ(Write("bus/ap/scans", "1"), 0); }
 
+  // Waits until every queue of the guest shows "Interrupts enabled.".
+  bool InterruptsEnabled(const std::vector<std::string>& queues) {
+    return Eventually([&] {
+      for (const std::string& q : queues)
+        if (Read("devices/ap/card" + q.substr(0, 2) + "/" + q + "/interrupt") !=
+            "Interrupts enabled.\n")
+          return false;
+      return true;
+    });
+  }
+
   static inline bool private_ns_ = false;
+  Model model_;
   RealClock clock_{0.01};
   sysfs::HostTree host_;
   std::unique_ptr<vm::Qemu> vm_;
@@ -216,6 +255,34 @@ TEST_F(GuestKernelTest, GuestQueuesEnableInterruptsThroughVfioAp) {
   }));
   EXPECT_TRUE(host_.drivers().firmware().GuestIrqEnabled(Apqn(5, 4)));
   EXPECT_EQ(vm_->guest().AlertMask() & 0x02, 0x02);  // 0x80 >> 6
+  EXPECT_EQ(Read("bus/ap/ap_interrupts"), "1\n");
+  ASSERT_TRUE(InterruptsEnabled({"05.0004", "05.00ab", "06.0004", "06.00ab"}));
+  for (const Apqn q : {Apqn(5, 4), Apqn(5, 0xab), Apqn(6, 4), Apqn(6, 0xab)}) {
+    const auto irq = host_.drivers().vfio().QueueIrq(q);
+    ASSERT_TRUE(irq.has_value()) << q.ToString();
+    EXPECT_EQ(irq->second, 6) << q.ToString();  // vfio_ap's saved_isc
+  }
+}
+
+// Scenario 16: a CPU model without `apqi` (facility 65): the guest has
+// no adapter interrupts, its queues show "Interrupts disabled." and it
+// issues no AQIC, so vfio_ap records nothing for them.
+TEST_F(GuestKernelTest, WithoutApqiTheGuestsQueuesStayWithoutInterrupts) {
+  Boot({.apqi = false});
+  EXPECT_EQ(Read("bus/ap/ap_interrupts"), "0\n");
+  ASSERT_TRUE(Eventually([&] { return !kernel_->bus()->QueuesPolling(); }));
+  for (const char* q : {"card05/05.0004", "card05/05.00ab", "card06/06.0004",
+                        "card06/06.00ab"})
+    EXPECT_EQ(Read(std::string("devices/ap/") + q + "/interrupt"),
+              "Interrupts disabled.\n")
+        << q;
+  for (const Apqn q : {Apqn(5, 4), Apqn(5, 0xab), Apqn(6, 4), Apqn(6, 0xab)}) {
+    const auto irq = host_.drivers().vfio().QueueIrq(q);
+    ASSERT_TRUE(irq.has_value()) << q.ToString();
+    EXPECT_EQ(irq->second, driver::kIscInvalid) << q.ToString();
+    EXPECT_FALSE(host_.drivers().firmware().GuestIrqEnabled(q)) << q.ToString();
+  }
+  EXPECT_TRUE(host_.drivers().vfio().PinnedPages(kM).empty());
 }
 
 // Scenarios 5-7: a hot plug is seen once the config-change event is
@@ -262,7 +329,9 @@ TEST_F(GuestKernelTest, AHotPluggedAdapterAppearsWithOneScanAfterTheEvent) {
   EXPECT_EQ(kernel_->bus()->machine().TestQueue(Apqn(4, 4)).status.response_code,
             ap::kRcNormal);
   vm_->SetGuestHandlesCrws(true);
-  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card04/type") == "CEX8P\n"; }));
+  // The scan's count rises at its end, after the card and its queues.
+  ASSERT_TRUE(Eventually([&] { return Scans() > scans; }));
+  EXPECT_EQ(Read("devices/ap/card04/type"), "CEX8P\n");
   EXPECT_EQ(Scans(), scans + 1);
   EXPECT_EQ(Link("devices/ap/card04/driver"), "../../../bus/ap/drivers/cex4card");
   EXPECT_EQ(Link("devices/ap/card04/04.00ab/driver"),
@@ -279,7 +348,7 @@ TEST_F(GuestKernelTest, CardConfigChangesAreNotSupported) {
 
 // Scenario 14: without AP instructions there is no AP bus.
 TEST_F(GuestKernelTest, WithoutApInstructionsThereIsNoBus) {
-  Boot(/*apie=*/false);
+  Boot({.apie = false});
   EXPECT_EQ(kernel_->bus(), nullptr);
   EXPECT_EQ(Ls("bus/ap"), std::vector<std::string>{"errno 2"});
   EXPECT_TRUE(Ls("").empty());  // an empty /sys: no AP bus
@@ -306,8 +375,9 @@ TEST_F(GuestKernelTest, AnUnboundQueueTakesItsAdapterOutOfTheGuest) {
   EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.0004", "05.00ab"}));
   EXPECT_GT(Scans(), scans);
   HostWrite("bus/ap/drivers/vfio_ap/bind", "06.00ab");
-  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card06/type") == "CEX8A\n"; }));
-  EXPECT_EQ(GuestQueues().size(), 4u);
+  // The scan adds the card before its queues: wait for all of them.
+  ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 4; }));
+  EXPECT_EQ(Read("devices/ap/card06/type"), "CEX8A\n");
 }
 
 // Scenario 9: the mdev has an adapter the host does not; when the host
@@ -318,8 +388,8 @@ TEST_F(GuestKernelTest, AnAdapterTheHostGainsReachesTheGuest) {
   EXPECT_EQ(Read("devices/ap/card09/type"), "errno 2");
   ASSERT_TRUE(host_.drivers().bus().AddAdapter(
       ap::CardSpec::For(9, *ap::CardType::Parse("CEX8C"))).ok());
-  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card09/type") == "CEX8C\n"; }));
-  EXPECT_EQ(Read("devices/ap/card09/09.0004/online"), "1\n");
+  ASSERT_TRUE(Eventually([&] { return Read("devices/ap/card09/09.0004/online") == "1\n"; }));
+  EXPECT_EQ(Read("devices/ap/card09/type"), "CEX8C\n");
 }
 
 // Scenario 10: the host loses a usage domain.
@@ -338,6 +408,104 @@ TEST_F(GuestKernelTest, TheDefaultDomainSticks) {
   ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 2; }));
   EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.00ab", "06.00ab"}));
   EXPECT_EQ(Read("bus/ap/ap_domain"), "4\n");
+}
+
+// Scenarios 24 and 12: a re-IPL resets the queues; the new kernel finds
+// the same devices, with no requests counted, enables their interrupts
+// again, and selects its default domain anew (0xab, 171, once 0x04 is
+// gone from the mdev: the old kernel kept 4).
+TEST_F(GuestKernelTest, AfterARebootTheGuestRediscoversAndSelectsItsDomainAgain) {
+  Boot();
+  ASSERT_TRUE(InterruptsEnabled({"05.0004", "06.00ab"}));
+  HostWrite(kMdevDir + "unassign_domain", "0x04");
+  ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 2; }));
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "4\n");
+  Reboot();
+  EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"05.00ab", "06.00ab"}));
+  EXPECT_EQ(Ls("devices/ap"), (std::vector<std::string>{
+                                  "card05", "card06", "power", "uevent"}));
+  EXPECT_EQ(Read("bus/ap/ap_domain"), "171\n");
+  EXPECT_EQ(Read("bus/ap/bindings"), "2/2 (complete)\n");
+  for (const char* q : {"card05/05.00ab", "card06/06.00ab"})
+    EXPECT_EQ(Read(std::string("devices/ap/") + q + "/request_count"), "0\n") << q;
+  ASSERT_TRUE(InterruptsEnabled({"05.00ab", "06.00ab"}));
+  EXPECT_EQ(host_.drivers().vfio().QueueIrq(Apqn(5, 0xab))->second, 6);
+}
+
+// Scenario 8: an adapter assigned while one of its queues is not bound to
+// vfio_ap is filtered out: the guest never sees it, after the event and
+// after a forced scan; binding the queue makes it appear with the next
+// event.
+TEST_F(GuestKernelTest, AFilteredAdapterNeverAppearsUntilItsQueueIsBound) {
+  Boot();
+  HostWrite("bus/ap/drivers/vfio_ap/unbind", "04.00ab");
+  const uint64_t events = vm_->guest_ap_rescans();
+  HostWrite(kMdevDir + "assign_adapter", "4");
+  EXPECT_EQ(HostRead(kMdevDir + "guest_matrix").find("04."), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  GuestScan();
+  EXPECT_EQ(Read("devices/ap/card04/type"), "errno 2");
+  EXPECT_EQ(GuestQueues().size(), 4u);
+  HostWrite("bus/ap/drivers/vfio_ap/bind", "04.00ab");
+  ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 6; }));
+  EXPECT_EQ(Read("devices/ap/card04/type"), "CEX8P\n");
+  EXPECT_GT(vm_->guest_ap_rescans(), events);
+  EXPECT_EQ(GuestQueues(), (std::vector<std::string>{"04.0004", "04.00ab", "05.0004",
+                                                     "05.00ab", "06.0004", "06.00ab"}));
+}
+
+// Scenario 21 with the periodic scan: with the guest's event handling off
+// an assign reaches the guest at its next periodic scan (config_time 5).
+TEST_F(GuestKernelTest, APeriodicScanFindsWhatNoEventAnnounced) {
+  Boot({.periodic_scans = true});
+  ASSERT_EQ(Write("bus/ap/config_time", "5"), 0);
+  EXPECT_EQ(Read("bus/ap/config_time"), "5\n");
+  vm_->SetGuestHandlesCrws(false);
+  const uint64_t events = vm_->guest_ap_rescans();
+  const uint64_t scans = Scans();
+  HostWrite(kMdevDir + "assign_domain", "0x47");
+  ASSERT_TRUE(Eventually([&] { return GuestQueues().size() == 6; }));
+  EXPECT_GT(Scans(), scans);
+  EXPECT_EQ(vm_->guest_ap_rescans(), events);  // no event was handled
+}
+
+// The guest bus's own uevents (scenario 5's hot plug and scenario 7's
+// unplug): add and bind of the card and its queues, with cex4card and
+// cex4queue as DRIVER, and the bus's BINDINGS=complete once all are bound
+// again (the probes re-armed it: ap_device_probe()); then unbind and
+// remove, queues before their card.
+TEST_F(GuestKernelTest, TheGuestsBusSendsItsDevicesEvents) {
+  HostWrite("bus/ap/apmask", "-4");
+  Boot();
+  std::unique_ptr<UeventHub::Subscription> sub = kernel_->uevents().Subscribe();
+  const auto next = [&]() -> std::string {
+    std::optional<Uevent> e = sub->Next(std::chrono::seconds(5));
+    if (!e) return "none";
+    const std::string driver = e->Get("DRIVER"), bindings = e->Get("BINDINGS");
+    return e->action() + "@" + e->devpath() + " " + e->subsystem() +
+           (driver.empty() ? "" : " " + driver) +
+           (bindings.empty() ? "" : " BINDINGS=" + bindings + " COMPLETECOUNT=" +
+                                        e->Get("COMPLETECOUNT"));
+  };
+  HostWrite(kMdevDir + "assign_adapter", "4");
+  const std::string card = "/devices/ap/card04";
+  EXPECT_EQ(next(), "add@" + card + " ap");
+  EXPECT_EQ(next(), "bind@" + card + " ap cex4card");
+  for (const char* q : {"04.0004", "04.00ab"}) {
+    EXPECT_EQ(next(), "add@" + card + "/" + q + " ap") << q;
+    EXPECT_EQ(next(), "bind@" + card + "/" + q + " ap cex4queue") << q;
+  }
+  EXPECT_EQ(next(), "change@/devices/ap ap BINDINGS=complete COMPLETECOUNT=2");
+  HostWrite(kMdevDir + "unassign_adapter", "4");
+  std::vector<std::string> gone;
+  for (int i = 0; i < 6; ++i) gone.push_back(next());
+  EXPECT_EQ(gone, (std::vector<std::string>{
+                      "unbind@" + card + "/04.0004 ap",
+                      "remove@" + card + "/04.0004 ap",
+                      "unbind@" + card + "/04.00ab ap",
+                      "remove@" + card + "/04.00ab ap",
+                      "unbind@" + card + " ap",
+                      "remove@" + card + " ap"}));
 }
 
 // Scenario 13: an mdev without a passable adapter.
@@ -362,6 +530,14 @@ TEST_F(GuestKernelTest, AHostCheckstopIsSeenAtTheNextGuestScan) {
   EXPECT_EQ(Read("devices/ap/card05/chkstop"), "1\n");
   EXPECT_EQ(Read("devices/ap/card05/05.0004/chkstop"), "1\n");
   EXPECT_EQ(vm_->guest_ap_rescans(), rescans);  // no event came
+  // A deconfigured card the same way: its `config` goes to 0 at the scan.
+  ASSERT_TRUE(host_.drivers().firmware().InjectFault({ap::FaultKind::kDeconfigure, 6, {}}).ok());
+  EXPECT_EQ(Read("devices/ap/card06/config"), "1\n");
+  GuestScan();
+  EXPECT_EQ(Read("devices/ap/card06/config"), "0\n");
+  EXPECT_EQ(Read("devices/ap/card06/06.0004/config"), "0\n");
+  EXPECT_EQ(Read("devices/ap/card06/06.0004/online"), "0\n");
+  EXPECT_EQ(vm_->guest_ap_rescans(), rescans);
 }
 
 // Scenarios 20 and 21: with the guest's event handling off an assign is
@@ -419,7 +595,7 @@ TEST_F(GuestKernelTest, ADeviceHotPluggedIntoARunningGuestWaitsForAScan) {
 
 // Scenario 25: a format 1 guest (host without APXA).
 TEST_F(GuestKernelTest, AFormat1GuestHasTheSmallMaxima) {
-  Boot(/*apie=*/true, /*host_apxa=*/false);
+  Boot({.host_apxa = false});
   EXPECT_EQ(Read("bus/ap/ap_max_adapter_id"), "63\n");
   EXPECT_EQ(Read("bus/ap/ap_max_domain_id"), "15\n");
   EXPECT_EQ(Read("bus/ap/features").find("APXA"), std::string::npos);
