@@ -14,11 +14,17 @@
 // queue in a matrix, the lock ranks) every 20 ms. When a guest stops and
 // at the end: no vCPU read a half-published APCB (I1), and with every
 // guest gone no queue keeps interrupts or a pinned page (I6). Every guest
-// runs its own kernel's AP bus; at the end, before the guests stop, a scan
-// by each finds exactly its APCB's queues (I8).
+// runs its own kernel's AP bus. Every 2 s the checker makes a quiescent
+// point: the threads that change the configuration (the writers, the host
+// thread, the lifecycle thread, the FUSE writer's process) park at a gate,
+// and each running guest's kernel must then come to have discovered
+// exactly its APCB's queues on its own, through the configuration-change
+// events and its periodic scans, no scan forced (I8); so it must at the
+// end, before the guests stop.
 //
 // usage: vap_soak [--seconds N] [--seed S]   (scripts/soak --minutes N)
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -58,13 +64,56 @@ std::string GuestName(size_t i) { return fmt::format("soak{}", i); }
 struct Counters {
   std::atomic<uint64_t> pqap{0}, enables{0}, stores{0},
       host_changes{0}, faults{0}, starts{0}, stops{0}, removals{0},
-      checks{0}, torn{0}, violations{0}, guest_views{0};
+      checks{0}, torn{0}, violations{0}, guest_views{0}, quiescent{0};
+};
+
+// The gate of the quiescent points, in memory shared with the FUSE
+// writer's process (mapped before the fork). Lock-free atomics only, so
+// that both processes may use it.
+class QuiesceGate {
+ public:
+  static QuiesceGate* Create() {
+    void* p = mmap(nullptr, sizeof(QuiesceGate), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : new (p) QuiesceGate();
+  }
+  // A changing thread's loop: parks while the gate is closed, until it
+  // opens or the thread's run is over.
+  template <typename Running>
+  void Pass(const Running& running) {
+    if (!closed_.load()) return;
+    ++parked_;
+    while (closed_.load() && running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    --parked_;
+  }
+  // Closes the gate and waits until `n` threads parked; false (the gate
+  // open again) if the run ended first.
+  template <typename Running>
+  bool Close(int n, const Running& running) {
+    closed_ = true;
+    while (parked_.load() < n && running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (parked_.load() >= n) return true;
+    Open();
+    return false;
+  }
+  void Open() { closed_ = false; }
+
+ private:
+  static_assert(std::atomic<bool>::is_always_lock_free &&
+                std::atomic<int>::is_always_lock_free);
+  std::atomic<bool> closed_{false};
+  std::atomic<int> parked_{0};
 };
 
 class Soak {
  public:
-  Soak(System& s, unsigned seed, Clock::time_point end)
-      : s_(s), seed_(seed), end_(end) {}
+  // `changers`: the threads outside this class that park at `gate` (the
+  // FUSE writer's process).
+  Soak(System& s, unsigned seed, Clock::time_point end, QuiesceGate& gate,
+       int changers)
+      : s_(s), seed_(seed), end_(end), gate_(gate), changers_(changers) {}
 
   void Prepare() {
     Store("bus/ap/apmask", "-0-3");
@@ -91,6 +140,7 @@ class Soak {
   void Finish() {
     for (uint8_t apid = 0; apid < 4; ++apid) (void)s_.firmware().ClearFaults(apid, {});
     for (const std::string& name : s_.GuestNames()) CheckGuestView(name);
+    if (c_.quiescent == 0) Violation("no quiescent point was reached");
     for (const std::string& name : s_.GuestNames()) StopGuest(name);
     s_.vfio().CheckInvariants();
     for (size_t i = 0; i < kGuests; ++i) {
@@ -106,22 +156,40 @@ class Soak {
   const Counters& counters() const { return c_; }
 
  private:
-  // I8: at a quiescent point a scan by the guest's own kernel finds
-  // exactly the queues of its APCB, which is its mdev's shadow (I2).
+  // I8: at a quiescent point the guest's own kernel comes to have
+  // discovered exactly the queues of its APCB, which is its mdev's shadow
+  // (I2), by itself: the last change's event, or at worst its next
+  // periodic scan (30 s of model time, 0.3 s here) when that event joined
+  // a scan already running (ap_bus_force_rescan()).
   void CheckGuestView(const std::string& name) {
-    Result<std::shared_ptr<guest::GuestKernel>> k = s_.GuestKernelOf(name);
-    Result<GuestInfo> info = s_.ShowGuest(name);
-    if (!k.ok() || (*k)->bus() == nullptr || !info.ok()) return;
-    (*k)->bus()->Scan();  // as `echo 1 > /sys/bus/ap/scans` in the guest
-    std::vector<Apqn> seen;
-    for (const apbus::ApDevice& q : (*k)->bus()->Queues()) seen.push_back(q.apqn());
-    const std::vector<Apqn> want = info->apcb.Apqns();
+    std::vector<Apqn> seen, want;
+    const auto deadline = Clock::now() + std::chrono::seconds(3);
+    do {
+      Result<std::shared_ptr<guest::GuestKernel>> k = s_.GuestKernelOf(name);
+      Result<GuestInfo> info = s_.ShowGuest(name);
+      if (!k.ok() || (*k)->bus() == nullptr || !info.ok()) return;
+      seen.clear();
+      for (const apbus::ApDevice& q : (*k)->bus()->Queues()) seen.push_back(q.apqn());
+      want = info->apcb.Apqns();
+      if (seen == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } while (Clock::now() < deadline);
     ++c_.guest_views;
     if (seen != want) {
       Violation(fmt::format("guest {} found {} queues, its APCB has {}", name,
                             seen.size(), want.size()));
     }
   }
+  // Parks the changing threads, checks I8 for every running guest and
+  // lets them go on.
+  void QuiescentPoint() {
+    // The in-process writer, the host thread, the lifecycle thread.
+    if (!gate_.Close(3 + changers_, [this] { return Running(); })) return;
+    for (const std::string& name : s_.GuestNames()) CheckGuestView(name);
+    ++c_.quiescent;
+    gate_.Open();
+  }
+  void Pass() { gate_.Pass([this] { return Running(); }); }
 
   bool Running() const { return Clock::now() < end_; }
   void Violation(const std::string& what) {
@@ -183,6 +251,7 @@ class Soak {
     std::mt19937 rng(seed_ * 100 + 37);
     const std::string m = "devices/vfio_ap/matrix/";
     while (Running()) {
+      Pass();
       const size_t i = rng() % kGuests;
       switch (rng() % 6) {
         case 0:
@@ -209,6 +278,7 @@ class Soak {
     apbus::ApBus& bus = s_.bus();
     ap::Firmware& fw = s_.firmware();
     while (Running()) {
+      Pass();
       const auto apid = static_cast<uint8_t>(rng() % 4);
       const auto apqi = static_cast<uint8_t>(rng() % 8);
       switch (rng() % 10) {
@@ -241,6 +311,7 @@ class Soak {
   void Lifecycle() {
     std::mt19937 rng(seed_ * 100 + 43);
     while (Running()) {
+      Pass();
       const size_t g = rng() % kGuests;
       StopGuest(GuestName(g));
       if (s_.StartGuest(GuestName(g), *Uuid::Parse(MdevName(g)),
@@ -251,9 +322,14 @@ class Soak {
   }
 
   void Checker() {
+    auto quiet = Clock::now() + std::chrono::seconds(2);
     while (Running()) {
       s_.vfio().CheckInvariants();  // aborts with the reason
       ++c_.checks;
+      if (Clock::now() >= quiet) {
+        QuiescentPoint();
+        quiet = Clock::now() + std::chrono::seconds(2);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -261,6 +337,8 @@ class Soak {
   System& s_;
   const unsigned seed_;
   const Clock::time_point end_;
+  QuiesceGate& gate_;
+  const int changers_;
   Counters c_;
 };
 
@@ -270,7 +348,7 @@ class Soak {
 // would wait for it to answer itself).
 class FuseWriter {
  public:
-  FuseWriter() {
+  explicit FuseWriter(QuiesceGate& gate) : gate_(gate) {
     if (pipe(go_) != 0 || pipe(done_) != 0) return;
     pid_ = fork();
     if (pid_ == 0) Child();
@@ -303,14 +381,15 @@ class FuseWriter {
     (void)!write(done_[1], &n, sizeof n);
     _exit(0);
   }
-  static uint64_t Loop(const std::string& mount, unsigned seconds,
-                       unsigned seed) {
+  uint64_t Loop(const std::string& mount, unsigned seconds, unsigned seed) {
     const auto end = Clock::now() + std::chrono::seconds(seconds);
+    const auto running = [end] { return Clock::now() < end && getppid() != 1; };
     std::mt19937 rng(seed * 100 + 31);
     const std::string m = mount + "/devices/vfio_ap/matrix/";
     const std::string bus = mount + "/bus/ap/";
     uint64_t n = 0;
-    while (Clock::now() < end && getppid() != 1) {
+    while (running()) {
+      gate_.Pass(running);
       const std::string mdev = MdevName(rng() % kGuests);
       const std::string id = std::to_string(rng() % 8);
       const std::string q = Apqn(static_cast<uint8_t>(rng() % 4),
@@ -336,6 +415,7 @@ class FuseWriter {
     return n;
   }
 
+  QuiesceGate& gate_;
   int go_[2] = {-1, -1};
   int done_[2] = {-1, -1};
   pid_t pid_ = -1;
@@ -356,8 +436,10 @@ int Main(int argc, char** argv) {
   // before any thread), so it never shows in the host's mount table.
   const bool use_fuse = geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0 &&
                         fuse::EnterPrivateMountNamespace();
+  QuiesceGate* gate = QuiesceGate::Create();
+  if (gate == nullptr) return 1;
   std::unique_ptr<FuseWriter> writer;
-  if (use_fuse) writer = std::make_unique<FuseWriter>();  // before any thread
+  if (use_fuse) writer = std::make_unique<FuseWriter>(*gate);  // before any thread
 
   SystemOptions o;
   o.profile = *ap::ParseHostProfile(kHost);
@@ -380,7 +462,8 @@ int Main(int argc, char** argv) {
   }
   if (!mount) std::printf("vap_soak: no FUSE mount (needs root): in-process stores only\n");
 
-  Soak soak(s, seed, Clock::now() + std::chrono::seconds(seconds));
+  Soak soak(s, seed, Clock::now() + std::chrono::seconds(seconds), *gate,
+            mount ? 1 : 0);
   soak.Prepare();
   if (mount) writer->Start(dir, seconds, seed);
   soak.Run();
@@ -393,12 +476,12 @@ int Main(int argc, char** argv) {
   std::printf(
       "vap_soak: %lu PQAP (%lu AQIC enables), %lu stores through FUSE, %lu "
       "in process, %lu host changes, %lu faults, %lu guest starts, %lu "
-      "stops, %lu mdev removals, %lu invariant checks, %lu guest views "
-      "compared, %lu torn reads, %lu violations\n",
+      "stops, %lu mdev removals, %lu invariant checks, %lu quiescent "
+      "points, %lu guest views compared, %lu torn reads, %lu violations\n",
       c.pqap.load(), c.enables.load(), fuse_stores, c.stores.load(),
       c.host_changes.load(), c.faults.load(), c.starts.load(), c.stops.load(),
-      c.removals.load(), c.checks.load(), c.guest_views.load(), c.torn.load(),
-      c.violations.load());
+      c.removals.load(), c.checks.load(), c.quiescent.load(),
+      c.guest_views.load(), c.torn.load(), c.violations.load());
   const bool exercised = c.pqap > 0 && c.stores > 0 && c.starts > 0 &&
                          c.checks > 0 && (!mount || fuse_stores > 0);
   if (!exercised) std::printf("vap_soak: FAIL: a thread did no work\n");
