@@ -78,7 +78,7 @@ std::vector<Line> Evaluate(const Recorder& r) {
                   change / 1e6, change / 1e3 / 255, bare / 1e6),
       "", true);
   const std::string hot = "BM_GuestSeesHotPlug/iterations:200/manual_time";
-  add("host assign_domain store's return to the device in the guest's bus",
+  add("host assign_domain store's return to the device in the guest's tree",
       r.counter(hot, "p99_ns") > 0,
       fmt::format("p50 {:.1f} us, p99 {:.1f} us", r.counter(hot, "p50_ns") / 1e3,
                   r.counter(hot, "p99_ns") / 1e3),
