@@ -2,8 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
 
 namespace vap::daemon {
@@ -28,8 +29,11 @@ Result<uint64_t> Number(const Json& p, const char* key,
     const std::string s = v.get<std::string>();
     char* end = nullptr;
     errno = 0;
+    // strtoull() skips blanks and negates after a '-' ("-1" would be 2^64-1):
+    // only digits are taken.
+    const bool digits = !s.empty() && std::isdigit(static_cast<unsigned char>(s[0]));
     const unsigned long long n = std::strtoull(s.c_str(), &end, 0);
-    if (errno == 0 && !s.empty() && *end == '\0') return n;
+    if (digits && errno == 0 && *end == '\0') return n;
   }
   return rpc::InvalidParams(
       fmt::format("'{}' must be a non-negative integer", key));

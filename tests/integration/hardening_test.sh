@@ -55,6 +55,14 @@ alive "deep JSON"
 echo '{"jsonrpc":"2.0","id":1,"method":"sysfs.list","params":{"path":5}}' |
   "$attack" rpc "$sock" >"$tmp/out"
 grep -q '"code":-32602' "$tmp/out" || fail "sysfs.list: $(cat "$tmp/out")"
+# Numbers in strings are digits only: "-1" would wrap to 2^64-1 in
+# strtoull(), and " 5" is not a number either. Nothing changes.
+for bad in '"-1"' '" 5"' '"-4294967295"'; do
+  echo "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"host.configure\",\"params\":{\"action\":\"add-adapter\",\"id\":9,\"functions\":$bad}}" |
+    "$attack" rpc "$sock" >"$tmp/out"
+  grep -q '"code":-32602' "$tmp/out" || fail "functions $bad: $(cat "$tmp/out")"
+done
+[ ! -e "$sys/devices/ap/card09" ] || fail "a refused add-adapter added card 9"
 
 # 4. 70 idle connections from one process do not lock root out; the
 # refused ones hear why.
