@@ -64,7 +64,8 @@ std::string GuestName(size_t i) { return fmt::format("soak{}", i); }
 struct Counters {
   std::atomic<uint64_t> pqap{0}, enables{0}, stores{0},
       host_changes{0}, faults{0}, starts{0}, stops{0}, removals{0},
-      checks{0}, torn{0}, violations{0}, guest_views{0}, quiescent{0};
+      checks{0}, torn{0}, violations{0}, guest_views{0}, quiescent{0},
+      missed{0};
 };
 
 // The gate of the quiescent points, in memory shared with the FUSE
@@ -78,27 +79,37 @@ class QuiesceGate {
     return p == MAP_FAILED ? nullptr : new (p) QuiesceGate();
   }
   // A changing thread's loop: parks while the gate is closed, until it
-  // opens or the thread's run is over.
+  // opens or the thread's run is over; whether the run goes on (a thread
+  // whose run ended changes nothing more).
   template <typename Running>
-  void Pass(const Running& running) {
-    if (!closed_.load()) return;
-    ++parked_;
-    while (closed_.load() && running())
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    --parked_;
+  bool Pass(const Running& running) {
+    if (closed_.load()) {
+      ++parked_;
+      while (closed_.load() && running())
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      --parked_;
+    }
+    return running();
   }
-  // Closes the gate and waits until `n` threads parked; false (the gate
-  // open again) if the run ended first.
+  // Closes the gate and waits (5 s at most) until `n` threads parked;
+  // false, the gate open again, if they did not or the run ended first.
   template <typename Running>
   bool Close(int n, const Running& running) {
     closed_ = true;
-    while (parked_.load() < n && running())
+    const auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (parked_.load() < n && running() && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (parked_.load() >= n) return true;
     Open();
     return false;
   }
-  void Open() { closed_ = false; }
+  // Opens the gate and waits until every parked thread has left it, so
+  // that the next Close() counts only threads that parked anew.
+  void Open() {
+    closed_ = false;
+    while (parked_.load() > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 
  private:
   static_assert(std::atomic<bool>::is_always_lock_free &&
@@ -184,12 +195,15 @@ class Soak {
   // lets them go on.
   void QuiescentPoint() {
     // The in-process writer, the host thread, the lifecycle thread.
-    if (!gate_.Close(3 + changers_, [this] { return Running(); })) return;
+    if (!gate_.Close(3 + changers_, [this] { return Running(); })) {
+      if (Running()) ++c_.missed;
+      return;
+    }
     for (const std::string& name : s_.GuestNames()) CheckGuestView(name);
     ++c_.quiescent;
     gate_.Open();
   }
-  void Pass() { gate_.Pass([this] { return Running(); }); }
+  bool Pass() { return gate_.Pass([this] { return Running(); }); }
 
   bool Running() const { return Clock::now() < end_; }
   void Violation(const std::string& what) {
@@ -250,8 +264,7 @@ class Soak {
   void Writer() {
     std::mt19937 rng(seed_ * 100 + 37);
     const std::string m = "devices/vfio_ap/matrix/";
-    while (Running()) {
-      Pass();
+    while (Pass()) {
       const size_t i = rng() % kGuests;
       switch (rng() % 6) {
         case 0:
@@ -277,8 +290,7 @@ class Soak {
     std::mt19937 rng(seed_ * 100 + 41);
     apbus::ApBus& bus = s_.bus();
     ap::Firmware& fw = s_.firmware();
-    while (Running()) {
-      Pass();
+    while (Pass()) {
       const auto apid = static_cast<uint8_t>(rng() % 4);
       const auto apqi = static_cast<uint8_t>(rng() % 8);
       switch (rng() % 10) {
@@ -310,8 +322,7 @@ class Soak {
 
   void Lifecycle() {
     std::mt19937 rng(seed_ * 100 + 43);
-    while (Running()) {
-      Pass();
+    while (Pass()) {
       const size_t g = rng() % kGuests;
       StopGuest(GuestName(g));
       if (s_.StartGuest(GuestName(g), *Uuid::Parse(MdevName(g)),
@@ -352,17 +363,22 @@ class FuseWriter {
     if (pipe(go_) != 0 || pipe(done_) != 0) return;
     pid_ = fork();
     if (pid_ == 0) Child();
+    // Each side keeps its own ends, so that the child sees the end of
+    // `go_` when the parent never starts it.
+    CloseFd(go_[0]);
+    CloseFd(done_[1]);
   }
+  bool forked() const { return pid_ > 0; }
   // Starts the writes into `mount` for `seconds`.
   void Start(const std::string& mount, unsigned seconds, unsigned seed) {
     const std::string msg = fmt::format("{} {} {}\n", seconds, seed, mount);
     (void)!write(go_[1], msg.data(), msg.size());
-    close(go_[1]);
+    CloseFd(go_[1]);
   }
   // The child's count of stores; 0 if it never ran.
   uint64_t Wait() {
     if (pid_ <= 0) return 0;
-    close(go_[1]);
+    CloseFd(go_[1]);
     uint64_t n = 0;
     if (read(done_[0], &n, sizeof n) != sizeof n) n = 0;
     waitpid(pid_, nullptr, 0);
@@ -370,7 +386,13 @@ class FuseWriter {
   }
 
  private:
+  static void CloseFd(int& fd) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
   [[noreturn]] void Child() {
+    CloseFd(go_[1]);
+    CloseFd(done_[0]);
     char buf[4200] = {};
     const ssize_t len = read(go_[0], buf, sizeof buf - 1);
     unsigned seconds = 0, seed = 0;
@@ -388,8 +410,7 @@ class FuseWriter {
     const std::string m = mount + "/devices/vfio_ap/matrix/";
     const std::string bus = mount + "/bus/ap/";
     uint64_t n = 0;
-    while (running()) {
-      gate_.Pass(running);
+    while (gate_.Pass(running)) {
       const std::string mdev = MdevName(rng() % kGuests);
       const std::string id = std::to_string(rng() % 8);
       const std::string q = Apqn(static_cast<uint8_t>(rng() % 4),
@@ -463,9 +484,9 @@ int Main(int argc, char** argv) {
   if (!mount) std::printf("vap_soak: no FUSE mount (needs root): in-process stores only\n");
 
   Soak soak(s, seed, Clock::now() + std::chrono::seconds(seconds), *gate,
-            mount ? 1 : 0);
+            mount && writer->forked() ? 1 : 0);
   soak.Prepare();
-  if (mount) writer->Start(dir, seconds, seed);
+  if (mount && writer->forked()) writer->Start(dir, seconds, seed);
   soak.Run();
   const uint64_t fuse_stores = writer ? writer->Wait() : 0;
   soak.Finish();
@@ -477,10 +498,11 @@ int Main(int argc, char** argv) {
       "vap_soak: %lu PQAP (%lu AQIC enables), %lu stores through FUSE, %lu "
       "in process, %lu host changes, %lu faults, %lu guest starts, %lu "
       "stops, %lu mdev removals, %lu invariant checks, %lu quiescent "
-      "points, %lu guest views compared, %lu torn reads, %lu violations\n",
+      "points (%lu missed), %lu guest views compared, %lu torn reads, %lu "
+      "violations\n",
       c.pqap.load(), c.enables.load(), fuse_stores, c.stores.load(),
       c.host_changes.load(), c.faults.load(), c.starts.load(), c.stops.load(),
-      c.removals.load(), c.checks.load(), c.quiescent.load(),
+      c.removals.load(), c.checks.load(), c.quiescent.load(), c.missed.load(),
       c.guest_views.load(), c.torn.load(), c.violations.load());
   const bool exercised = c.pqap > 0 && c.stores > 0 && c.starts > 0 &&
                          c.checks > 0 && (!mount || fuse_stores > 0);
