@@ -385,9 +385,10 @@ class VfioAp : public apbus::ApDriver {
   // vfio_ap_release_migration_data() and the reset's part of it.
   void ResetMigrationLocked(MdevState& m) VAP_REQUIRES(mdevs_mu_);
   // The save blob of save session `session` (vfio_ap_get_config()):
-  // masks under the lock, TAPQs without it. ENODEV if the device closed
-  // meanwhile, EINVAL if the session ended (a blob built for an ended
-  // session is dropped, never served to the next one).
+  // masks under the lock, TAPQs without it. ENODEV if the device is
+  // closed, EINVAL if the session ended meanwhile (STOP, a reset, or a
+  // close and a new open): a blob built for an ended session is dropped,
+  // never served to the next one.
   Status BuildSnapshot(const Uuid& uuid, uint64_t session)
       VAP_EXCLUDES(guests_mu_, mdevs_mu_);
   // get_hardware_info_for_queue(): the queue's TAPQ GR2, or ENODEV/EIO
